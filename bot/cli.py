@@ -1,0 +1,38 @@
+"""`tuning-bot` command line: run the bot, the Vertex emulator, or the dataset pre-flight."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+USAGE = """usage: tuning-bot [run | emulator | check-dataset] [options]
+
+  tuning-bot                 start the Slack app and the watcher (settings from the environment)
+  tuning-bot emulator        local emulator of the Vertex AI tuning REST API
+  tuning-bot check-dataset   check a training or validation JSONL file before tuning
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Dispatch to a subcommand; each one owns its own options."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = args.pop(0) if args and not args[0].startswith("-") else "run"
+    if command in ("-h", "--help", "help") or (
+        command == "run" and args[:1] in (["-h"], ["--help"])
+    ):
+        print(USAGE, end="")
+        return 0
+    if command == "run":
+        from bot.app import main as run_bot
+
+        return run_bot(args)
+    if command == "emulator":
+        from bot.vertex.emulator import main as run_emulator
+
+        return run_emulator(args)
+    if command == "check-dataset":
+        from bot.datasets.cli import main as check_dataset
+
+        return check_dataset(args)
+    print(f"tuning-bot: unknown command {command!r}\n{USAGE}", end="", file=sys.stderr)
+    return 2

@@ -1,0 +1,192 @@
+"""Settings from environment variables (and an optional `.env`), with one-line errors."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.tuning.access import AccessPolicy
+from bot.tuning.refs import Location
+
+EMULATOR_PROJECT = "emulator-project"
+_REGION = re.compile(r"[a-z]+(?:-[a-z]+)+[0-9]+")
+_PROJECT = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
+_HOST_PORT = re.compile(r"[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5}")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable and the fix."""
+
+    def __init__(self, variable: str, hint: str) -> None:
+        super().__init__(f"{variable}: {hint}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot reads from its environment. Secrets never appear in repr()."""
+
+    slack_bot_token: str = field(repr=False)
+    slack_app_token: str | None = field(repr=False)
+    slack_signing_secret: str | None = field(repr=False)
+    slack_api_url: str
+    google_cloud_project: str
+    tuning_region: str
+    vertex_emulator_host: str | None
+    storage_emulator_host: str | None
+    database_url: str
+    poll_interval_seconds: float
+    port: int
+    admins: frozenset[str]
+    allowed_users: frozenset[str]
+    allowed_channels: frozenset[str]
+    allowed_buckets: tuple[str, ...]
+    vertex_requests_per_minute: int = 60
+    log_level: str = "INFO"
+
+    @property
+    def socket_mode(self) -> bool:
+        """Socket Mode when an app-level token is configured, HTTP mode otherwise."""
+        return bool(self.slack_app_token)
+
+    @property
+    def default_location(self) -> Location:
+        """Project and region used when a user gives only a job number."""
+        return Location(self.google_cloud_project, self.tuning_region)
+
+    @property
+    def access_policy(self) -> AccessPolicy:
+        """Allow-lists and admins as the domain's policy object."""
+        return AccessPolicy(self.admins, self.allowed_users, self.allowed_channels)
+
+
+def _ids(
+    env: Mapping[str, str], name: str, pattern: re.Pattern[str], example: str
+) -> frozenset[str]:
+    values = [v.strip() for v in env.get(name, "").split(",") if v.strip()]
+    for value in values:
+        if not pattern.fullmatch(value):
+            raise ConfigError(name, f"expected comma-separated Slack ids such as {example}")
+    return frozenset(values)
+
+
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, f"expected a number from {low:g} to {high:g}") from None
+    if not low <= value <= high:
+        raise ConfigError(name, f"expected a number from {low:g} to {high:g}")
+    return value
+
+
+def _buckets(env: Mapping[str, str]) -> tuple[str, ...]:
+    values = tuple(v.strip() for v in env.get("TUNING_ALLOWED_BUCKETS", "").split(",") if v.strip())
+    for value in values:
+        if not value.startswith("gs://") or len(value) <= len("gs://"):
+            raise ConfigError(
+                "TUNING_ALLOWED_BUCKETS", "expected comma-separated prefixes such as gs://team-data"
+            )
+    return values
+
+
+def _slack(env: Mapping[str, str], require_slack: bool) -> tuple[str, str | None, str | None]:
+    bot_token = env.get("SLACK_BOT_TOKEN", "").strip()
+    app_token = env.get("SLACK_APP_TOKEN", "").strip() or None
+    secret = env.get("SLACK_SIGNING_SECRET", "").strip() or None
+    if not require_slack:
+        return bot_token, app_token, secret
+    if not bot_token:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN", "missing: set it to the app's Bot User OAuth Token (xoxb-…)"
+        )
+    if not bot_token.startswith("xoxb-"):
+        raise ConfigError("SLACK_BOT_TOKEN", "must be a bot token starting with xoxb-")
+    if app_token is not None and not app_token.startswith("xapp-"):
+        raise ConfigError("SLACK_APP_TOKEN", "must be an app-level token starting with xapp-")
+    if app_token is None and secret is None:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET",
+            "missing: HTTP mode needs the app's Signing Secret "
+            "(or set SLACK_APP_TOKEN to use Socket Mode)",
+        )
+    return bot_token, app_token, secret
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    *,
+    require_slack: bool = True,
+    dotenv: Path | None = Path(".env"),
+) -> Settings:
+    """Read settings; a `.env` file fills variables the environment does not set."""
+    env: dict[str, str] = {}
+    if dotenv is not None and dotenv.is_file():
+        from dotenv import dotenv_values
+
+        env.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
+    env.update(os.environ if environ is None else environ)
+
+    bot_token, app_token, secret = _slack(env, require_slack)
+    emulator = env.get("VERTEX_EMULATOR_HOST", "").strip() or None
+    if emulator is not None and not _HOST_PORT.fullmatch(emulator):
+        raise ConfigError("VERTEX_EMULATOR_HOST", "expected host:port, e.g. 127.0.0.1:8089")
+    project = env.get("GOOGLE_CLOUD_PROJECT", "").strip()
+    if not project:
+        if emulator is None:
+            raise ConfigError(
+                "GOOGLE_CLOUD_PROJECT",
+                "missing: set your Google Cloud project id "
+                "(or VERTEX_EMULATOR_HOST to try the bot against `tuning-bot emulator`)",
+            )
+        project = EMULATOR_PROJECT
+    elif not _PROJECT.fullmatch(project):
+        raise ConfigError(
+            "GOOGLE_CLOUD_PROJECT", "expected a project id: 6-30 lower-case letters, digits, dashes"
+        )
+    region = env.get("TUNING_REGION", "").strip() or "us-central1"
+    if not _REGION.fullmatch(region):
+        raise ConfigError("TUNING_REGION", "expected a region such as us-central1")
+    storage = env.get("STORAGE_EMULATOR_HOST", "").strip() or None
+    if storage is not None and not re.fullmatch(r"https?://[^\s/]+/?", storage):
+        raise ConfigError("STORAGE_EMULATOR_HOST", "expected a URL such as http://127.0.0.1:4443")
+    database_url = env.get("DATABASE_URL", "").strip() or "sqlite:///tuning-bot.db"
+    if not database_url.startswith(("sqlite:", "postgresql")):
+        raise ConfigError(
+            "DATABASE_URL", "expected sqlite:///path.db or postgresql+psycopg://user@host/db"
+        )
+    slack_api_url = env.get("SLACK_API_URL", "").strip() or "https://slack.com/api/"
+    if not re.fullmatch(r"https?://\S+", slack_api_url):
+        raise ConfigError("SLACK_API_URL", "expected a URL such as https://slack.com/api/")
+    if not slack_api_url.endswith("/"):
+        slack_api_url += "/"
+    log_level = env.get("LOG_LEVEL", "").strip().upper() or "INFO"
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError("LOG_LEVEL", "expected DEBUG, INFO, WARNING or ERROR")
+    return Settings(
+        slack_bot_token=bot_token,
+        slack_app_token=app_token,
+        slack_signing_secret=secret,
+        slack_api_url=slack_api_url,
+        google_cloud_project=project,
+        tuning_region=region,
+        vertex_emulator_host=emulator,
+        storage_emulator_host=storage.rstrip("/") if storage else None,
+        database_url=database_url,
+        poll_interval_seconds=_number(env, "POLL_INTERVAL_SECONDS", 60.0, 0.2, 86400.0),
+        port=int(_number(env, "PORT", 3000, 1, 65535)),
+        admins=_ids(env, "TUNING_ADMINS", _USER_ID, "U012ABCDEF"),
+        allowed_users=_ids(env, "TUNING_ALLOWED_USERS", _USER_ID, "U012ABCDEF"),
+        allowed_channels=_ids(env, "TUNING_ALLOWED_CHANNELS", _CHANNEL_ID, "C012ABCDEF"),
+        allowed_buckets=_buckets(env),
+        vertex_requests_per_minute=int(_number(env, "VERTEX_REQUESTS_PER_MINUTE", 60, 1, 600)),
+        log_level=log_level,
+    )

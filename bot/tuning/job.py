@@ -1,0 +1,99 @@
+"""A tuning job as Google reports it, in domain terms (no wire names)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from bot.tuning.refs import JobRef
+from bot.tuning.states import JobState
+
+
+@dataclass(frozen=True)
+class TunedModel:
+    """What a successful job produced; the endpoint is what callers send requests to."""
+
+    model: str | None
+    endpoint: str | None
+
+
+@dataclass(frozen=True)
+class JobError:
+    """Google's status for a failed or cancelled job."""
+
+    code: int
+    message: str
+
+
+@dataclass(frozen=True)
+class DataStats:
+    """The parts of `supervisedTuningDataStats` a user cares about."""
+
+    example_count: int | None = None
+    billable_tokens: int | None = None
+    total_characters: int | None = None
+    truncated_examples: int | None = None
+    dropped_examples: int | None = None
+    tuning_steps: int | None = None
+
+
+@dataclass(frozen=True)
+class TuningJob:
+    """A tuning job's state and settings."""
+
+    ref: JobRef
+    state: JobState
+    base_model: str | None = None
+    display_name: str | None = None
+    description: str | None = None
+    training_dataset_uri: str | None = None
+    validation_dataset_uri: str | None = None
+    epochs: int | None = None
+    adapter_size: int | None = None
+    learning_rate_multiplier: float | None = None
+    labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    create_time: dt.datetime | None = None
+    start_time: dt.datetime | None = None
+    end_time: dt.datetime | None = None
+    update_time: dt.datetime | None = None
+    tuned_model: TunedModel | None = None
+    experiment: str | None = None
+    error: JobError | None = None
+    data_stats: DataStats | None = None
+
+    @property
+    def name(self) -> str:
+        """Full resource name."""
+        return self.ref.name
+
+    def duration(self, now: dt.datetime) -> dt.timedelta | None:
+        """Time from creation to end (or to `now` while it runs)."""
+        if self.create_time is None:
+            return None
+        return (self.end_time or now) - self.create_time
+
+
+def generate_content_url(endpoint: str) -> str:
+    """The REST URL that calls a tuned model: `https://{host}/v1/{endpoint}:generateContent`.
+
+    Endpoints in the multi-region locations `us` / `eu` are served from `aiplatform.{loc}.rep`.
+    """
+    parts = endpoint.split("/")
+    location = parts[3] if len(parts) > 3 else ""
+    if location in ("us", "eu"):
+        host = f"aiplatform.{location}.rep.googleapis.com"
+    elif location and location != "global":
+        host = f"{location}-aiplatform.googleapis.com"
+    else:
+        host = "aiplatform.googleapis.com"
+    return f"https://{host}/v1/{endpoint}:generateContent"
+
+
+def console_url(ref: JobRef) -> str:
+    """The job's page in the Google Cloud console."""
+    return (
+        "https://console.cloud.google.com/vertex-ai/generative/language/locations/"
+        f"{ref.region}/tuning/tuningJobDetail/{ref.job_id}/monitor?project={ref.project}"
+    )

@@ -1,0 +1,72 @@
+"""Job references: a numeric id in the default location, or a full resource name."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.tuning.problems import DomainError, Problem
+
+_PROJECT = r"[a-z][a-z0-9-]{4,28}[a-z0-9]|[0-9]{1,20}"  # project id or project number
+_LOCATION = r"[a-z][a-z0-9-]{0,62}"
+_JOB_ID = r"[0-9]{1,30}"
+_FULL = re.compile(
+    rf"projects/(?P<project>{_PROJECT})/locations/(?P<location>{_LOCATION})"
+    rf"/tuningJobs/(?P<job>{_JOB_ID})"
+)
+_MAX_INPUT = 400
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A Google Cloud project and region: the parent of tuning jobs."""
+
+    project: str
+    region: str
+
+    @property
+    def parent(self) -> str:
+        """Resource name `projects/P/locations/R`."""
+        return f"projects/{self.project}/locations/{self.region}"
+
+
+@dataclass(frozen=True, order=True)
+class JobRef:
+    """A tuning job's resource name split into its parts."""
+
+    project: str
+    region: str
+    job_id: str
+
+    @property
+    def location(self) -> Location:
+        """The project and region the job lives in."""
+        return Location(self.project, self.region)
+
+    @property
+    def name(self) -> str:
+        """Full resource name `projects/P/locations/R/tuningJobs/ID`."""
+        return f"{self.location.parent}/tuningJobs/{self.job_id}"
+
+    @classmethod
+    def from_name(cls, name: str) -> JobRef:
+        """Parse a full resource name as Google returns it; raise DomainError otherwise."""
+        match = _FULL.fullmatch(name.strip())
+        if match is None:
+            raise DomainError(Problem.of("ref.invalid", text=name[:80]))
+        return cls(match["project"], match["location"], match["job"])
+
+
+def parse_job_ref(text: str, default: Location) -> JobRef:
+    """Parse what a user typed as a job: `1234` (default location) or a full resource name."""
+    cleaned = text.strip().strip("`").strip()
+    if not cleaned:
+        raise DomainError(Problem.of("ref.missing"))
+    if len(cleaned) > _MAX_INPUT:
+        raise DomainError(Problem.of("ref.invalid", text=cleaned[:80]))
+    if re.fullmatch(_JOB_ID, cleaned):
+        return JobRef(default.project, default.region, cleaned)
+    match = _FULL.fullmatch(cleaned)
+    if match is None:
+        raise DomainError(Problem.of("ref.invalid", text=cleaned[:80]))
+    return JobRef(match["project"], match["location"], match["job"])

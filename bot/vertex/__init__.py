@@ -1,0 +1,1 @@
+"""Vertex AI tuning REST API: wire format, client, and a local emulator."""

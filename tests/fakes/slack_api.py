@@ -1,0 +1,247 @@
+"""A loopback HTTP server that behaves like the Slack Web API, for tests and benchmarks.
+
+It records every call, answers like Slack (`{"ok": true, ...}`), and can be told to fail a
+method (`error`), rate-limit it (HTTP 429 with `Retry-After`) or hold it until released.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class SlackCall:
+    """One request the stand-in received."""
+
+    method: str
+    args: dict[str, Any]
+    token: str | None
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class _Fault:
+    kind: str  # "error" | "ratelimit" | "hold"
+    times: int
+    error: str = ""
+    retry_after: int = 1
+    release: threading.Event = field(default_factory=threading.Event)
+
+
+class FakeSlackApi:
+    """Start with `start()`, point `SLACK_API_URL` at `base_url`, read `calls` afterwards."""
+
+    def __init__(self, bot_token: str = "xoxb-test-token") -> None:
+        self.bot_token = bot_token
+        self.calls: list[SlackCall] = []
+        self.locales: dict[str, str] = {}
+        self.missing_channels: set[str] = set()
+        self.archived_channels: set[str] = set()
+        self.response_url_posts: list[tuple[str, dict[str, Any]]] = []
+        self._faults: dict[str, list[_Fault]] = {}
+        self._lock = threading.Lock()
+        self._ts = itertools.count(1)
+        self._views = itertools.count(1)
+        self._server: ThreadingHTTPServer | None = None
+        self.handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def start(self) -> FakeSlackApi:
+        """Listen on a free loopback port in a daemon thread."""
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                fake._handle(self)
+
+            def do_POST(self) -> None:
+                fake._handle(self)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        """Release held requests and shut the server down."""
+        for faults in self._faults.values():
+            for fault in faults:
+                fault.release.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def base_url(self) -> str:
+        """Value for SLACK_API_URL."""
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        """A `response_url` that this server records posts to."""
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}/response/{name}"
+
+    # -- faults ------------------------------------------------------------------------
+    def fail(self, method: str, error: str, times: int = 1) -> None:
+        """The next `times` calls of `method` answer `{"ok": false, "error": error}`."""
+        self._add(method, _Fault("error", times, error=error))
+
+    def rate_limit(self, method: str, retry_after: int = 1, times: int = 1) -> None:
+        """The next `times` calls of `method` answer HTTP 429 with `Retry-After`."""
+        self._add(method, _Fault("ratelimit", times, retry_after=retry_after))
+
+    def hold(self, method: str, times: int = 1) -> threading.Event:
+        """The next calls of `method` wait until the returned event is set."""
+        fault = _Fault("hold", times)
+        self._add(method, fault)
+        return fault.release
+
+    def _add(self, method: str, fault: _Fault) -> None:
+        with self._lock:
+            self._faults.setdefault(method, []).append(fault)
+
+    def _take_fault(self, method: str) -> _Fault | None:
+        with self._lock:
+            faults = self._faults.get(method) or []
+            while faults:
+                fault = faults[0]
+                if fault.times <= 0:
+                    faults.pop(0)
+                    continue
+                fault.times -= 1
+                return fault
+        return None
+
+    # -- queries -----------------------------------------------------------------------
+    def calls_to(self, method: str) -> list[SlackCall]:
+        """Recorded calls of one method, in order."""
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[SlackCall]:
+        """Block until `count` calls of `method` arrived; return them (raise on timeout)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.calls_to(method)
+            if len(found) >= count:
+                return found
+            time.sleep(0.01)
+        raise AssertionError(f"{method}: {len(self.calls_to(method))} calls, expected {count}")
+
+    # -- request handling --------------------------------------------------------------
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        parsed = urllib.parse.urlsplit(request.path)
+        length = int(request.headers.get("Content-Length") or 0)
+        raw = request.rfile.read(length) if length else b""
+        args = _decode_args(raw, request.headers.get("Content-Type", ""), parsed.query)
+        if parsed.path.startswith("/response/"):
+            with self._lock:
+                self.response_url_posts.append((parsed.path.rsplit("/", 1)[-1], args))
+            _send(request, 200, b"ok", "text/plain")
+            return
+        method = parsed.path.rsplit("/", 1)[-1]
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ").strip() or args.get("token")
+        with self._lock:
+            self.calls.append(SlackCall(method, args, token))
+        fault = self._take_fault(method)
+        if fault is not None and fault.kind == "hold":
+            fault.release.wait(30)
+        elif fault is not None and fault.kind == "ratelimit":
+            body = json.dumps({"ok": False, "error": "ratelimited"}).encode()
+            _send(request, 429, body, "application/json", {"Retry-After": str(fault.retry_after)})
+            return
+        elif fault is not None:
+            _send_json(request, {"ok": False, "error": fault.error})
+            return
+        if token != self.bot_token:
+            _send_json(request, {"ok": False, "error": "invalid_auth"})
+            return
+        _send_json(request, self._answer(method, args))
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method in self.handlers:
+            return self.handlers[method](args)
+        channel = args.get("channel")
+        if method.startswith("chat.") and channel in self.missing_channels:
+            return {"ok": False, "error": "channel_not_found"}
+        if method.startswith("chat.") and channel in self.archived_channels:
+            return {"ok": False, "error": "is_archived"}
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://example.slack.com/",
+                "team": "Example",
+                "user": "tuning-bot",
+                "team_id": "T0000TEST",
+                "user_id": "U0BOT0001",
+                "bot_id": "B0BOT0001",
+            }
+        if method == "chat.postMessage":
+            ts = f"{1700000000 + next(self._ts)}.000100"
+            return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts}}
+        if method == "chat.update":
+            return {"ok": True, "channel": channel, "ts": args.get("ts"), "text": args.get("text")}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
+        if method in ("views.open", "views.push", "views.update", "views.publish"):
+            view = args.get("view") or {}
+            view_id = args.get("view_id") or f"V{next(self._views):08d}"
+            return {"ok": True, "view": {**view, "id": view_id, "hash": f"h{time.time_ns()}"}}
+        if method == "users.info":
+            user = args.get("user", "")
+            return {
+                "ok": True,
+                "user": {"id": user, "tz": "UTC", "locale": self.locales.get(user, "en-US")},
+            }
+        if method == "chat.getPermalink":
+            return {"ok": True, "permalink": f"https://example.slack.com/archives/{channel}/p1"}
+        return {"ok": True}
+
+
+def _decode_args(raw: bytes, content_type: str, query: str) -> dict[str, Any]:
+    args: dict[str, Any] = dict(urllib.parse.parse_qsl(query))
+    if not raw:
+        return args
+    if "json" in content_type:
+        args.update(json.loads(raw))
+    else:
+        args.update(urllib.parse.parse_qsl(raw.decode()))
+    for key in ("blocks", "view", "attachments"):
+        if isinstance(args.get(key), str):
+            with contextlib.suppress(ValueError):
+                args[key] = json.loads(args[key])
+    return args
+
+
+def _send_json(request: BaseHTTPRequestHandler, payload: dict[str, Any]) -> None:
+    _send(request, 200, json.dumps(payload).encode(), "application/json")
+
+
+def _send(
+    request: BaseHTTPRequestHandler,
+    status: int,
+    body: bytes,
+    content_type: str,
+    headers: dict[str, str] | None = None,
+) -> None:
+    request.send_response(status)
+    request.send_header("Content-Type", content_type)
+    request.send_header("Content-Length", str(len(body)))
+    for key, value in (headers or {}).items():
+        request.send_header(key, value)
+    request.end_headers()
+    request.wfile.write(body)
