@@ -85,6 +85,24 @@ MESSAGES: dict[str, str] = {
     "lost; try again in a few minutes.",
     "google.other": "Google answered with an error ({status}): {message}",
     # --- Slack surface (commands, modals, messages) ---------------------------------------
+    # --- status card (created by the Slack surface, kept current by the watcher) ----------
+    "card.model": "Model",
+    "card.epochs": "epochs",
+    "card.adapter_size": "adapter size",
+    "card.lr_multiplier": "learning-rate ×",
+    "card.hyperparameters": "Hyperparameters",
+    "card.defaults": "Google's defaults",
+    "card.training_data": "Training data",
+    "card.started_by": "Started by",
+    "card.created": "Created",
+    "card.elapsed": "elapsed",
+    "card.data_stats": "*Data:* {examples} examples, {tokens} billable tokens",
+    "card.open_console": "Open in Cloud console",
+    "card.cancel": "Cancel job",
+    "card.cancel_confirm_title": "Cancel this job?",
+    "card.cancel_confirm_text": "Cancel {name}? Google stops the job; this cannot be undone.",
+    "card.cancel_confirm_yes": "Cancel job",
+    "card.cancel_confirm_no": "Keep running",
     # --- watcher (status cards, endings) --------------------------------------------------
     # --- dataset pre-flight ---------------------------------------------------------------
 }

@@ -93,6 +93,24 @@ MESSAGES: dict[str, str] = {
     "失われたものはありません。数分後にもう一度お試しください。",
     "google.other": "Google がエラーを返しました（{status}）: {message}",
     # --- Slack surface (commands, modals, messages) ---------------------------------------
+    # --- status card (created by the Slack surface, kept current by the watcher) ----------
+    "card.model": "モデル",
+    "card.epochs": "エポック数",
+    "card.adapter_size": "アダプタ サイズ",
+    "card.lr_multiplier": "学習率の乗数",
+    "card.hyperparameters": "ハイパーパラメータ",
+    "card.defaults": "Google の既定値",
+    "card.training_data": "トレーニング データ",
+    "card.started_by": "開始した人",
+    "card.created": "作成日時",
+    "card.elapsed": "経過",
+    "card.data_stats": "*データ:* {examples} 件のサンプル、課金対象トークン {tokens}",
+    "card.open_console": "Cloud コンソールで開く",
+    "card.cancel": "ジョブをキャンセル",
+    "card.cancel_confirm_title": "キャンセルしますか？",
+    "card.cancel_confirm_text": "{name} をキャンセルしますか？ Google がジョブを停止します。元に戻せません。",
+    "card.cancel_confirm_yes": "キャンセルする",
+    "card.cancel_confirm_no": "続行する",
     # --- watcher (status cards, endings) --------------------------------------------------
     # --- dataset pre-flight ---------------------------------------------------------------
 }

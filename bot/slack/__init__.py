@@ -1,0 +1,1 @@
+"""Slack surface: listeners for commands, modals and buttons, and Block Kit rendering."""

@@ -1,0 +1,126 @@
+"""The channel message that shows one job's status; created once, then edited in place."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.i18n import translate
+from bot.slack.mrkdwn import code, escape, format_duration, slack_date, truncate
+from bot.tuning.job import TuningJob, console_url
+from bot.tuning.states import JobState
+
+CANCEL_ACTION_ID = "job_cancel"
+CONSOLE_ACTION_ID = "job_open_console"
+
+STATE_MARKERS: dict[JobState, str] = {
+    JobState.UNSPECIFIED: ":grey_question:",
+    JobState.QUEUED: ":hourglass_flowing_sand:",
+    JobState.PENDING: ":hourglass_flowing_sand:",
+    JobState.RUNNING: ":arrows_counterclockwise:",
+    JobState.UPDATING: ":arrows_counterclockwise:",
+    JobState.SUCCEEDED: ":white_check_mark:",
+    JobState.PARTIALLY_SUCCEEDED: ":large_yellow_circle:",
+    JobState.FAILED: ":x:",
+    JobState.CANCELLING: ":no_entry_sign:",
+    JobState.CANCELLED: ":no_entry_sign:",
+    JobState.PAUSED: ":double_vertical_bar:",
+    JobState.EXPIRED: ":warning:",
+}
+
+
+def state_label(state: JobState, language: str) -> str:
+    """Marker and translated name, e.g. `:arrows_counterclockwise: Running`."""
+    return f"{STATE_MARKERS[state]} {translate(language, 'state.' + state.short)}"
+
+
+def job_title(job: TuningJob) -> str:
+    """The display name if there is one, else the job number (escaped)."""
+    return escape(job.display_name) if job.display_name else f"#{job.ref.job_id}"
+
+
+def render_status_card(
+    job: TuningJob,
+    *,
+    started_by: str | None,
+    language: str,
+    now: dt.datetime,
+    preflight_summary: str | None = None,
+) -> tuple[str, list[dict[str, Any]]]:
+    """Fallback text and blocks for a job's status message."""
+    t = lambda key, **p: translate(language, key, **p)  # noqa: E731
+    title = job_title(job)
+    state = state_label(job.state, language)
+    lines = [f"*{title}*  {state}"]
+    details = [f"*{t('card.model')}:* {code(job.base_model) or '—'}"]
+    hyper = []
+    if job.epochs is not None:
+        hyper.append(f"{t('card.epochs')} {job.epochs}")
+    if job.adapter_size is not None:
+        hyper.append(f"{t('card.adapter_size')} {job.adapter_size}")
+    if job.learning_rate_multiplier is not None:
+        hyper.append(f"{t('card.lr_multiplier')} {job.learning_rate_multiplier:g}")
+    details.append(f"*{t('card.hyperparameters')}:* {', '.join(hyper) or t('card.defaults')}")
+    if job.training_dataset_uri:
+        details.append(
+            f"*{t('card.training_data')}:* {code(truncate(job.training_dataset_uri, 300))}"
+        )
+    if started_by:
+        details.append(f"*{t('card.started_by')}:* <@{started_by}>")
+    if job.create_time is not None:
+        elapsed = job.duration(now)
+        when = slack_date(job.create_time)
+        details.append(
+            f"*{t('card.created')}:* {when}"
+            + (f"  ({t('card.elapsed')} {format_duration(elapsed)})" if elapsed else "")
+        )
+    stats = job.data_stats
+    if stats is not None and stats.example_count is not None:
+        details.append(
+            t(
+                "card.data_stats",
+                examples=f"{stats.example_count:,}",
+                tokens=f"{stats.billable_tokens:,}" if stats.billable_tokens is not None else "—",
+            )
+        )
+    if preflight_summary:
+        details.append(escape(truncate(preflight_summary, 500)))
+    blocks: list[Any] = [
+        SectionBlock(text=MarkdownTextObject(text=truncate("\n".join(lines), 3000))),
+        SectionBlock(text=MarkdownTextObject(text=truncate("\n".join(details), 3000))),
+    ]
+    buttons: list[ButtonElement] = [
+        ButtonElement(
+            text=t("card.open_console"),
+            action_id=CONSOLE_ACTION_ID,
+            url=console_url(job.ref),
+        )
+    ]
+    if not job.state.has_ended and job.state is not JobState.CANCELLING:
+        buttons.append(
+            ButtonElement(
+                text=t("card.cancel"),
+                action_id=CANCEL_ACTION_ID,
+                value=job.name,
+                style="danger",
+                confirm=ConfirmObject(
+                    title=t("card.cancel_confirm_title"),
+                    text=t("card.cancel_confirm_text", name=title),
+                    confirm=t("card.cancel_confirm_yes"),
+                    deny=t("card.cancel_confirm_no"),
+                ),
+            )
+        )
+    blocks.append(ActionsBlock(elements=buttons))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=code(job.name))]))
+    fallback = truncate(f"{title}: {translate(language, 'state.' + job.state.short)}", 3000)
+    return fallback, [b.to_dict() for b in blocks]

@@ -1,0 +1,93 @@
+"""Watch records and the repository interface the Slack surface and the poller share."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import Enum
+from typing import Protocol
+
+from bot.tuning.states import JobState
+
+
+class WatchKind(Enum):
+    """How a channel came to watch a job."""
+
+    CREATED = "created"  # the bot created the job from this channel
+    WATCHED = "watched"  # `/tune watch` on a job started elsewhere
+
+
+@dataclass(frozen=True)
+class NewWatch:
+    """What the Slack surface knows when it subscribes a channel to a job."""
+
+    job_name: str
+    channel_id: str
+    started_by: str
+    kind: WatchKind
+    state: JobState
+    message_ts: str | None = None
+    language: str = "en"
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Watch:
+    """A stored watch as the poller and handlers see it."""
+
+    id: int
+    job_name: str
+    project: str
+    region: str
+    channel_id: str
+    started_by: str
+    kind: WatchKind
+    message_ts: str | None
+    language: str
+    display_name: str | None
+    last_state: JobState
+    last_update_time: dt.datetime | None
+    next_poll_at: dt.datetime
+    error_count: int
+    created_at: dt.datetime
+    announced_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """Who did what to which job, and how it ended (`ok`, `refused`, `failed`, …)."""
+
+    actor: str
+    action: str
+    job_name: str | None
+    outcome: str
+    channel_id: str | None = None
+    detail: str | None = None
+
+
+class WatchRepository(Protocol):
+    """The part of the watch store that Slack handlers use."""
+
+    async def add_watch(self, new: NewWatch) -> Watch:
+        """Create or refresh the watch of (job, channel); returns the stored record."""
+        ...
+
+    async def set_message_ts(self, watch_id: int, message_ts: str) -> None:
+        """Remember the channel message that shows the job's status."""
+        ...
+
+    async def remove_watch(self, job_name: str, channel_id: str) -> bool:
+        """Stop watching; False when the channel was not watching the job."""
+        ...
+
+    async def watches_for_job(self, job_name: str) -> list[Watch]:
+        """Every channel watching a job."""
+        ...
+
+    async def record_audit(self, entry: AuditEntry) -> None:
+        """Append to the audit table."""
+        ...
+
+    async def ping(self) -> bool:
+        """True when the database answers (readiness)."""
+        ...
