@@ -24,8 +24,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if command == "run":
         from bot.app import main as run_bot
+        from bot.config import ConfigError
 
-        return run_bot(args)
+        try:
+            return run_bot(args)
+        except ConfigError as exc:
+            # One line naming the variable and the fix; never a traceback or a secret's value.
+            print(f"tuning-bot: {exc}", file=sys.stderr)
+            return 2
     if command == "emulator":
         from bot.vertex.emulator import main as run_emulator
 
