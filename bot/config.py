@@ -88,6 +88,15 @@ def _number(env: Mapping[str, str], name: str, default: float, low: float, high:
     return value
 
 
+def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not re.fullmatch(r"[0-9]{1,9}", raw) or not low <= int(raw) <= high:
+        raise ConfigError(name, f"expected a whole number from {low} to {high}")
+    return int(raw)
+
+
 def _buckets(env: Mapping[str, str]) -> tuple[str, ...]:
     values = tuple(v.strip() for v in env.get("TUNING_ALLOWED_BUCKETS", "").split(",") if v.strip())
     for value in values:
@@ -182,11 +191,11 @@ def load_settings(
         storage_emulator_host=storage.rstrip("/") if storage else None,
         database_url=database_url,
         poll_interval_seconds=_number(env, "POLL_INTERVAL_SECONDS", 60.0, 0.2, 86400.0),
-        port=int(_number(env, "PORT", 3000, 1, 65535)),
+        port=_integer(env, "PORT", 3000, 1, 65535),
         admins=_ids(env, "TUNING_ADMINS", _USER_ID, "U012ABCDEF"),
         allowed_users=_ids(env, "TUNING_ALLOWED_USERS", _USER_ID, "U012ABCDEF"),
         allowed_channels=_ids(env, "TUNING_ALLOWED_CHANNELS", _CHANNEL_ID, "C012ABCDEF"),
         allowed_buckets=_buckets(env),
-        vertex_requests_per_minute=int(_number(env, "VERTEX_REQUESTS_PER_MINUTE", 60, 1, 600)),
+        vertex_requests_per_minute=_integer(env, "VERTEX_REQUESTS_PER_MINUTE", 60, 1, 600),
         log_level=log_level,
     )

@@ -37,6 +37,7 @@ class AccessPolicy:
         """None when allowed, otherwise the i18n key of the reason.
 
         `job_owners` are the users who started or watched the job (used for CANCEL only).
+        Reading (list, get) follows the allow-lists too: job names and datasets are not public.
         """
         admin = self.is_admin(user_id)
         if self.allowed_users and user_id not in self.allowed_users and not admin:

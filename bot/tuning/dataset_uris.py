@@ -28,13 +28,12 @@ class GcsUri:
 
 
 def _bucket_problem(bucket: str) -> Problem | None:
-    if not 3 <= len(bucket) <= 222:
-        return Problem.of("dataset.bucket_length", bucket=bucket[:80])
     components = bucket.split(".")
+    # Each dot-separated part is at most 63 characters, the whole name at most 222.
+    if not 3 <= len(bucket) <= 222 or any(len(c) > 63 for c in components):
+        return Problem.of("dataset.bucket_length", bucket=bucket[:80])
     if any(not _BUCKET_COMPONENT.fullmatch(c) for c in components):
         return Problem.of("dataset.bucket_chars", bucket=bucket[:80])
-    if len(components) == 1 and len(bucket) > 63:
-        return Problem.of("dataset.bucket_length", bucket=bucket[:80])
     try:
         ipaddress.ip_address(bucket)
     except ValueError:
@@ -56,13 +55,20 @@ def parse_gcs_uri(text: str) -> GcsUri:
         raise DomainError(problem)
     if not slash or not object_name or object_name.endswith("/"):
         raise DomainError(Problem.of("dataset.no_object", uri=text[:120]))
-    if len(object_name.encode("utf-8")) > _MAX_OBJECT_BYTES:
-        raise DomainError(Problem.of("dataset.object_too_long", limit=_MAX_OBJECT_BYTES))
     if _WILDCARDS & set(object_name):
         raise DomainError(Problem.of("dataset.wildcard", uri=text[:120]))
-    if object_name in {".", ".."} or any(ord(c) < 0x20 or ord(c) == 0x7F for c in object_name):
+    if object_name in {".", ".."} or any(_bad_object_char(c) for c in object_name):
         raise DomainError(Problem.of("dataset.object_chars", uri=text[:120]))
+    if len(object_name.encode("utf-8")) > _MAX_OBJECT_BYTES:
+        raise DomainError(Problem.of("dataset.object_too_long", limit=_MAX_OBJECT_BYTES))
     return GcsUri(bucket, object_name)
+
+
+def _bad_object_char(char: str) -> bool:
+    # Control characters are refused by Cloud Storage; lone surrogates (possible in JSON from
+    # Slack) are not UTF-8 at all.
+    code = ord(char)
+    return code < 0x20 or code == 0x7F or 0xD800 <= code <= 0xDFFF
 
 
 def validate_dataset_uri(raw: str) -> str:
@@ -89,15 +95,15 @@ def uri_allowed(uri: str, allowed_prefixes: tuple[str, ...]) -> bool:
         return True
     if not uri.startswith("gs://"):
         return False
-    for prefix in allowed_prefixes:
-        bare = prefix.rstrip("/")
-        if (
-            uri == bare
-            or uri.startswith(bare + "/")
-            or (prefix.endswith("/") and uri.startswith(prefix))
-        ):
-            return True
-        if bare.count("/") > 2 and uri.startswith(bare):
-            # A prefix inside a bucket (gs://b/team/run-) matches objects that start with it.
-            return True
-    return False
+    return any(_under_prefix(uri, prefix) for prefix in allowed_prefixes)
+
+
+def _under_prefix(uri: str, prefix: str) -> bool:
+    if prefix.endswith("/"):
+        # A folder (`gs://b/team/`) or a bucket with its slash: only what lies inside it.
+        return uri.startswith(prefix)
+    if prefix.count("/") == 2:
+        # A bare bucket (`gs://team-data`) never matches a longer bucket name.
+        return uri.startswith(prefix + "/")
+    # A prefix inside a bucket (`gs://b/team/run-`) matches objects that start with it.
+    return uri.startswith(prefix)

@@ -39,6 +39,9 @@ MAX_LR_MULTIPLIER = 100.0
 MAX_LABELS = 64
 _LABEL_KEY = re.compile(r"[\w-]{1,63}", re.UNICODE)
 _MAX_RAW_FIELD = 4000
+_ZERO_WIDTH_JOINER = "\u200d"
+_BLACK_FLAG = "\U0001f3f4"
+_EMOJI_TAGS = ("\U000e0020", "\U000e007f")
 T = TypeVar("T")
 
 
@@ -83,7 +86,13 @@ def _clean(raw: str | None) -> str:
     return (raw or "").strip()
 
 
+def _ascii_digits(text: str) -> str:
+    # Japanese input methods often type full-width digits (１０, ０．５); NFKC makes them ASCII.
+    return unicodedata.normalize("NFKC", text)
+
+
 def _parse_epochs(text: str) -> int:
+    text = _ascii_digits(text)
     if not re.fullmatch(r"[0-9]{1,6}", text):
         raise DomainError(Problem.of("spec.epochs_not_integer", low=MIN_EPOCHS, high=MAX_EPOCHS))
     value = int(text)
@@ -93,18 +102,20 @@ def _parse_epochs(text: str) -> int:
 
 
 def _parse_lr(text: str) -> float:
+    high = f"{MAX_LR_MULTIPLIER:g}"
     if len(text) > 32:
-        raise DomainError(Problem.of("spec.lr_not_number", high=MAX_LR_MULTIPLIER))
+        raise DomainError(Problem.of("spec.lr_not_number", high=high))
     try:
-        value = float(text)
+        value = float(_ascii_digits(text))
     except ValueError:
-        raise DomainError(Problem.of("spec.lr_not_number", high=MAX_LR_MULTIPLIER)) from None
+        raise DomainError(Problem.of("spec.lr_not_number", high=high)) from None
     if not math.isfinite(value) or not 0 < value <= MAX_LR_MULTIPLIER:
-        raise DomainError(Problem.of("spec.lr_range", high=MAX_LR_MULTIPLIER))
+        raise DomainError(Problem.of("spec.lr_range", high=high))
     return value
 
 
 def _parse_adapter_size(text: str, model: ModelInfo | None) -> int:
+    text = _ascii_digits(text)
     if not re.fullmatch(r"[0-9]{1,3}", text):
         raise DomainError(Problem.of("spec.adapter_not_integer"))
     value = int(text)
@@ -124,9 +135,32 @@ def _parse_display_name(text: str) -> str:
         raise DomainError(
             Problem.of("spec.display_name_too_long", limit=MAX_DISPLAY_NAME, length=len(text))
         )
-    if any(unicodedata.category(c) in ("Cc", "Cf") for c in text):
+    if any(_unprintable(text, i) for i in range(len(text))):
         raise DomainError(Problem.of("spec.display_name_control"))
     return text
+
+
+def _unprintable(text: str, index: int) -> bool:
+    """Control, invisible-format, line-separator and surrogate characters; emoji joiners pass."""
+    category = unicodedata.category(text[index])
+    if category in ("Cc", "Cs", "Zl", "Zp"):
+        return True
+    if category != "Cf":
+        return False
+    char, before = text[index], text[index - 1] if index else ""
+    after = text[index + 1] if index + 1 < len(text) else ""
+    if char == _ZERO_WIDTH_JOINER:
+        # Joins emoji such as 👩‍💻; elsewhere it only hides differences between names.
+        return not (
+            before
+            and after
+            and unicodedata.category(before) in ("So", "Sk", "Mn")
+            and unicodedata.category(after) == "So"
+        )
+    if _EMOJI_TAGS[0] <= char <= _EMOJI_TAGS[1]:
+        # Tag characters spell subdivision flags after a black flag (🏴 + tags).
+        return not (before == _BLACK_FLAG or _EMOJI_TAGS[0] <= before <= _EMOJI_TAGS[1])
+    return True
 
 
 def label_problem(labels: Mapping[str, str]) -> Problem | None:
@@ -134,7 +168,8 @@ def label_problem(labels: Mapping[str, str]) -> Problem | None:
     if len(labels) > MAX_LABELS:
         return Problem.of("spec.labels_too_many", limit=MAX_LABELS)
     for key, value in labels.items():
-        key_ok = bool(_LABEL_KEY.fullmatch(key)) and key == key.lower() and not key[0].isdigit()
+        # Google requires keys to start with a lower-case or international letter.
+        key_ok = bool(_LABEL_KEY.fullmatch(key)) and key == key.lower() and key[0].isalpha()
         value_ok = value == "" or (bool(_LABEL_KEY.fullmatch(value)) and value == value.lower())
         if not key_ok or not value_ok:
             return Problem.of("spec.label_invalid", label=f"{key[:64]}={value[:64]}")
@@ -177,7 +212,11 @@ def validate_form(
     allowed_buckets: tuple[str, ...] = (),
 ) -> SpecCheck:
     """Validate raw form values keyed by field name; every bad field gets its own Problem."""
-    raw = {name: _clean(form.get(name))[:_MAX_RAW_FIELD] for name in FIELDS}
+    # The display name stays whole so that a too-long one is refused with its real length.
+    raw = {
+        name: _clean(form.get(name))[: None if name == DISPLAY_NAME else _MAX_RAW_FIELD]
+        for name in FIELDS
+    }
     errors: dict[str, Problem] = {}
     model, model_error, warnings = _model_problems(raw[BASE_MODEL], catalogue, region, today)
     if model_error is not None:

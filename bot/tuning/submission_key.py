@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict
+from dataclasses import fields
 
 from bot.tuning.spec import TuningJobSpec
 
@@ -17,9 +17,10 @@ CREATED_BY_VALUE = "tuning-bot"
 
 def submission_key(view_id: str, spec: TuningJobSpec) -> str:
     """A 40-hex-character key from the Slack view id and every field of the spec."""
-    fields = asdict(spec)
-    fields["labels"] = dict(sorted(spec.labels.items()))
-    canonical = json.dumps({"view": view_id, "spec": fields}, sort_keys=True, ensure_ascii=True)
+    # dataclasses.asdict cannot copy the read-only labels mapping, so the fields are read directly.
+    values = {f.name: getattr(spec, f.name) for f in fields(spec)}
+    values["labels"] = dict(sorted(spec.labels.items()))
+    canonical = json.dumps({"view": view_id, "spec": values}, sort_keys=True, ensure_ascii=True)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:40]
 
 

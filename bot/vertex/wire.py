@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -21,6 +22,7 @@ ADAPTER_SIZES: dict[int, str] = {
     32: "ADAPTER_SIZE_THIRTY_TWO",
 }
 _ADAPTER_BY_NAME = {name: size for size, name in ADAPTER_SIZES.items()}
+_INT64 = re.compile(r"-?[0-9]{1,19}")
 
 
 def spec_to_body(spec: TuningJobSpec) -> dict[str, Any]:
@@ -74,7 +76,7 @@ def _int(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.lstrip("-").isdigit():
+    if isinstance(value, str) and _INT64.fullmatch(value):
         return int(value)
     return None
 
