@@ -17,7 +17,7 @@ class Problem:
     params: Mapping[str, ParamValue] = field(default_factory=lambda: MappingProxyType({}))
 
     @classmethod
-    def of(cls, key: str, **params: ParamValue) -> Problem:
+    def of(cls, key: str, /, **params: ParamValue) -> Problem:
         """Build a problem from keyword parameters."""
         return cls(key, MappingProxyType(dict(params)))
 
