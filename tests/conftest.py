@@ -68,3 +68,24 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
     yield f"{postgres_server}?options=-csearch_path%3D{schema}"
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+# --- Vertex AI tuning emulator ------------------------------------------------------------
+@pytest.fixture
+def vertex_emulator() -> Iterator[object]:
+    """A running Vertex tuning emulator (an EmulatorServer, 5 s per state): `.emulator` drives
+    it, `.host_port` is the value for VERTEX_EMULATOR_HOST."""
+    from tests.fakes.vertex_emulator import running_emulator
+
+    with running_emulator() as server:
+        yield server
+
+
+@pytest.fixture
+def vertex_emulator_process() -> Iterator[object]:
+    """`tuning-bot emulator` as a real subprocess on a free port (an EmulatorProcess)."""
+    from tests.fakes.vertex_emulator import EmulatorProcess
+
+    process = EmulatorProcess(free_port()).start()
+    yield process
+    process.stop()
