@@ -55,10 +55,6 @@ def test_an_unknown_command_exits_2_and_shows_usage(tmp_path: Path) -> None:
 @pytest.mark.skipif(
     not importlib.util.find_spec("bot.app"), reason="bot.app (the bot's startup) is not built yet"
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot.app.main prints configuration errors to stdout, not stderr",
-)
 def test_a_missing_bot_token_is_one_line_on_stderr(tmp_path: Path) -> None:
     result = run(
         [],

@@ -141,6 +141,12 @@ MESSAGES: dict[str, str] = {
     "modal.title": "New tuning job",
     "modal.submit": "Start tuning",
     "modal.close": "Cancel",
+    "modal.checking": ":mag: Checking the dataset before starting the job… this can take a few "
+    "seconds.",
+    "modal.preflight_errors": ":x: *The dataset check found problems.* No job was started: fix "
+    "the data (or pick other files) and submit again.",
+    "modal.preflight_warnings": ":warning: *The dataset check has warnings.* Read them, then "
+    "press the submit button again to start the job anyway, or change the values.",
     "modal.done": "Close",
     "modal.creating": ":hourglass_flowing_sand: Creating the tuning job… this takes a few seconds.",
     "modal.created": ":white_check_mark: *{name}* was created ({job}). Its status message is "

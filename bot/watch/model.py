@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
+from bot.tuning.refs import Location
 from bot.tuning.states import JobState
 
 
@@ -31,7 +32,7 @@ class NewWatch:
     display_name: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Watch:
     """A stored watch as the poller and handlers see it."""
 
@@ -51,6 +52,25 @@ class Watch:
     error_count: int
     created_at: dt.datetime
     announced_at: dt.datetime | None
+    # Watcher bookkeeping (defaults keep records built by hand short).
+    card_state: JobState | None = None  # the state the status message shows now
+    announcing_at: dt.datetime | None = None  # an ending post was started at this time
+    announcing_by: str | None = None  # ... by this owner
+    finished_at: dt.datetime | None = None  # the watch needs no more polling
+    end_reason: str | None = None  # `announced`, `job_gone`, `channel_gone`
+    paused_noted: bool = False  # the thread was told the job is paused
+    lease_owner: str | None = None
+    lease_until: dt.datetime | None = None
+
+    @property
+    def location(self) -> Location:
+        """Project and region of the watched job."""
+        return Location(self.project, self.region)
+
+    @property
+    def is_active(self) -> bool:
+        """True while the watch still needs polling or an announcement."""
+        return self.finished_at is None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog (5) stalls bursts of concurrent posts for a second each.
+    request_queue_size = 128
+
+
 @dataclass
 class SlackCall:
     """One request the stand-in received."""
@@ -69,7 +74,7 @@ class FakeSlackApi:
             def do_POST(self) -> None:
                 fake._handle(self)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self

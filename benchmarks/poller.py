@@ -1,0 +1,210 @@
+"""Poll-cycle cost against the Vertex emulator: requests per cycle, cycle time, memory, latency.
+
+    python benchmarks/poller.py [--sizes 10,100,1000,10000] [--interval 2]
+
+For each number of watched, running jobs this starts the emulator and the Slack stand-in in this
+process and the poller in a child process (so its memory is measured alone), lets it run a few
+steady cycles, then ends some jobs and times how long their announcements take to reach Slack.
+The baseline is what polling each job with its own `get` (the SDK's polling loop) would cost:
+one request per job per cycle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import http.server
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PROJECT = "bench-project"
+REGION = "us-central1"
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        pages = int(statm.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+async def _child(args: argparse.Namespace) -> None:
+    """The poller process: one cycle per interval, one JSON line per cycle."""
+    import httpx
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.slack.notifier import SlackNotifier
+    from bot.vertex.auth import NoAuth
+    from bot.vertex.client import TuningClient
+    from bot.watch.budget import RequestBudget
+    from bot.watch.poller import PollConfig, PollerMemory, run_poll_cycle
+    from bot.watch.store import SqlWatchStore
+
+    store = SqlWatchStore.open(args.database)
+    async with httpx.AsyncClient(timeout=30) as http:
+        client = TuningClient(http, auth=NoAuth(), emulator_host=args.emulator)
+        slack = AsyncWebClient(token="xoxb-test-token", base_url=args.slack, retry_handlers=[])
+        notifier = SlackNotifier(slack)
+        # The budget is the production guard; here it is lifted so the cost itself shows.
+        budget = RequestBudget(10**6)
+        config = PollConfig(interval=args.interval)
+        memory = PollerMemory()
+        next_start = time.monotonic()
+        while True:
+            await asyncio.sleep(max(0.0, next_start - time.monotonic()))
+            next_start += args.interval
+            started = time.perf_counter()
+            report = await run_poll_cycle(
+                store, client, notifier, budget, owner="bench", config=config, memory=memory
+            )
+            line = {
+                "claimed": report.claimed,
+                "calls": dict(report.vertex_calls),
+                "announced": report.announced,
+                "seconds": time.perf_counter() - started,
+                "rss_mb": _rss_mb(),
+                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+            print(json.dumps(line), flush=True)
+
+
+def _bench(size: int, interval: float, ending: int) -> dict[str, Any]:
+    from bot.vertex.emulator import Emulator, EmulatorServer
+    from bot.watch.store import SqlWatchStore
+    from bot.watch.tables import watches
+    from tests.fakes.slack_api import FakeSlackApi
+
+    # The stdlib server's listen backlog of 5 makes a burst of concurrent posts wait for a
+    # 1-second SYN retry: a property of the stand-in, not of Slack, so it is raised here.
+    http.server.ThreadingHTTPServer.request_queue_size = 128
+    emulator = Emulator(seconds_per_state=10**6)
+    slack = FakeSlackApi().start()
+    with tempfile.TemporaryDirectory() as tmp, EmulatorServer(emulator) as server:
+        url = f"sqlite:///{tmp}/bench.db"
+        store = SqlWatchStore.open(url)
+        now = dt.datetime.now(dt.UTC)
+        names = [
+            emulator.add_job(PROJECT, REGION, state="JOB_STATE_RUNNING", display_name=f"m{i}")
+            for i in range(size)
+        ]
+        with store.engine.begin() as conn:
+            conn.execute(
+                insert(watches),
+                [
+                    {
+                        "job_name": name,
+                        "project": PROJECT,
+                        "region": REGION,
+                        "channel_id": f"C0BENCH{i % 50:02d}",
+                        "message_ts": f"1700000000.{i:06d}",
+                        "started_by": "U0BENCH01",
+                        "kind": "created",
+                        "language": "en",
+                        "last_state": "JOB_STATE_RUNNING",
+                        "card_state": "JOB_STATE_RUNNING",
+                        "next_poll_at": now,
+                        "error_count": 0,
+                        "paused_noted": False,
+                        "created_at": now,
+                    }
+                    for i, name in enumerate(names)
+                ],
+            )
+        store.close()
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                "--database",
+                url,
+                "--emulator",
+                server.host_port,
+                "--slack",
+                slack.base_url,
+                "--interval",
+                str(interval),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        assert child.stdout is not None
+        cycles: list[dict[str, Any]] = []
+        try:
+            for _ in range(3):
+                cycles.append(json.loads(child.stdout.readline()))
+            ended = names[:: max(1, size // ending)][:ending]
+            ended_at = time.monotonic()
+            for name in ended:
+                emulator.set_state(name, "JOB_STATE_SUCCEEDED")
+            posts = slack.wait_for("chat.postMessage", len(ended), timeout=interval * 4 + 60)
+            latencies = [call.at - ended_at for call in posts[: len(ended)]]
+            cycles.append(json.loads(child.stdout.readline()))
+            cycles.append(json.loads(child.stdout.readline()))
+        finally:
+            child.terminate()
+            child.wait(timeout=30)
+            slack.stop()
+    steady = cycles[1:3]
+    calls = statistics.median(sum(c["calls"].values()) for c in steady)
+    return {
+        "jobs": size,
+        "calls_per_cycle": calls,
+        "baseline_gets": size,
+        "reduction": size / calls if calls else float("inf"),
+        "cycle_seconds": statistics.median(c["seconds"] for c in steady),
+        "cycle_seconds_with_endings": max(c["seconds"] for c in cycles[3:]),
+        "peak_rss_mb": max(c["peak_mb"] for c in cycles),
+        "ended": len(latencies),
+        "latency_max_s": max(latencies),
+        "latency_median_s": statistics.median(latencies),
+    }
+
+
+def main() -> int:
+    """Run the benchmark (or, with --child, the poller side of it)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10,100,1000,10000")
+    parser.add_argument("--interval", type=float, default=2.0)
+    parser.add_argument("--ending", type=int, default=10, help="jobs ended per size")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--database", help=argparse.SUPPRESS)
+    parser.add_argument("--emulator", help=argparse.SUPPRESS)
+    parser.add_argument("--slack", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        asyncio.run(_child(args))
+        return 0
+    header = (
+        f"{'jobs':>6} {'calls/cycle':>11} {'baseline':>8} {'fewer':>7} {'cycle s':>8} "
+        f"{'w/ends s':>8} {'peak MB':>8} {'end→post max s':>15} {'median s':>8}"
+    )
+    print(f"poll interval {args.interval:g} s; {args.ending} jobs end per size\n{header}")
+    for size in (int(s) for s in args.sizes.split(",")):
+        r = _bench(size, args.interval, min(args.ending, size))
+        print(
+            f"{r['jobs']:>6} {r['calls_per_cycle']:>11g} {r['baseline_gets']:>8} "
+            f"{r['reduction']:>6.0f}× {r['cycle_seconds']:>8.2f} "
+            f"{r['cycle_seconds_with_endings']:>8.2f} {r['peak_rss_mb']:>8.1f} "
+            f"{r['latency_max_s']:>15.2f} {r['latency_median_s']:>8.2f}",
+            flush=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,193 @@
+"""The watcher's Slack side: status cards edited in place, endings replied in their thread.
+
+Build the `AsyncWebClient` with `retry_handlers=[]`: a transparent retry of `chat.postMessage`
+after a lost connection could post an ending twice; the poller decides what to retry instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from bot.metrics import SLACK_CALLS
+from bot.slack.announcements import (
+    ENDING_EVENT_TYPE,
+    ending_message,
+    ending_metadata,
+    gone_message,
+    paused_message,
+)
+from bot.slack.status_card import render_status_card
+from bot.tuning.job import TuningJob
+from bot.watch.model import Watch
+from bot.watch.notify import ChannelGone, NotifyError, RateLimited
+
+log = logging.getLogger(__name__)
+
+# Errors after which the channel will never accept the bot's messages again.
+CHANNEL_GONE_ERRORS = frozenset(
+    {"channel_not_found", "not_in_channel", "is_archived", "team_access_not_granted"}
+)
+# chat.update errors that mean "the card is gone": post a fresh one instead.
+_CARD_GONE_ERRORS = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+
+
+def _retry_after(response: Any) -> float:
+    headers = getattr(response, "headers", None) or {}
+    for key in ("Retry-After", "retry-after"):
+        value = headers.get(key)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if value is not None:
+            try:
+                return max(float(value), 0.0)
+            except ValueError:
+                break
+    return 1.0
+
+
+def _form_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class SlackNotifier:
+    """`bot.watch.notify.Notifier` on the Slack Web API."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self._client = client
+        self._clock = clock
+        self._now = now
+        # (method, channel) -> monotonic time before which Slack asked us not to call.
+        self._blocked: dict[tuple[str, str], float] = {}
+
+    async def _call(
+        self, method: str, channel: str, *, read: bool = False, **kwargs: Any
+    ) -> AsyncSlackResponse:
+        key = (method, channel)
+        until = self._blocked.get(key)
+        if until is not None:
+            wait = until - self._clock()
+            if wait > 0:
+                # Another watch in this channel already hit the limit: don't spend a request.
+                raise RateLimited("ratelimited", wait)
+            del self._blocked[key]
+        try:
+            if read:
+                # Slack's read methods take form or query arguments, not JSON bodies.
+                params = {k: _form_value(v) for k, v in kwargs.items()}
+                return await self._client.api_call(
+                    method, http_verb="GET", params={"channel": channel, **params}
+                )
+            return await self._client.api_call(method, json={"channel": channel, **kwargs})
+        except SlackApiError as error:
+            response = error.response
+            code = str(response.get("error") or "unknown_error")
+            SLACK_CALLS.labels(method=method, error=code).inc()
+            if response.status_code == 429:
+                wait = _retry_after(response)
+                self._blocked[key] = self._clock() + wait
+                raise RateLimited(code, wait) from None
+            if code in CHANNEL_GONE_ERRORS:
+                raise ChannelGone(code) from None
+            raise NotifyError(code) from None
+        except (aiohttp.ClientError, TimeoutError) as error:
+            SLACK_CALLS.labels(method=method, error="connection").inc()
+            raise NotifyError(type(error).__name__, delivered_unknown=True) from None
+
+    async def show_status(self, watch: Watch, job: TuningJob) -> str:
+        """Edit the status card in place; post a new one when there is none (or it was deleted)."""
+        text, blocks = render_status_card(
+            job, started_by=watch.started_by, language=watch.language, now=self._now()
+        )
+        if watch.message_ts is not None:
+            try:
+                await self._call(
+                    "chat.update", watch.channel_id, ts=watch.message_ts, text=text, blocks=blocks
+                )
+                return watch.message_ts
+            except NotifyError as error:
+                if type(error) is not NotifyError or error.error not in _CARD_GONE_ERRORS:
+                    raise
+        response = await self._call("chat.postMessage", watch.channel_id, text=text, blocks=blocks)
+        return str(response["ts"])
+
+    async def _reply(self, watch: Watch, text: str, **extra: Any) -> None:
+        thread: dict[str, Any] = {"thread_ts": watch.message_ts} if watch.message_ts else {}
+        await self._call(
+            "chat.postMessage", watch.channel_id, text=text, unfurl_links=False, **thread, **extra
+        )
+
+    async def announce_ending(self, watch: Watch, job: TuningJob) -> None:
+        """Thread reply (also shown in the channel on success) naming the model and endpoint."""
+        text, blocks = ending_message(
+            job,
+            started_by=watch.started_by,
+            language=watch.language,
+            display_name=watch.display_name,
+        )
+        await self._reply(
+            watch,
+            text,
+            blocks=blocks,
+            reply_broadcast=job.state.succeeded and watch.message_ts is not None,
+            metadata=ending_metadata(watch.job_name, watch.id),
+        )
+
+    async def announce_gone(self, watch: Watch) -> None:
+        """Thread reply saying the job no longer exists."""
+        text, blocks = gone_message(
+            watch.job_name, display_name=watch.display_name, language=watch.language
+        )
+        await self._reply(
+            watch, text, blocks=blocks, metadata=ending_metadata(watch.job_name, watch.id)
+        )
+
+    async def note_paused(self, watch: Watch, job: TuningJob) -> None:
+        """Thread reply saying the job is paused."""
+        await self._reply(
+            watch, paused_message(job, language=watch.language, display_name=watch.display_name)
+        )
+
+    async def ending_posted(self, watch: Watch) -> bool | None:
+        """Look in the card's thread for this watch's ending (needs `channels:history`)."""
+        if watch.message_ts is None:
+            return None
+        try:
+            response = await self._call(
+                "conversations.replies",
+                watch.channel_id,
+                read=True,
+                ts=watch.message_ts,
+                include_all_metadata=True,
+                limit=200,
+            )
+        except NotifyError as error:
+            log.info("could not check thread for an earlier ending", extra={"error": error.error})
+            return None
+        messages = response.get("messages")
+        if not isinstance(messages, list):
+            return None
+        for message in messages:
+            metadata = message.get("metadata") if isinstance(message, dict) else None
+            if not isinstance(metadata, dict) or metadata.get("event_type") != ENDING_EVENT_TYPE:
+                continue
+            payload = metadata.get("event_payload") or {}
+            if payload.get("watch") == str(watch.id) and payload.get("job") == watch.job_name:
+                return True
+        return False

@@ -1,0 +1,58 @@
+"""What the poller needs from a chat surface, and the errors that tell it what to do next."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.tuning.job import TuningJob
+from bot.watch.model import Watch
+
+
+class NotifyError(Exception):
+    """A message could not be sent or edited.
+
+    `delivered_unknown` is True when the request may have reached the chat service (timeout,
+    connection reset): an ending post in that state is checked for before it is sent again.
+    """
+
+    def __init__(self, error: str, *, delivered_unknown: bool = False) -> None:
+        super().__init__(error)
+        self.error = error
+        self.delivered_unknown = delivered_unknown
+
+
+class ChannelGone(NotifyError):
+    """The channel cannot receive messages any more (deleted, archived, bot removed)."""
+
+
+class RateLimited(NotifyError):
+    """The chat service asked us to wait `retry_after` seconds before this call."""
+
+    def __init__(self, error: str, retry_after: float) -> None:
+        super().__init__(error)
+        self.retry_after = retry_after
+
+
+class Notifier(Protocol):
+    """Posts and edits the messages of one watch."""
+
+    async def show_status(self, watch: Watch, job: TuningJob) -> str:
+        """Edit the status message in place (post one when the watch has none); returns its ts."""
+        ...
+
+    async def announce_ending(self, watch: Watch, job: TuningJob) -> None:
+        """Reply in the status message's thread that the job ended (once per watch)."""
+        ...
+
+    async def announce_gone(self, watch: Watch) -> None:
+        """Reply in the thread that the job no longer exists at Google."""
+        ...
+
+    async def note_paused(self, watch: Watch, job: TuningJob) -> None:
+        """Reply in the thread that the job is paused."""
+        ...
+
+    async def ending_posted(self, watch: Watch) -> bool | None:
+        """After an interrupted post: True when the thread already holds this watch's ending,
+        False when it certainly does not, None when that cannot be told."""
+        ...

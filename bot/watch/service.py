@@ -1,0 +1,141 @@
+"""`Watcher`: the poller, its clock and its clients as one object with start and stop.
+
+`stop()` is the graceful shutdown (SIGTERM): no new cycle starts; the running one may finish
+its current announcements within `grace` seconds and then skips the card updates; if it takes
+longer it is cancelled. Either way its leases are released (or expire), and a row is marked
+announced only after Slack confirmed the post.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+import time
+from typing import TYPE_CHECKING
+
+from bot.metrics import POLL_CYCLE_SECONDS
+from bot.watch.budget import RequestBudget
+from bot.watch.notify import Notifier
+from bot.watch.poller import CycleReport, JobReader, PollConfig, PollerMemory, run_poll_cycle
+from bot.watch.scheduler import start_clock
+from bot.watch.store import SqlWatchStore
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def new_owner_id() -> str:
+    """A lease owner name unique to this process and start."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+class Watcher:
+    """Runs `run_poll_cycle` on a clock until stopped."""
+
+    def __init__(
+        self,
+        store: SqlWatchStore,
+        reader: JobReader,
+        notifier: Notifier,
+        *,
+        config: PollConfig,
+        budget: RequestBudget,
+        owner: str | None = None,
+    ) -> None:
+        self.store = store
+        self.reader = reader
+        self.notifier = notifier
+        self.config = config
+        self.budget = budget
+        self.owner = owner or new_owner_id()
+        self.memory = PollerMemory()
+        self.last_report: CycleReport | None = None
+        self._stopping = asyncio.Event()
+        self._scheduler: AsyncIOScheduler | None = None
+        self._current: asyncio.Task[CycleReport] | None = None
+
+    def start(self) -> None:
+        """Start firing cycles on the running event loop (the first one right away)."""
+        self._scheduler = start_clock(self.run_once, self.config.interval)
+
+    async def run_once(self) -> CycleReport | None:
+        """One cycle (what the clock calls); None when shutting down."""
+        if self._stopping.is_set():
+            return None
+        started = time.perf_counter()
+        self._current = asyncio.create_task(
+            run_poll_cycle(
+                self.store,
+                self.reader,
+                self.notifier,
+                self.budget,
+                owner=self.owner,
+                config=self.config,
+                memory=self.memory,
+                stopping=self._stopping,
+            )
+        )
+        try:
+            report = await self._current
+        except asyncio.CancelledError:
+            if self._stopping.is_set():
+                return None
+            raise
+        except Exception:
+            # The next tick tries again; a broken database or network must not stop the clock.
+            log.exception("poll cycle failed")
+            return None
+        finally:
+            self._current = None
+        POLL_CYCLE_SECONDS.observe(time.perf_counter() - started)
+        self.last_report = report
+        return report
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop the clock and let the running cycle end cleanly (cancelled after `grace`)."""
+        self._stopping.set()
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        current = self._current
+        if current is not None and not current.done():
+            done, _ = await asyncio.wait({current}, timeout=grace)
+            if not done:
+                current.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await current
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Watcher:
+        """A watcher wired to the configured database, Vertex API (or emulator) and Slack."""
+        from slack_sdk.web.async_client import AsyncWebClient
+
+        from bot.slack.notifier import SlackNotifier
+        from bot.vertex.client import TuningClient
+
+        store = SqlWatchStore.open(settings.database_url)
+        slack = AsyncWebClient(
+            token=settings.slack_bot_token, base_url=settings.slack_api_url, retry_handlers=[]
+        )
+        return cls(
+            store,
+            TuningClient.from_settings(settings),
+            SlackNotifier(slack),
+            config=PollConfig(interval=settings.poll_interval_seconds),
+            budget=RequestBudget(settings.vertex_requests_per_minute),
+        )
+
+    async def aclose(self) -> None:
+        """Close the clients and the database pool."""
+        close = getattr(self.reader, "aclose", None)
+        if close is not None:
+            await close()
+        await asyncio.to_thread(self.store.close)

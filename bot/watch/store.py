@@ -1,0 +1,493 @@
+"""The watch store on SQLAlchemy 2: a SQLite file by default, PostgreSQL for replicas.
+
+The engine is synchronous; every `async` method runs its work in `asyncio.to_thread`, so the
+event loop never waits on the database. SQLite runs in WAL mode with `BEGIN IMMEDIATE`
+transactions (one writer at a time, readers never blocked); it is for a single replica.
+PostgreSQL replicas coordinate through leases: `claim_due` takes due rows with
+`FOR UPDATE SKIP LOCKED` and stamps them with an owner and expiry, and every later write by the
+poller is fenced on `lease_owner`, so a replica whose lease expired cannot overwrite the work of
+the one that took the rows over. The schema is created and upgraded by `bot.watch.migrations`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    RowMapping,
+    and_,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.tuning.refs import JobRef
+from bot.tuning.states import JobState
+from bot.watch.migrations import upgrade
+from bot.watch.model import AuditEntry, NewWatch, Watch, WatchKind
+from bot.watch.tables import audit_log, watches
+
+_W = watches.c
+# Columns the poller may change through `update_fenced`.
+_POLLER_COLUMNS = frozenset(
+    {
+        "last_state",
+        "last_update_time",
+        "card_state",
+        "next_poll_at",
+        "error_count",
+        "message_ts",
+        "paused_noted",
+        "display_name",
+        "finished_at",
+        "end_reason",
+    }
+)
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets WAL, a busy timeout and `BEGIN IMMEDIATE` writes."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Let SQLAlchemy, not the driver, decide where transactions begin.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            # Take the write lock up front: no deadlock when two readers both upgrade.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def _poller_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(values) - _POLLER_COLUMNS
+    if unknown:
+        raise ValueError(f"not a poller column: {sorted(unknown)}")
+    return {k: (v.value if isinstance(v, JobState) else v) for k, v in values.items()}
+
+
+def _watch(row: RowMapping) -> Watch:
+    return Watch(
+        id=row["id"],
+        job_name=row["job_name"],
+        project=row["project"],
+        region=row["region"],
+        channel_id=row["channel_id"],
+        started_by=row["started_by"],
+        kind=WatchKind(row["kind"]),
+        message_ts=row["message_ts"],
+        language=row["language"],
+        display_name=row["display_name"],
+        last_state=JobState.from_wire(row["last_state"]),
+        last_update_time=row["last_update_time"],
+        next_poll_at=row["next_poll_at"],
+        error_count=row["error_count"],
+        created_at=row["created_at"],
+        announced_at=row["announced_at"],
+        card_state=JobState.from_wire(row["card_state"]) if row["card_state"] else None,
+        announcing_at=row["announcing_at"],
+        announcing_by=row["announcing_by"],
+        finished_at=row["finished_at"],
+        end_reason=row["end_reason"],
+        paused_noted=bool(row["paused_noted"]),
+        lease_owner=row["lease_owner"],
+        lease_until=row["lease_until"],
+    )
+
+
+class SqlWatchStore:
+    """`WatchRepository` plus the leased operations the poller needs."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._dialect = engine.dialect.name
+
+    @classmethod
+    def open(cls, url: str) -> SqlWatchStore:
+        """Connect to `url` and create or upgrade the schema."""
+        engine = make_engine(url)
+        upgrade(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    # -- WatchRepository -------------------------------------------------------------------
+    async def add_watch(self, new: NewWatch) -> Watch:
+        """Create or refresh the watch of (job, channel); returns the stored record."""
+        return await asyncio.to_thread(self.add_watch_sync, new)
+
+    def add_watch_sync(self, new: NewWatch, now: dt.datetime | None = None) -> Watch:
+        """Synchronous `add_watch` (tests and scripts)."""
+        now = now or _utcnow()
+        ref = JobRef.from_name(new.job_name)
+        values: dict[str, Any] = {
+            "job_name": ref.name,
+            "project": ref.project,
+            "region": ref.region,
+            "channel_id": new.channel_id,
+            "message_ts": new.message_ts,
+            "started_by": new.started_by,
+            "kind": new.kind.value,
+            "language": new.language,
+            "display_name": new.display_name,
+            "last_state": new.state.value,
+            "card_state": new.state.value if new.message_ts else None,
+            "next_poll_at": now,
+            "error_count": 0,
+            "paused_noted": False,
+            "created_at": now,
+        }
+        dialect_insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
+        stmt = dialect_insert(watches).values(**values)
+        excluded = stmt.excluded
+        upsert = stmt.on_conflict_do_update(
+            index_elements=[_W.job_name, _W.channel_id],
+            set_={
+                "message_ts": func.coalesce(excluded.message_ts, _W.message_ts),
+                "card_state": func.coalesce(excluded.card_state, _W.card_state),
+                "language": excluded.language,
+                "display_name": func.coalesce(excluded.display_name, _W.display_name),
+                "next_poll_at": excluded.next_poll_at,
+                "error_count": 0,
+            },
+        ).returning(*watches.c)
+        with self.engine.begin() as conn:
+            return _watch(conn.execute(upsert).mappings().one())
+
+    async def set_message_ts(self, watch_id: int, message_ts: str) -> None:
+        """Remember the channel message that shows the job's status."""
+        await asyncio.to_thread(self._set_message_ts, watch_id, message_ts)
+
+    def _set_message_ts(self, watch_id: int, message_ts: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(watches).where(_W.id == watch_id).values(message_ts=message_ts))
+
+    async def remove_watch(self, job_name: str, channel_id: str) -> bool:
+        """Stop watching; False when the channel was not watching the job."""
+        return await asyncio.to_thread(self._remove_watch, job_name, channel_id)
+
+    def _remove_watch(self, job_name: str, channel_id: str) -> bool:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                delete(watches).where(_W.job_name == job_name, _W.channel_id == channel_id)
+            )
+            return result.rowcount > 0
+
+    async def watches_for_job(self, job_name: str) -> list[Watch]:
+        """Every channel watching a job (finished watches included), oldest first."""
+        return await asyncio.to_thread(self._watches_for_job, job_name)
+
+    def _watches_for_job(self, job_name: str) -> list[Watch]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(watches).where(_W.job_name == job_name).order_by(_W.id))
+            return [_watch(r) for r in rows.mappings()]
+
+    async def record_audit(self, entry: AuditEntry) -> None:
+        """Append to the audit table."""
+        await asyncio.to_thread(self.record_audit_sync, entry)
+
+    def record_audit_sync(self, entry: AuditEntry, now: dt.datetime | None = None) -> None:
+        """Synchronous `record_audit`."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(audit_log).values(
+                    at=now or _utcnow(),
+                    actor=entry.actor,
+                    action=entry.action,
+                    job_name=entry.job_name,
+                    channel_id=entry.channel_id,
+                    outcome=entry.outcome,
+                    detail=entry.detail,
+                )
+            )
+
+    async def ping(self) -> bool:
+        """True when the database answers (readiness)."""
+        return await asyncio.to_thread(self._ping)
+
+    def _ping(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except Exception:  # any failure means "not ready"; the caller reports it
+            return False
+
+    # -- leased operations for the poller ----------------------------------------------------
+    async def claim_due(
+        self,
+        owner: str,
+        *,
+        now: dt.datetime,
+        lease_until: dt.datetime,
+        limit: int,
+        due_by: dt.datetime | None = None,
+    ) -> list[Watch]:
+        """Lease up to `limit` unfinished watches due by `due_by` (default `now`) whose lease
+        is free."""
+        return await asyncio.to_thread(self.claim_due_sync, owner, now, lease_until, limit, due_by)
+
+    def claim_due_sync(
+        self,
+        owner: str,
+        now: dt.datetime,
+        lease_until: dt.datetime,
+        limit: int,
+        due_by: dt.datetime | None = None,
+    ) -> list[Watch]:
+        """Synchronous `claim_due`."""
+        due = and_(
+            _W.finished_at.is_(None),
+            _W.next_poll_at <= (due_by or now),
+            or_(_W.lease_owner.is_(None), _W.lease_until < now),
+        )
+        # SKIP LOCKED lets replicas claim side by side; SQLite drops it (one writer anyway).
+        # A materialized CTE, not `IN (subquery)`: PostgreSQL may rescan such a subquery, and
+        # SKIP LOCKED then skips the rows this very statement just updated and picks more.
+        picked = (
+            select(_W.id)
+            .where(due)
+            .order_by(_W.next_poll_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .cte("picked")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
+        )
+        stmt = (
+            update(watches)
+            .where(_W.id == picked.c.id, due)
+            .values(lease_owner=owner, lease_until=lease_until)
+            .returning(*watches.c)
+        )
+        with self.engine.begin() as conn:
+            return [_watch(r) for r in conn.execute(stmt).mappings()]
+
+    async def update_fenced(
+        self, watch_id: int, owner: str, values: Mapping[str, Any], *, release: bool = False
+    ) -> bool:
+        """Write poll results while `owner` still holds the lease; False when it does not."""
+        return await asyncio.to_thread(self.update_fenced_sync, watch_id, owner, values, release)
+
+    def update_fenced_sync(
+        self, watch_id: int, owner: str, values: Mapping[str, Any], release: bool = False
+    ) -> bool:
+        """Synchronous `update_fenced`."""
+        changes = _poller_values(values)
+        if release:
+            changes.update(lease_owner=None, lease_until=None)
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(watches).where(_W.id == watch_id, _W.lease_owner == owner).values(**changes)
+            )
+            return result.rowcount == 1
+
+    async def save_many(self, owner: str, rows: Sequence[Mapping[str, Any]]) -> int:
+        """`update_fenced(..., release=True)` for many watches in one transaction.
+
+        Every row holds `id` and the same poller columns; returns how many rows were written.
+        """
+        return await asyncio.to_thread(self.save_many_sync, owner, rows)
+
+    def save_many_sync(self, owner: str, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Synchronous `save_many`."""
+        if not rows:
+            return 0
+        keys = sorted(set(rows[0]) - {"id"})
+        params = []
+        for row in rows:
+            values = _poller_values({k: row[k] for k in keys})
+            params.append({"b_id": row["id"], **{f"b_{k}": values[k] for k in keys}})
+        stmt = (
+            update(watches)
+            .where(_W.id == bindparam("b_id"), _W.lease_owner == owner)
+            .values(
+                {**{k: bindparam(f"b_{k}") for k in keys}, "lease_owner": None, "lease_until": None}
+            )
+        )
+        with self.engine.begin() as conn:
+            return conn.execute(stmt, params).rowcount
+
+    async def release(self, watch_ids: Sequence[int], owner: str) -> int:
+        """Give leases back without other changes (shutdown, budget exhausted)."""
+        return await asyncio.to_thread(self.release_sync, watch_ids, owner)
+
+    def release_sync(self, watch_ids: Sequence[int], owner: str) -> int:
+        """Synchronous `release`."""
+        if not watch_ids:
+            return 0
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(watches)
+                .where(_W.id.in_(list(watch_ids)), _W.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None)
+            )
+            return result.rowcount
+
+    async def mark_announcing(
+        self, watch_id: int, owner: str, *, now: dt.datetime, lease_until: dt.datetime
+    ) -> bool:
+        """Start an ending post: only with a live lease, and only if none was started."""
+        return await asyncio.to_thread(self._mark_announcing, watch_id, owner, now, lease_until)
+
+    def _mark_announcing(
+        self, watch_id: int, owner: str, now: dt.datetime, lease_until: dt.datetime
+    ) -> bool:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(watches)
+                .where(
+                    _W.id == watch_id,
+                    _W.lease_owner == owner,
+                    _W.lease_until > now,
+                    _W.announced_at.is_(None),
+                    _W.announcing_at.is_(None),
+                )
+                .values(announcing_at=now, announcing_by=owner, lease_until=lease_until)
+            )
+            return result.rowcount == 1
+
+    async def adopt_announcing(
+        self, watch_id: int, owner: str, *, now: dt.datetime, lease_until: dt.datetime
+    ) -> bool:
+        """Take over an ending post a crashed owner started (its outcome is then checked)."""
+        return await asyncio.to_thread(self._adopt_announcing, watch_id, owner, now, lease_until)
+
+    def _adopt_announcing(
+        self, watch_id: int, owner: str, now: dt.datetime, lease_until: dt.datetime
+    ) -> bool:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(watches)
+                .where(
+                    _W.id == watch_id,
+                    _W.lease_owner == owner,
+                    _W.lease_until > now,
+                    _W.announced_at.is_(None),
+                    _W.announcing_at.is_not(None),
+                )
+                .values(announcing_at=now, announcing_by=owner, lease_until=lease_until)
+            )
+            return result.rowcount == 1
+
+    async def mark_announced(
+        self,
+        watch_id: int,
+        owner: str,
+        *,
+        now: dt.datetime,
+        end_reason: str = "announced",
+        values: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Record that the ending post went out; finishes the watch and releases the lease."""
+        return await asyncio.to_thread(
+            self._mark_announced, watch_id, owner, now, end_reason, values or {}
+        )
+
+    def _mark_announced(
+        self,
+        watch_id: int,
+        owner: str,
+        now: dt.datetime,
+        end_reason: str,
+        values: Mapping[str, Any],
+    ) -> bool:
+        # Fenced on the owner that marked "announcing": if its lease lapsed while Slack answered,
+        # the post still happened, and recording that fact is what prevents a second one.
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(watches)
+                .where(
+                    _W.id == watch_id,
+                    _W.announcing_by == owner,
+                    _W.announced_at.is_(None),
+                )
+                .values(
+                    **_poller_values(values),
+                    announced_at=now,
+                    finished_at=now,
+                    end_reason=end_reason,
+                    lease_owner=None,
+                    lease_until=None,
+                )
+            )
+            return result.rowcount == 1
+
+    async def clear_announcing(self, watch_id: int, owner: str) -> bool:
+        """Forget a started ending post that Slack certainly refused (so it is tried again)."""
+        return await asyncio.to_thread(self._clear_announcing, watch_id, owner)
+
+    def _clear_announcing(self, watch_id: int, owner: str) -> bool:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(watches)
+                .where(_W.id == watch_id, _W.announcing_by == owner, _W.announced_at.is_(None))
+                .values(announcing_at=None, announcing_by=None)
+            )
+            return result.rowcount == 1
+
+    # -- reading, for the service, metrics and tests ----------------------------------------
+    def all_watches(self) -> list[Watch]:
+        """Every stored watch, oldest first."""
+        with self.engine.connect() as conn:
+            return [_watch(r) for r in conn.execute(select(watches).order_by(_W.id)).mappings()]
+
+    def get_watch(self, watch_id: int) -> Watch | None:
+        """One watch by id."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(watches).where(_W.id == watch_id)).mappings().first()
+            return _watch(row) if row is not None else None
+
+    def audit_entries(self) -> list[AuditEntry]:
+        """The audit table in insertion order."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(audit_log).order_by(audit_log.c.id)).mappings()
+            return [
+                AuditEntry(
+                    actor=r["actor"],
+                    action=r["action"],
+                    job_name=r["job_name"],
+                    outcome=r["outcome"],
+                    channel_id=r["channel_id"],
+                    detail=r["detail"],
+                )
+                for r in rows
+            ]
+
+    def next_due(self) -> dt.datetime | None:
+        """The earliest next poll of an unfinished watch (None when nothing is watched)."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(_W.next_poll_at)
+                .where(_W.finished_at.is_(None))
+                .order_by(_W.next_poll_at)
+                .limit(1)
+            ).scalar_one_or_none()

@@ -1,0 +1,98 @@
+"""Table definitions of the watch store (SQLAlchemy Core), shared by the store and migrations."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """Stored as naive UTC on every backend; read back as aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the watch store")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC)
+
+
+watches = Table(
+    "watches",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job_name", String(300), nullable=False),
+    Column("project", String(64), nullable=False),
+    Column("region", String(64), nullable=False),
+    Column("channel_id", String(32), nullable=False),
+    Column("message_ts", String(32)),
+    Column("started_by", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("display_name", String(200)),
+    Column("last_state", String(40), nullable=False),
+    Column("last_update_time", UtcDateTime()),
+    Column("card_state", String(40)),
+    Column("next_poll_at", UtcDateTime(), nullable=False),
+    Column("error_count", Integer, nullable=False, default=0),
+    Column("lease_owner", String(80)),
+    Column("lease_until", UtcDateTime()),
+    Column("announcing_at", UtcDateTime()),
+    Column("announcing_by", String(80)),
+    Column("announced_at", UtcDateTime()),
+    Column("paused_noted", Boolean, nullable=False, default=False),
+    Column("finished_at", UtcDateTime()),
+    Column("end_reason", String(32)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("job_name", "channel_id", name="uq_watches_job_channel"),
+)
+
+# The claim query scans unfinished rows by due time.
+Index("ix_watches_due", watches.c.finished_at, watches.c.next_poll_at)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("job_name", String(300)),
+    Column("channel_id", String(32)),
+    Column("outcome", String(32), nullable=False),
+    Column("detail", Text),
+)
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("applied_at", UtcDateTime(), nullable=False),
+)

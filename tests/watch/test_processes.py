@@ -1,0 +1,181 @@
+"""Real watcher processes (`python -m bot.watch`): killed with SIGKILL mid-cycle, restarted, and
+two replicas sharing PostgreSQL. The stand-ins' request logs are the oracle for "exactly once"."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.tuning.states import JobState
+from bot.vertex.emulator import Emulator, EmulatorServer
+from bot.watch.model import NewWatch, WatchKind
+from bot.watch.store import SqlWatchStore
+from tests.fakes.slack_api import FakeSlackApi
+from tests.watch.conftest import PROJECT, REGION, serve_thread_history, thread_replies
+
+INTERVAL = "0.2"
+
+
+def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+
+
+class Processes:
+    """Starts watcher processes and makes sure none outlives the test."""
+
+    def __init__(self, tmp_path: Path, env: dict[str, str]) -> None:
+        self.tmp_path = tmp_path
+        self.env = env
+        self.started: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> subprocess.Popen[bytes]:
+        log = (self.tmp_path / f"watcher-{len(self.started)}.log").open("wb")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.watch"],
+            env=self.env,
+            cwd=self.tmp_path,  # no stray .env file
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.started.append(proc)
+        return proc
+
+    def stop_all(self) -> None:
+        for proc in self.started:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+@pytest.fixture
+def processes(tmp_path: Path) -> Iterator[Callable[[str, FakeSlackApi, EmulatorServer], Processes]]:
+    made: list[Processes] = []
+
+    def make(database_url: str, slack: FakeSlackApi, vertex: EmulatorServer) -> Processes:
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": "test-signing-secret-0123456789",
+            "SLACK_API_URL": slack.base_url,
+            "VERTEX_EMULATOR_HOST": vertex.host_port,
+            "DATABASE_URL": database_url,
+            "POLL_INTERVAL_SECONDS": INTERVAL,
+            "VERTEX_REQUESTS_PER_MINUTE": "600",
+        }
+        procs = Processes(tmp_path, env)
+        made.append(procs)
+        return procs
+
+    yield make
+    for procs in made:
+        procs.stop_all()
+
+
+def _watch_jobs(store: SqlWatchStore, emulator: Emulator, count: int) -> list[str]:
+    names = []
+    for i in range(count):
+        name = emulator.add_job(PROJECT, REGION, state="JOB_STATE_RUNNING", display_name=f"m{i}")
+        store.add_watch_sync(
+            NewWatch(
+                name,
+                "C0TEAM001",
+                "U0STARTER",
+                WatchKind.CREATED,
+                JobState.RUNNING,
+                message_ts=f"1700000000.{i:06d}",
+            )
+        )
+        names.append(name)
+    return names
+
+
+def _all_announced(store: SqlWatchStore) -> bool:
+    return all(w.announced_at is not None for w in store.all_watches())
+
+
+@pytest.mark.parametrize("held", ["slack:chat.postMessage", "vertex:get"])
+def test_kill_9_mid_cycle_and_restart_loses_and_repeats_nothing(
+    held: str,
+    processes: Callable[[str, FakeSlackApi, EmulatorServer], Processes],
+    fake_slack: FakeSlackApi,
+    sqlite_url: str,
+) -> None:
+    emulator = Emulator(seconds_per_state=3600)
+    with EmulatorServer(emulator) as vertex:
+        serve_thread_history(fake_slack)
+        store = SqlWatchStore.open(sqlite_url)
+        names = _watch_jobs(store, emulator, 3)
+        procs = processes(sqlite_url, fake_slack, vertex)
+        side, method = held.split(":")
+        release = fake_slack.hold(method) if side == "slack" else emulator.hold(method)
+        for name in names:
+            emulator.set_state(name, "JOB_STATE_SUCCEEDED")
+
+        first = procs.start()
+        if side == "slack":
+            fake_slack.wait_for(method, 1, timeout=20)
+        else:
+            _wait(lambda: emulator.counts[method] >= 1, 20, f"a held {method}")
+        time.sleep(0.1)  # the request is in flight and held
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        release.set()
+
+        second = procs.start()
+        _wait(lambda: _all_announced(store), 30, "every ending announced after the restart")
+        time.sleep(1.0)  # a few more cycles: nothing may be posted again
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=15) == 0
+
+        for name in names:
+            assert len(thread_replies(fake_slack, name)) == 1, name
+        if method == "chat.postMessage":
+            # The restarted watcher found the interrupted post in the thread instead of resending.
+            assert fake_slack.calls_to("conversations.replies")
+        assert all(w.end_reason == "announced" for w in store.all_watches())
+        store.close()
+
+
+def test_two_replicas_on_postgresql_announce_200_endings_exactly_once(
+    processes: Callable[[str, FakeSlackApi, EmulatorServer], Processes],
+    fake_slack: FakeSlackApi,
+    postgres_url: str,
+) -> None:
+    emulator = Emulator(seconds_per_state=3600)
+    with EmulatorServer(emulator) as vertex:
+        serve_thread_history(fake_slack)
+        store = SqlWatchStore.open(postgres_url)
+        names = _watch_jobs(store, emulator, 200)
+        procs = processes(postgres_url, fake_slack, vertex)
+        replicas = [procs.start(), procs.start()]
+        time.sleep(1.0)  # both replicas polling the running jobs
+        for i, name in enumerate(names):
+            emulator.set_state(name, "JOB_STATE_SUCCEEDED" if i % 3 else "JOB_STATE_FAILED")
+            if i % 50 == 0:
+                time.sleep(0.2)  # endings arrive over several cycles
+
+        _wait(lambda: _all_announced(store), 45, "200 endings announced")
+        time.sleep(1.0)
+        for proc in replicas:
+            proc.send_signal(signal.SIGTERM)
+        assert [proc.wait(timeout=15) for proc in replicas] == [0, 0]
+
+        counts = {name: len(thread_replies(fake_slack, name)) for name in names}
+        assert sorted(set(counts.values())) == [1]
+        assert len(thread_replies(fake_slack)) == 200
+        owners = Counter(w.announcing_by for w in store.all_watches())
+        print("announcements per replica:", sorted(owners.values()))
+        store.close()

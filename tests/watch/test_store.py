@@ -1,0 +1,128 @@
+"""The watch store on real SQLite files and the real PostgreSQL server."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from bot.tuning.states import JobState
+from bot.watch.migrations import LATEST
+from bot.watch.model import AuditEntry, NewWatch, WatchKind
+from bot.watch.store import SqlWatchStore
+from bot.watch.tables import schema_version
+
+JOB = "projects/team-tuning/locations/us-central1/tuningJobs/{}"
+NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
+    if request.param == "sqlite":
+        return sqlite_url
+    return str(request.getfixturevalue("postgres_url"))
+
+
+def _new(job: int, channel: str = "C0TEAM001", **kw: object) -> NewWatch:
+    values: dict[str, object] = {
+        "job_name": JOB.format(job),
+        "channel_id": channel,
+        "started_by": "U0STARTER",
+        "kind": WatchKind.CREATED,
+        "state": JobState.PENDING,
+        **kw,
+    }
+    return NewWatch(**values)  # type: ignore[arg-type]
+
+
+async def test_schema_is_created_once_and_reopening_keeps_the_data(store_url: str) -> None:
+    store = SqlWatchStore.open(store_url)
+    await store.add_watch(_new(1, message_ts="1.1"))
+    store.close()
+
+    again = SqlWatchStore.open(store_url)
+    with again.engine.connect() as conn:
+        assert conn.execute(select(schema_version.c.version)).scalars().all() == [LATEST]
+    assert [w.message_ts for w in await again.watches_for_job(JOB.format(1))] == ["1.1"]
+    assert await again.ping()
+    again.close()
+
+
+async def test_one_watch_per_job_and_channel(store_url: str) -> None:
+    store = SqlWatchStore.open(store_url)
+    first = await store.add_watch(_new(1, started_by="U0FIRST01"))
+    again = await store.add_watch(_new(1, started_by="U0OTHER01", message_ts="2.2"))
+    other = await store.add_watch(_new(1, channel="C0OTHER01"))
+
+    assert again.id == first.id
+    assert again.message_ts == "2.2"
+    assert again.started_by == "U0FIRST01"
+    assert other.id != first.id
+    assert [w.channel_id for w in await store.watches_for_job(JOB.format(1))] == [
+        "C0TEAM001",
+        "C0OTHER01",
+    ]
+    assert await store.remove_watch(JOB.format(1), "C0OTHER01")
+    assert not await store.remove_watch(JOB.format(1), "C0OTHER01")
+    store.close()
+
+
+async def test_claims_are_disjoint_and_writes_are_fenced_on_the_lease(store_url: str) -> None:
+    store = SqlWatchStore.open(store_url)
+    for job in range(10):
+        store.add_watch_sync(_new(job), now=NOW)
+    lease = NOW + dt.timedelta(seconds=30)
+
+    a = store.claim_due_sync("replica-a", NOW, lease, 6)
+    b = store.claim_due_sync("replica-b", NOW, lease, 6)
+    assert len(a) == 6
+    assert len(b) == 4
+    assert not {w.id for w in a} & {w.id for w in b}
+
+    # After the lease expires another replica takes the row; the old owner can no longer write.
+    later = lease + dt.timedelta(seconds=1)
+    c = store.claim_due_sync("replica-c", later, later + dt.timedelta(seconds=30), 1)
+    taken = c[0].id
+    assert not store.update_fenced_sync(taken, "replica-a", {"last_state": JobState.RUNNING})
+    assert not store.update_fenced_sync(taken, "replica-b", {"last_state": JobState.RUNNING})
+    assert store.update_fenced_sync(taken, "replica-c", {"last_state": JobState.RUNNING})
+    store.close()
+
+
+async def test_announcing_can_be_started_only_once(store_url: str) -> None:
+    store = SqlWatchStore.open(store_url)
+    watch = store.add_watch_sync(_new(1), now=NOW)
+    lease = NOW + dt.timedelta(seconds=30)
+    store.claim_due_sync("replica-a", NOW, lease, 1)
+
+    assert await store.mark_announcing(watch.id, "replica-a", now=NOW, lease_until=lease)
+    assert not await store.mark_announcing(watch.id, "replica-a", now=NOW, lease_until=lease)
+    assert not await store.mark_announced(watch.id, "replica-b", now=NOW)
+    assert await store.mark_announced(watch.id, "replica-a", now=NOW)
+    stored = store.get_watch(watch.id)
+    assert stored is not None
+    assert stored.announced_at == NOW
+    assert stored.finished_at == NOW
+    assert store.claim_due_sync("replica-a", NOW + dt.timedelta(hours=1), lease, 10) == []
+    store.close()
+
+
+async def test_audit_entries_are_kept_in_order(store_url: str) -> None:
+    store = SqlWatchStore.open(store_url)
+    await store.record_audit(AuditEntry("U0ALICE01", "cancel", JOB.format(1), "ok", "C0TEAM001"))
+    await store.record_audit(AuditEntry("U0BOB0001", "cancel", JOB.format(1), "refused"))
+    assert [(a.actor, a.outcome) for a in store.audit_entries()] == [
+        ("U0ALICE01", "ok"),
+        ("U0BOB0001", "refused"),
+    ]
+    store.close()
+
+
+async def test_ping_is_false_when_the_database_is_unreachable() -> None:
+    store = SqlWatchStore(
+        __import__("bot.watch.store", fromlist=["make_engine"]).make_engine(
+            "postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=1"
+        )
+    )
+    assert not await store.ping()
