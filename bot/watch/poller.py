@@ -98,8 +98,10 @@ class QuietJob:
 JobResult = TuningJob | QuietJob | _Gone | VertexError | None  # None: not read (budget spent)
 
 
-def _keep(job: TuningJob, shown: Mapping[str, JobState]) -> TuningJob | QuietJob:
-    if shown.get(job.name) is job.state:
+def _keep(
+    job: TuningJob, shown: Mapping[str, JobState], name: str | None = None
+) -> TuningJob | QuietJob:
+    if shown.get(name or job.name) is job.state:
         return QuietJob(job.state, job.update_time, job.create_time)
     return job
 
@@ -211,7 +213,7 @@ async def _read_location(
             return
         report.vertex_calls["get"] += 1
         try:
-            results[name] = _keep(await reader.get(JobRef.from_name(name)), shown)
+            results[name] = _keep(await reader.get(JobRef.from_name(name)), shown, name)
         except NotFound:
             results[name] = GONE
         except VertexError as error:
@@ -237,15 +239,19 @@ async def _list_into(
         return
     report.vertex_calls["list"] += 1
     total, pages_read = len(unseen), 0
+    # Google may name jobs by project number where the watch has the project id: match on
+    # the job id, which is unique within the location.
+    by_job_id = {JobRef.from_name(name).job_id: name for name in unseen}
     pages = reader.list_pages(
         location, filter=_ACTIVE_FILTER if use_filter else None, page_size=config.page_size
     )
     try:
         async for page in pages:
             for job in page.jobs:
-                if job.name in unseen:
-                    unseen.discard(job.name)
-                    results[job.name] = _keep(job, shown)
+                name = by_job_id.get(job.ref.job_id)
+                if name is not None and name in unseen:
+                    unseen.discard(name)
+                    results[name] = _keep(job, shown, name)
             pages_read += 1
             # Another page pays off while it can still save `get`s; a straggler costs one each.
             if len(unseen) <= 1 or pages_read * 2 >= total or not budget.try_take(location):
