@@ -17,7 +17,7 @@ import socket
 import time
 from typing import TYPE_CHECKING
 
-from bot.metrics import POLL_CYCLE_SECONDS
+from bot.metrics import POLL_CYCLE_SECONDS, WATCHED_JOBS
 from bot.watch.budget import RequestBudget
 from bot.watch.notify import Notifier
 from bot.watch.poller import CycleReport, JobReader, PollConfig, PollerMemory, run_poll_cycle
@@ -97,7 +97,18 @@ class Watcher:
             self._current = None
         POLL_CYCLE_SECONDS.observe(time.perf_counter() - started)
         self.last_report = report
+        await self._update_gauge()
         return report
+
+    async def _update_gauge(self) -> None:
+        try:
+            counts = await asyncio.to_thread(self.store.count_active_by_state)
+        except Exception:
+            log.warning("could not count watched jobs", exc_info=True)
+            return
+        WATCHED_JOBS.clear()
+        for state, count in counts.items():
+            WATCHED_JOBS.labels(state=state).set(count)
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop the clock and let the running cycle end cleanly (cancelled after `grace`)."""

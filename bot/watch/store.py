@@ -482,6 +482,16 @@ class SqlWatchStore:
                 for r in rows
             ]
 
+    def count_active_by_state(self) -> dict[str, int]:
+        """Unfinished watches per last seen state name (for the watched-jobs gauge)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(_W.last_state, func.count())
+                .where(_W.finished_at.is_(None))
+                .group_by(_W.last_state)
+            )
+            return {str(state): int(count) for state, count in rows}
+
     def next_due(self) -> dt.datetime | None:
         """The earliest next poll of an unfinished watch (None when nothing is watched)."""
         with self.engine.connect() as conn:

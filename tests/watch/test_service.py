@@ -63,3 +63,21 @@ async def test_the_clock_fires_cycles_until_stopped(rig: Rig) -> None:
 
     assert rig.emulator.counts["get"] == calls  # nothing runs after stop()
     assert len(thread_replies(rig.slack, name)) == 1
+
+
+async def test_metrics_show_watched_jobs_by_state_after_a_cycle(rig: Rig) -> None:
+    from bot.metrics import REGISTRY
+
+    running = rig.add_job(JobState.RUNNING)
+    queued = rig.add_job(JobState.QUEUED)
+    rig.watch(running, state=JobState.RUNNING)
+    rig.watch(queued, state=JobState.QUEUED)
+    rig.watch(queued, "C0OTHER01", state=JobState.QUEUED)
+
+    await _watcher(rig, "replica-a").run_once()
+
+    def gauge(state: str) -> float | None:
+        return REGISTRY.get_sample_value("tuning_bot_watched_jobs", {"state": state})
+
+    assert gauge(JobState.RUNNING.value) == 1
+    assert gauge(JobState.QUEUED.value) == 2
