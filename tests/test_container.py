@@ -36,8 +36,9 @@ def test_runs_as_a_non_root_user() -> None:
 
 def test_dependencies_install_before_the_code_is_copied() -> None:
     steps = _instructions()
-    first_pip = next(i for i, (kw, rest) in enumerate(steps) if kw == "RUN" and "pip install" in rest)
-    code_copy = next(i for i, (kw, rest) in enumerate(steps) if kw == "COPY" and rest.startswith("bot"))
+    runs = [i for i, (kw, arg) in enumerate(steps) if kw == "RUN" and "pip install" in arg]
+    copies = [i for i, (kw, arg) in enumerate(steps) if kw == "COPY" and arg.startswith("bot")]
+    first_pip, code_copy = runs[0], copies[0]
     assert first_pip < code_copy
 
 

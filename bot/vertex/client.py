@@ -126,10 +126,15 @@ class TuningClient:
         await self._call("cancel", "POST", ref.region, f"{ref.name}:cancel", body={})
 
     async def list_pages(
-        self, location: Location, *, filter: str | None = None, page_size: int | None = None
+        self,
+        location: Location,
+        *,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
     ) -> AsyncIterator[TuningJobPage]:
-        """Pages of jobs, newest first as Google returns them."""
-        token: str | None = None
+        """Pages of jobs, newest first as Google returns them, from `page_token` if given."""
+        token: str | None = page_token
         seen: set[str] = set()
         while True:
             params: dict[str, str] = {}

@@ -1,0 +1,299 @@
+"""Builds everything and wires it together: settings → clients → store → Bolt → HTTP or Socket Mode.
+
+This is the only module that knows every layer. `main` is what `tuning-bot` runs;
+`build_http_app` is the ASGI app that tests and benchmarks serve on a loopback port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import gc
+import logging
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.datasets.preflight import Budget, run_preflight
+from bot.datasets.sources import DatasetOpener
+from bot.datasets.text import report_lines, summary_line
+from bot.handlers.jobs import JobHandlers
+from bot.logs import configure_logging, register_secret
+from bot.metrics import REGISTRY
+from bot.slack.app import build_bolt_app, slack_web_client
+from bot.slack.dataset_check import DatasetCheck, DatasetVerdict
+from bot.slack.http import SlackEndpoint
+from bot.slack.locale import LocaleCache
+from bot.slack.mrkdwn import escape
+from bot.slack.notifier import SlackNotifier
+from bot.slack.surface import Surface
+from bot.tuning.catalogue import default_catalogue
+from bot.tuning.refs import Location
+from bot.tuning.spec import TuningJobSpec
+from bot.vertex.auth import GoogleAuth
+from bot.vertex.client import TuningClient
+from bot.vertex.submit import SubmitResult, submit_job
+from bot.watch.budget import RequestBudget
+from bot.watch.poller import PollConfig
+from bot.watch.service import Watcher
+from bot.watch.store import SqlWatchStore
+
+log = logging.getLogger(__name__)
+
+READY_CACHE_SECONDS = 15.0
+
+
+@dataclass
+class Runtime:
+    """Everything one bot process holds open."""
+
+    settings: Settings
+    http: httpx.AsyncClient
+    slack: AsyncWebClient
+    tuning: TuningClient
+    store: SqlWatchStore
+    surface: Surface
+    bolt: AsyncApp
+    watcher: Watcher
+
+    async def aclose(self) -> None:
+        """Stop the watcher, let work in progress finish, then close clients and the database."""
+        await self.watcher.stop()
+        await self.surface.drain()
+        await self.tuning.aclose()
+        await self.http.aclose()
+        await asyncio.to_thread(self.store.close)
+
+
+def _dataset_check(settings: Settings, http: httpx.AsyncClient) -> DatasetCheck:
+    auth = None if settings.storage_emulator_host else GoogleAuth()
+    opener = DatasetOpener(http, auth, settings.storage_emulator_host)
+    catalogue = default_catalogue()
+
+    async def check(
+        uri: str,
+        language: str,
+        *,
+        model: str | None = None,
+        validation: bool = False,
+        epochs: int | None = None,
+        max_seconds: float | None = None,
+    ) -> DatasetVerdict:
+        info = (catalogue.get(model) if model else None) or catalogue.default_model(
+            dt.datetime.now(dt.UTC).date()
+        )
+        report = await run_preflight(
+            uri,
+            model=info,
+            validation=validation,
+            opener=opener,
+            epochs=epochs,
+            budget=Budget(max_seconds=max_seconds) if max_seconds else None,
+        )
+        return DatasetVerdict(
+            lines=[escape(line) for line in report_lines(report, language)],
+            summary=summary_line(report, language) if report.example_count else None,
+            has_errors=bool(report.error_count),
+            has_warnings=bool(report.warning_count) or report.partial,
+        )
+
+    return check
+
+
+async def build_runtime(settings: Settings, *, http: httpx.AsyncClient | None = None) -> Runtime:
+    """Open the store and clients and build the Bolt app, inside the running event loop."""
+    for secret in (
+        settings.slack_bot_token,
+        settings.slack_app_token,
+        settings.slack_signing_secret,
+    ):
+        register_secret(secret)
+    shared_http = http or httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0))
+    tuning = TuningClient.from_settings(settings, http=shared_http)
+    store = await asyncio.to_thread(SqlWatchStore.open, settings.database_url)
+    slack = slack_web_client(settings.slack_bot_token, settings.slack_api_url)
+
+    async def submit(location: Location, spec: TuningJobSpec, key: str) -> SubmitResult:
+        return await submit_job(tuning, location, spec, key)
+
+    handlers = JobHandlers(
+        client=tuning,
+        submit=submit,
+        store=store,
+        location=settings.default_location,
+        policy=settings.access_policy,
+        catalogue=default_catalogue(),
+        allowed_buckets=settings.allowed_buckets,
+    )
+    surface = Surface(
+        handlers=handlers,
+        locales=LocaleCache(slack),
+        check_dataset=_dataset_check(settings, shared_http),
+    )
+    bolt = build_bolt_app(slack, surface)
+    # The notifier paces itself on Retry-After per channel, so its client does not retry.
+    notifier_client = AsyncWebClient(
+        token=settings.slack_bot_token, base_url=settings.slack_api_url, retry_handlers=[]
+    )
+    watcher = Watcher(
+        store,
+        tuning,
+        SlackNotifier(notifier_client),
+        config=PollConfig(interval=settings.poll_interval_seconds),
+        budget=RequestBudget(settings.vertex_requests_per_minute),
+    )
+    return Runtime(settings, shared_http, slack, tuning, store, surface, bolt, watcher)
+
+
+class _Readiness:
+    """`auth.test` answered recently and the store answers now."""
+
+    def __init__(self, runtime: Callable[[], Runtime]) -> None:
+        self._runtime = runtime
+        self._slack_ok_at = -READY_CACHE_SECONDS
+
+    async def healthz(self, request: Request) -> Response:
+        """200 when the store is reachable."""
+        ok = await self._runtime().store.ping()
+        return PlainTextResponse(
+            "ok" if ok else "store unreachable", status_code=200 if ok else 503
+        )
+
+    async def readyz(self, request: Request) -> Response:
+        """200 when the store and Slack (`auth.test`) both answer, else 503."""
+        runtime = self._runtime()
+        if not await runtime.store.ping():
+            return PlainTextResponse("store unreachable", status_code=503)
+        if time.monotonic() - self._slack_ok_at > READY_CACHE_SECONDS:
+            try:
+                await runtime.slack.auth_test()
+            except (TimeoutError, SlackApiError, OSError) as exc:
+                log.warning("readiness: auth.test failed", extra={"error": type(exc).__name__})
+                return PlainTextResponse("slack unreachable", status_code=503)
+            self._slack_ok_at = time.monotonic()
+        return PlainTextResponse("ready")
+
+
+async def _metrics(request: Request) -> Response:
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+def build_http_app(
+    settings: Settings,
+    *,
+    http: httpx.AsyncClient | None = None,
+    serve_slack: bool = True,
+    run_watcher: bool = True,
+    on_ready: Callable[[Runtime], None] | None = None,
+) -> Starlette:
+    """The ASGI app: `/slack/events` (unless Socket Mode carries Slack), `/healthz`, `/readyz`,
+    `/metrics`. Its lifespan builds the runtime inside the server's event loop and runs the
+    watcher beside it (`run_watcher=False` serves Slack only)."""
+    holder: dict[str, Runtime] = {}
+    endpoint: dict[str, SlackEndpoint] = {}
+
+    def runtime() -> Runtime:
+        return holder["runtime"]
+
+    async def slack_events(request: Request) -> Response:
+        return await endpoint["slack"](request)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        built = await build_runtime(settings, http=http)
+        holder["runtime"] = built
+        if settings.slack_signing_secret:
+            endpoint["slack"] = SlackEndpoint(built.bolt, settings.slack_signing_secret)
+        # Objects made at startup live as long as the process: keeping them out of the
+        # collector's scans keeps full collections (and so ack latency spikes) short.
+        gc.freeze()
+        if run_watcher:
+            built.watcher.start()
+        if on_ready is not None:
+            on_ready(built)
+        try:
+            yield
+        finally:
+            await built.aclose()
+
+    ready = _Readiness(runtime)
+    routes = [
+        Route("/healthz", ready.healthz, methods=["GET"]),
+        Route("/readyz", ready.readyz, methods=["GET"]),
+        Route("/metrics", _metrics, methods=["GET"]),
+    ]
+    if serve_slack:
+        if not settings.slack_signing_secret:
+            raise ConfigError("SLACK_SIGNING_SECRET", "HTTP mode needs the app's Signing Secret")
+        routes.append(Route("/slack/events", slack_events, methods=["POST"]))
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+async def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    socket_handler: Any = None
+    connecting: list[asyncio.Task[None]] = []  # a reference, so the task is not collected
+
+    def start_socket_mode(runtime: Runtime) -> None:
+        nonlocal socket_handler
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        socket_handler = AsyncSocketModeHandler(runtime.bolt, settings.slack_app_token)
+        connecting.append(asyncio.get_running_loop().create_task(socket_handler.connect_async()))
+
+    app = build_http_app(
+        settings,
+        serve_slack=not settings.socket_mode,
+        on_ready=start_socket_mode if settings.socket_mode else None,
+    )
+    config = uvicorn.Config(
+        app,
+        host="0.0.0.0",  # noqa: S104 - a container publishes the port it chooses
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+    )
+    try:
+        await uvicorn.Server(config).serve()
+    finally:
+        if socket_handler is not None:
+            await socket_handler.close_async()
+
+
+def main(argv: list[str], environ: Mapping[str, str] | None = None) -> int:
+    """Run the bot until interrupted: HTTP mode, or Socket Mode when SLACK_APP_TOKEN is set
+    (then the HTTP port still serves health and metrics)."""
+    if argv:
+        print(f"tuning-bot: unexpected arguments {' '.join(argv)!r}", file=sys.stderr)
+        return 2
+    try:
+        settings = load_settings(environ)
+    except ConfigError as exc:
+        print(f"tuning-bot: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    mode = "socket" if settings.socket_mode else "http"
+    log.info("starting", extra={"mode": mode, "port": settings.port})
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again for the default
+    # action; by then everything is closed, so the process should just end with status 0.
+    signal.signal(signal.SIGTERM, lambda _sig, _frame: None)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(settings))
+    log.info("stopped", extra={"mode": mode})
+    return 0

@@ -1,0 +1,216 @@
+"""Job operations for one Slack user: authorization, the Vertex calls, watches and the audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.tuning.access import AccessPolicy, Action
+from bot.tuning.catalogue import Catalogue
+from bot.tuning.job import TuningJob
+from bot.tuning.refs import JobRef, Location
+from bot.tuning.spec import SpecCheck, TuningJobSpec, validate_form
+from bot.tuning.states import LIST_FILTERS
+from bot.tuning.submission_key import submission_key
+from bot.watch.model import AuditEntry, NewWatch, WatchKind, WatchRepository
+
+log = logging.getLogger(__name__)
+
+LIST_PAGE_SIZE = 20
+LIST_MAX_PAGES_PER_ANSWER = 5
+
+
+class TuningApi(Protocol):
+    """The parts of the Vertex tuning client the handlers use."""
+
+    async def get(self, ref: JobRef) -> TuningJob: ...
+
+    async def cancel(self, ref: JobRef) -> None: ...
+
+    def list_pages(
+        self,
+        location: Location,
+        *,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> AsyncIterator[Any]: ...
+
+
+class Submitted(Protocol):
+    """What submitting returns: the job and whether an earlier submission already made it."""
+
+    @property
+    def job(self) -> TuningJob: ...
+
+    @property
+    def reused(self) -> bool: ...
+
+
+# (location, spec, submission key) → the job, created at most once per key.
+Submitter = Callable[[Location, TuningJobSpec, str], Awaitable[Submitted]]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks, from where, and in which language they read."""
+
+    user_id: str
+    channel_id: str | None
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class JobListing:
+    """One page of jobs for `/tune list`, newest first, and the token of the next page."""
+
+    jobs: list[TuningJob]
+    next_page_token: str | None
+
+
+class JobHandlers:
+    """Create, list, get, cancel, watch and unwatch on behalf of Slack users."""
+
+    def __init__(
+        self,
+        *,
+        client: TuningApi,
+        submit: Submitter,
+        store: WatchRepository,
+        location: Location,
+        policy: AccessPolicy,
+        catalogue: Catalogue,
+        allowed_buckets: tuple[str, ...] = (),
+        today: Callable[[], dt.date] = lambda: dt.datetime.now(dt.UTC).date(),
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.location = location
+        self.policy = policy
+        self.catalogue = catalogue
+        self._submit = submit
+        self._allowed_buckets = allowed_buckets
+        self._today = today
+
+    # -- authorization ---------------------------------------------------------------------
+    async def refusal(
+        self, action: Action, actor: Actor, job_name: str | None = None
+    ) -> str | None:
+        """None when allowed, else the i18n key of the reason (the refusal is audited)."""
+        owners: frozenset[str] = frozenset()
+        if action is Action.CANCEL and job_name is not None:
+            owners = frozenset(w.started_by for w in await self.store.watches_for_job(job_name))
+        key = self.policy.refusal(action, actor.user_id, actor.channel_id, owners)
+        if key is not None:
+            await self.audit(actor, action.value, job_name, "refused", key)
+        return key
+
+    async def audit(
+        self, actor: Actor, action: str, job_name: str | None, outcome: str, detail: str | None
+    ) -> None:
+        """Append to the audit table; a failing audit is logged, never shown to the user."""
+        try:
+            await self.store.record_audit(
+                AuditEntry(actor.user_id, action, job_name, outcome, actor.channel_id, detail)
+            )
+        except Exception:  # the user's request already happened; keep answering them
+            log.exception("audit write failed", extra={"action": action, "job": job_name})
+
+    # -- create ----------------------------------------------------------------------------
+    def validate(self, form: Mapping[str, str | None]) -> SpecCheck:
+        """Check the modal's values for the default region."""
+        return validate_form(
+            form,
+            catalogue=self.catalogue,
+            region=self.location.region,
+            today=self._today(),
+            allowed_buckets=self._allowed_buckets,
+        )
+
+    async def create(self, actor: Actor, view_id: str, spec: TuningJobSpec) -> Submitted:
+        """Create the job once per (view, spec): a repeat finds the job made the first time."""
+        key = submission_key(view_id, spec)
+        try:
+            return await self._submit(self.location, spec, key)
+        except Exception as exc:
+            await self.audit(actor, "create", None, "failed", type(exc).__name__)
+            raise
+
+    async def remember(
+        self, actor: Actor, job: TuningJob, kind: WatchKind, message_ts: str | None
+    ) -> None:
+        """Store the channel's watch of the job with its status message, and audit it."""
+        if actor.channel_id is None:
+            return
+        await self.store.add_watch(
+            NewWatch(
+                job_name=job.name,
+                channel_id=actor.channel_id,
+                started_by=actor.user_id,
+                kind=kind,
+                state=job.state,
+                message_ts=message_ts,
+                language=actor.language,
+                display_name=job.display_name,
+            )
+        )
+        action = "create" if kind is WatchKind.CREATED else "watch"
+        await self.audit(actor, action, job.name, "ok", None)
+
+    async def already_announced(self, job_name: str, channel_id: str | None) -> bool:
+        """True when the channel already has a status message for the job (a repeat)."""
+        watches = await self.store.watches_for_job(job_name)
+        return any(w.channel_id == channel_id and w.message_ts for w in watches)
+
+    # -- read ------------------------------------------------------------------------------
+    async def list_jobs(self, filter_word: str, page_token: str | None = None) -> JobListing:
+        """Up to a page of jobs in the default location, newest first, filtered by state.
+
+        The state filter is applied here (Google's list filter support is undocumented), so a
+        few of Google's pages are read until a screenful matched or the listing ran out.
+        """
+        states = LIST_FILTERS.get(filter_word)
+        jobs: list[TuningJob] = []
+        next_token: str | None = None
+        pages_read = 0
+        async for page in self.client.list_pages(
+            self.location, page_size=LIST_PAGE_SIZE, page_token=page_token
+        ):
+            jobs.extend(j for j in page.jobs if states is None or j.state in states)
+            next_token = page.next_page_token or None
+            pages_read += 1
+            if len(jobs) >= LIST_PAGE_SIZE or pages_read >= LIST_MAX_PAGES_PER_ANSWER:
+                break
+        jobs.sort(key=_newest_first)
+        return JobListing(jobs, next_token)
+
+    async def get(self, ref: JobRef) -> TuningJob:
+        """The job as Google reports it now."""
+        return await self.client.get(ref)
+
+    # -- change ----------------------------------------------------------------------------
+    async def cancel(self, actor: Actor, ref: JobRef) -> TuningJob:
+        """Ask Google to cancel (the caller checked `refusal` first); returns the job after."""
+        try:
+            await self.client.cancel(ref)
+            job = await self.client.get(ref)
+        except Exception as exc:
+            await self.audit(actor, "cancel", ref.name, "failed", type(exc).__name__)
+            raise
+        await self.audit(actor, "cancel", ref.name, "ok", None)
+        return job
+
+    async def unwatch(self, actor: Actor, ref: JobRef) -> bool:
+        """Stop this channel watching the job; False when it was not watching."""
+        removed = False
+        if actor.channel_id is not None:
+            removed = await self.store.remove_watch(ref.name, actor.channel_id)
+        await self.audit(actor, "unwatch", ref.name, "ok" if removed else "not_watching", None)
+        return removed
+
+
+def _newest_first(job: TuningJob) -> float:
+    return -(job.create_time.timestamp() if job.create_time else 0.0)

@@ -1,0 +1,59 @@
+"""The `/tune` grammar: the text after the command, parsed into one `TuneCommand`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from bot.tuning.states import LIST_FILTERS
+
+
+class Verb(Enum):
+    """What the user asked `/tune` to do."""
+
+    CREATE = "create"
+    LIST = "list"
+    GET = "get"
+    CANCEL = "cancel"
+    WATCH = "watch"
+    UNWATCH = "unwatch"
+    CHECK = "check"
+    HELP = "help"
+    USAGE = "usage"  # unknown or malformed text: answered with the usage
+
+
+@dataclass(frozen=True)
+class TuneCommand:
+    """A parsed `/tune` text: the verb and its single argument (job ref, filter or URI)."""
+
+    verb: Verb
+    argument: str = ""
+
+
+_SYNONYMS = {"": Verb.CREATE, "create": Verb.CREATE, "new": Verb.CREATE}
+_WITH_ARGUMENT = {
+    "get": Verb.GET,
+    "cancel": Verb.CANCEL,
+    "watch": Verb.WATCH,
+    "unwatch": Verb.UNWATCH,
+    "check": Verb.CHECK,
+}
+
+
+def parse_command(text: str) -> TuneCommand:
+    """Parse `/tune` text; anything outside the grammar becomes `Verb.USAGE`."""
+    words = text.split()
+    head = words[0].lower() if words else ""
+    rest = words[1:]
+    if head in _SYNONYMS and not rest:
+        return TuneCommand(_SYNONYMS[head])
+    if head == "help" and not rest:
+        return TuneCommand(Verb.HELP)
+    if head == "list" and len(rest) <= 1:
+        word = rest[0].lower() if rest else "all"
+        if word in LIST_FILTERS:
+            return TuneCommand(Verb.LIST, word)
+        return TuneCommand(Verb.USAGE, head)
+    if head in _WITH_ARGUMENT and len(rest) == 1:
+        return TuneCommand(_WITH_ARGUMENT[head], rest[0])
+    return TuneCommand(Verb.USAGE, head if head in _WITH_ARGUMENT else "")

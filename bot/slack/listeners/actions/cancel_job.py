@@ -1,0 +1,66 @@
+"""The status card's Cancel button (Slack already asked for confirmation)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
+from bot.i18n import translate
+from bot.slack.mrkdwn import code
+from bot.slack.surface import Surface, observe, problem_text, vertex_problem_text
+from bot.tuning.access import Action
+from bot.tuning.problems import DomainError
+from bot.tuning.refs import JobRef
+from bot.vertex.errors import VertexError
+
+
+class CancelButton:
+    """`block_actions` with action_id `job_cancel`; the same checks as `/tune cancel`."""
+
+    def __init__(self, surface: Surface) -> None:
+        self.surface = surface
+
+    async def handle(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        """Acknowledge, then check and cancel; the answer goes to the clicking user only."""
+        started = time.monotonic()
+        await ack()
+        self.surface.after_ack(self.work(body, action, respond, started))
+
+    async def work(
+        self, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond, started: float
+    ) -> None:
+        """Check who clicked, cancel at Google, and say what happened (ephemeral)."""
+        user = str((body.get("user") or {}).get("id") or "")
+        channel = (body.get("channel") or {}).get("id")
+        actor = await self.surface.actor(user, channel)
+        try:
+            ref = JobRef.from_name(str(action.get("value") or ""))
+        except DomainError as exc:
+            await _ephemeral(respond, problem_text(actor.language, exc.problem))
+            observe("button.cancel", "bad_input", user=user, started=started)
+            return
+        handlers = self.surface.handlers
+        refusal = await handlers.refusal(Action.CANCEL, actor, ref.name)
+        if refusal is not None:
+            await _ephemeral(respond, translate(actor.language, refusal))
+            observe("button.cancel", "refused", user=user, job=ref.name, started=started)
+            return
+        try:
+            job = await handlers.cancel(actor, ref)
+        except VertexError as exc:
+            text = vertex_problem_text(actor.language, exc, self.surface.project, ref.name)
+            await _ephemeral(respond, text)
+            observe("button.cancel", "google_error", user=user, job=ref.name, started=started)
+            return
+        key = "cancel.requested" if not job.state.has_ended else "cancel.already_ended"
+        await _ephemeral(respond, translate(actor.language, key, job=code(ref.name)))
+        observe("button.cancel", "ok", user=user, job=ref.name, started=started)
+
+
+async def _ephemeral(respond: AsyncRespond, text: str) -> None:
+    await respond(text=text, response_type="ephemeral", replace_original=False)

@@ -1,0 +1,67 @@
+"""The "More" button under a job list: the next page replaces the current one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
+from bot.i18n import translate
+from bot.slack import blocks
+from bot.slack.surface import Surface, observe, vertex_problem_text
+from bot.tuning.access import Action
+from bot.tuning.states import LIST_FILTERS
+from bot.vertex.errors import VertexError
+
+
+class ListMore:
+    """`block_actions` with action_id `jobs_list_more`."""
+
+    def __init__(self, surface: Surface) -> None:
+        self.surface = surface
+
+    async def handle(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        """Acknowledge; the page is fetched after."""
+        await ack()
+        self.surface.after_ack(self.work(body, action, respond))
+
+    async def work(
+        self, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        """Fetch the page the button's token names and show it."""
+        user = str((body.get("user") or {}).get("id") or "")
+        channel = (body.get("channel") or {}).get("id")
+        parsed = blocks.parse_more_value(str(action.get("value") or ""))
+        if parsed is None or parsed[0] not in LIST_FILTERS:
+            observe("button.list_more", "malformed", user=user)
+            return
+        filter_word, token = parsed
+        actor = await self.surface.actor(user, channel)
+        handlers = self.surface.handlers
+        refusal = await handlers.refusal(Action.READ, actor)
+        if refusal is not None:
+            text = translate(actor.language, refusal)
+            await respond(text=text, response_type="ephemeral", replace_original=False)
+            observe("button.list_more", "refused", user=user)
+            return
+        try:
+            listing = await handlers.list_jobs(filter_word, token)
+        except VertexError as exc:
+            text = vertex_problem_text(actor.language, exc, self.surface.project)
+            await respond(text=text, response_type="ephemeral", replace_original=False)
+            observe("button.list_more", "google_error", user=user)
+            return
+        text, body_blocks = blocks.list_message(
+            listing.jobs,
+            filter_word=filter_word,
+            next_page_token=listing.next_page_token,
+            language=actor.language,
+            now=self.surface.now(),
+        )
+        await respond(
+            text=text, blocks=body_blocks, response_type="ephemeral", replace_original=True
+        )
+        observe("button.list_more", "ok", user=user)

@@ -1,0 +1,246 @@
+"""Submitting the create modal: validate in the ack; check the data, then create, after it."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.handlers.jobs import Actor
+from bot.i18n import render, translate
+from bot.slack.dataset_check import DatasetCheck, DatasetVerdict
+from bot.slack.modal import ModalMetadata, create_modal, message_modal, read_form
+from bot.slack.mrkdwn import code, escape, truncate
+from bot.slack.status_card import job_title, render_status_card
+from bot.slack.surface import Surface, observe, problem_text, vertex_problem_text
+from bot.tuning.access import Action
+from bot.tuning.job import TuningJob
+from bot.tuning.problems import Problem
+from bot.tuning.spec import TuningJobSpec
+from bot.vertex.errors import VertexError
+from bot.watch.model import WatchKind
+
+log = logging.getLogger(__name__)
+
+# A modal cannot wait long for its answer; a longer check ends as a partial report.
+PREFLIGHT_SECONDS = 20.0
+MAX_BANNER_LINES = 12
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One accepted submission of the form: who, which view, what they typed and asked for."""
+
+    actor: Actor
+    view_id: str
+    form: dict[str, str | None]
+    spec: TuningJobSpec
+    warnings: tuple[Problem, ...]
+    metadata: ModalMetadata
+    started: float
+
+    @property
+    def datasets_digest(self) -> str:
+        """Identifies the checked inputs: warnings seen for them need not be shown again."""
+        spec = self.spec
+        text = "\n".join(
+            [spec.base_model, spec.training_dataset_uri, spec.validation_dataset_uri or ""]
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class CreateJobSubmission:
+    """`view_submission` of `tuning_job_create`."""
+
+    def __init__(self, surface: Surface) -> None:
+        self.surface = surface
+
+    async def handle(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """Errors under the fields in the ack, or a "checking…" view while the work goes on."""
+        started = time.monotonic()
+        user = str((body.get("user") or {}).get("id") or "")
+        metadata = ModalMetadata.parse(view.get("private_metadata"))
+        if metadata is None:
+            log.warning("create modal without our metadata", extra={"view": view.get("id")})
+            await ack()
+            observe("modal.create", "malformed", user=user, started=started)
+            return
+        language = metadata.language
+        actor = Actor(user, metadata.channel_id, language)
+        refusal = self.surface.handlers.policy.refusal(Action.CREATE, user, metadata.channel_id)
+        if refusal is not None:
+            refused = message_modal(language, translate(language, refusal))
+            await ack(response_action="update", view=refused)
+            self.surface.after_ack(self._audit_refusal(actor, started))
+            return
+        form = read_form(_state_values(view))
+        check = self.surface.handlers.validate(form)
+        if check.spec is None or not check.ok:
+            errors = {name: problem_text(language, p) for name, p in check.errors.items()}
+            await ack(response_action="errors", errors=errors)
+            observe("modal.create", "invalid", user=user, started=started)
+            return
+        submission = Submission(
+            actor, str(view.get("id")), form, check.spec, check.warnings, metadata, started
+        )
+        dataset_check = self.surface.check_dataset
+        if metadata.warnings_seen == submission.datasets_digest:
+            dataset_check = None  # the user saw the warnings and pressed Submit again
+        waiting = "modal.checking" if dataset_check else "modal.creating"
+        await ack(
+            response_action="update", view=message_modal(language, translate(language, waiting))
+        )
+        if not self.surface.submissions.first_time(submission.view_id):
+            # Submit pressed again (or Slack repeated it): the first submission is at work.
+            observe("modal.create", "repeat", user=user, started=started)
+            return
+        self.surface.after_ack(self.submit(submission, dataset_check, client))
+
+    async def _audit_refusal(self, actor: Actor, started: float) -> None:
+        await self.surface.handlers.refusal(Action.CREATE, actor)
+        observe("modal.create", "refused", user=actor.user_id, started=started)
+
+    async def submit(
+        self, submission: Submission, dataset_check: DatasetCheck | None, client: AsyncWebClient
+    ) -> None:
+        """Pre-flight (errors stop here, warnings once), then create the job."""
+        summary: str | None = None
+        if dataset_check is not None:
+            verdict = await _check_datasets(dataset_check, submission)
+            if verdict.has_errors or verdict.has_warnings:
+                await self._back_to_form(submission, verdict, client)
+                return
+            summary = verdict.summary
+            creating = translate(submission.actor.language, "modal.creating")
+            await client.views_update(
+                view_id=submission.view_id,
+                view=message_modal(submission.actor.language, creating),
+            )
+        await self.create(submission, summary, client)
+
+    async def _back_to_form(
+        self, submission: Submission, verdict: DatasetVerdict, client: AsyncWebClient
+    ) -> None:
+        # The form comes back with the report on top and every value kept; after warnings
+        # only, the metadata remembers them so that the next Submit starts the job.
+        language = submission.actor.language
+        self.surface.submissions.forget(submission.view_id)
+        lines = verdict.lines[:MAX_BANNER_LINES]
+        if verdict.has_errors:
+            lead, metadata, outcome = "modal.preflight_errors", submission.metadata, "bad_data"
+        else:
+            lead = "modal.preflight_warnings"
+            metadata = replace(submission.metadata, warnings_seen=submission.datasets_digest)
+            outcome = "data_warnings"
+        banner = truncate("\n".join([translate(language, lead), *lines]), 3000)
+        await client.views_update(
+            view_id=submission.view_id,
+            view=self._form(submission, banner, metadata),
+        )
+        observe("modal.create", outcome, user=submission.actor.user_id, started=submission.started)
+
+    def _form(self, submission: Submission, banner: str, metadata: ModalMetadata) -> dict[str, Any]:
+        return create_modal(
+            submission.actor.language,
+            catalogue=self.surface.handlers.catalogue,
+            today=self.surface.now().date(),
+            metadata=metadata,
+            values=submission.form,
+            banner=banner,
+        )
+
+    async def create(
+        self, submission: Submission, summary: str | None, client: AsyncWebClient
+    ) -> None:
+        """Create the job, post its status card, remember the watch; or show Google's refusal."""
+        actor, view_id, started = submission.actor, submission.view_id, submission.started
+        try:
+            result = await self.surface.handlers.create(actor, view_id, submission.spec)
+        except VertexError as exc:
+            # Keep the modal and the user's values; Google's message and the fix lead it.
+            self.surface.submissions.forget(view_id)
+            text = vertex_problem_text(actor.language, exc, self.surface.project)
+            form_view = self._form(submission, f":x: {text}", submission.metadata)
+            await client.views_update(view_id=view_id, view=form_view)
+            observe("modal.create", "google_error", user=actor.user_id, started=started)
+            return
+        job = result.job
+        if result.reused and await self.surface.handlers.already_announced(
+            job.name, actor.channel_id
+        ):
+            observe("modal.create", "repeat", user=actor.user_id, job=job.name, started=started)
+            return
+        # The card escapes this text itself.
+        notes = [render(actor.language, w) for w in submission.warnings]
+        ts = await self._post_card(actor, job, client, " ".join([*notes, summary or ""]).strip())
+        await self.surface.handlers.remember(actor, job, WatchKind.CREATED, ts)
+        done = translate(actor.language, "modal.created", name=job_title(job), job=code(job.name))
+        await client.views_update(view_id=view_id, view=message_modal(actor.language, done))
+        observe("modal.create", "ok", user=actor.user_id, job=job.name, started=started)
+
+    async def _post_card(
+        self, actor: Actor, job: TuningJob, client: AsyncWebClient, notes: str
+    ) -> str | None:
+        text, blocks = render_status_card(
+            job,
+            started_by=actor.user_id,
+            language=actor.language,
+            now=self.surface.now(),
+            preflight_summary=notes or None,
+        )
+        channel = str(actor.channel_id)
+        try:
+            posted = await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        except SlackApiError as exc:
+            # The job exists; tell the user where to find it even if the channel refuses us.
+            error = escape(str(exc.response.get("error", "")))
+            log.warning("status card not posted", extra={"job": job.name, "error": error})
+            note = translate(actor.language, "modal.card_failed", job=code(job.name), error=error)
+            try:
+                await client.chat_postEphemeral(channel=channel, user=actor.user_id, text=note)
+            except SlackApiError:
+                log.warning("could not tell the user either", extra={"job": job.name})
+            return None
+        ts = posted.get("ts")
+        return str(ts) if ts else None
+
+
+async def _check_datasets(check: DatasetCheck, submission: Submission) -> DatasetVerdict:
+    spec, language = submission.spec, submission.actor.language
+    uris = [(spec.training_dataset_uri, False)]
+    if spec.validation_dataset_uri:
+        uris.append((spec.validation_dataset_uri, True))
+    verdicts = await asyncio.gather(
+        *(
+            check(
+                uri,
+                language,
+                model=spec.base_model,
+                validation=validation,
+                epochs=spec.epochs,
+                max_seconds=PREFLIGHT_SECONDS,
+            )
+            for uri, validation in uris
+        )
+    )
+    return DatasetVerdict(
+        lines=[line for v in verdicts for line in v.lines],
+        summary=verdicts[0].summary,
+        has_errors=any(v.has_errors for v in verdicts),
+        has_warnings=any(v.has_warnings for v in verdicts),
+    )
+
+
+def _state_values(view: dict[str, Any]) -> dict[str, Any]:
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, dict) else None
+    return values if isinstance(values, dict) else {}

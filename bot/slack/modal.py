@@ -1,0 +1,247 @@
+"""The create modal: its Block Kit, the values it carries, and reading them back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.i18n import render, translate
+from bot.slack.mrkdwn import escape, truncate
+from bot.tuning.catalogue import Catalogue, ModelInfo, ModelStatus
+from bot.tuning.problems import Problem
+from bot.tuning.spec import (
+    ADAPTER_SIZE,
+    BASE_MODEL,
+    DISPLAY_NAME,
+    EPOCHS,
+    FIELDS,
+    LEARNING_RATE_MULTIPLIER,
+    MAX_DISPLAY_NAME,
+    TRAINING_DATASET,
+    VALIDATION_DATASET,
+)
+
+CALLBACK_ID = "tuning_job_create"
+MAX_METADATA = 3000
+MAX_OPTIONS = 100
+MAX_OPTION_TEXT = 75
+
+
+@dataclass(frozen=True)
+class ModalMetadata:
+    """What travels in `private_metadata`: the channel to post in, the user's language, and the
+    datasets whose pre-flight warnings the user has seen (so Submit again means "start anyway")."""
+
+    channel_id: str
+    language: str = "en"
+    warnings_seen: str | None = None
+
+    def to_json(self) -> str:
+        """Compact JSON, well under Slack's 3,000 characters."""
+        data = {"c": self.channel_id, "l": self.language}
+        if self.warnings_seen:
+            data["w"] = self.warnings_seen
+        text = json.dumps(data, separators=(",", ":"))
+        assert len(text) <= MAX_METADATA
+        return text
+
+    @classmethod
+    def parse(cls, text: str | None) -> ModalMetadata | None:
+        """Read it back; None when it is not ours (malformed or missing fields)."""
+        try:
+            data = json.loads(text or "")
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        channel, language, seen = data.get("c"), data.get("l", "en"), data.get("w")
+        if not isinstance(channel, str) or not channel or not isinstance(language, str):
+            return None
+        return cls(channel, language, seen if isinstance(seen, str) else None)
+
+
+def _model_option(model: ModelInfo, language: str, today: dt.date) -> Option:
+    status = model.status_on(today)
+    label = model.label
+    if status is not ModelStatus.CURRENT:
+        label = f"{label} ({translate(language, 'modal.model_' + status.value)})"
+    return Option(value=model.model_id, text=truncate(label, MAX_OPTION_TEXT))
+
+
+def model_warning(model: ModelInfo | None, language: str, today: dt.date) -> str | None:
+    """A line about a retired or retiring model, or None for a current one."""
+    if model is None:
+        return None
+    status = model.status_on(today)
+    if status is ModelStatus.RETIRED:
+        return render(language, Problem.of("spec.model_retired", model=model.model_id))
+    if status is ModelStatus.RETIRING and model.retires_on is not None:
+        problem = Problem.of(
+            "spec.model_retiring", model=model.model_id, date=model.retires_on.isoformat()
+        )
+        return render(language, problem)
+    return None
+
+
+def _text_input(
+    language: str,
+    block_id: str,
+    value: str | None,
+    *,
+    optional: bool,
+    max_length: int = 1024,
+) -> InputBlock:
+    return InputBlock(
+        block_id=block_id,
+        label=translate(language, f"modal.{block_id}.label"),
+        hint=translate(language, f"modal.{block_id}.hint"),
+        optional=optional,
+        element=PlainTextInputElement(
+            action_id=block_id,
+            placeholder=translate(language, f"modal.{block_id}.placeholder"),
+            initial_value=value or None,
+            max_length=max_length,
+        ),
+    )
+
+
+def create_modal(
+    language: str,
+    *,
+    catalogue: Catalogue,
+    today: dt.date,
+    metadata: ModalMetadata,
+    values: Mapping[str, str | None] | None = None,
+    banner: str | None = None,
+) -> dict[str, Any]:
+    """The form; `values` refill it (after an error or a model change), `banner` leads it."""
+    values = values or {}
+    models = catalogue.ordered(today)[:MAX_OPTIONS]
+    chosen = catalogue.get(values.get(BASE_MODEL) or "") or catalogue.default_model(today)
+    options = [_model_option(m, language, today) for m in models]
+    initial = next((o for o in options if o.value == chosen.model_id), None)
+    blocks: list[Block] = []
+    if banner:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(banner, 3000))))
+    blocks.append(
+        InputBlock(
+            block_id=BASE_MODEL,
+            label=translate(language, "modal.base_model.label"),
+            dispatch_action=True,  # changing the model refreshes the adapter sizes
+            element=StaticSelectElement(
+                action_id=BASE_MODEL, options=options, initial_option=initial
+            ),
+        )
+    )
+    notes = [w for w in (model_warning(chosen, language, today), chosen.note) if w]
+    if notes:
+        text = "\n".join(f":warning: {escape(n)}" for n in notes)
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=truncate(text, 3000))]))
+    blocks.append(
+        _text_input(language, TRAINING_DATASET, values.get(TRAINING_DATASET), optional=False)
+    )
+    blocks.append(
+        _text_input(language, VALIDATION_DATASET, values.get(VALIDATION_DATASET), optional=True)
+    )
+    blocks.append(_text_input(language, EPOCHS, values.get(EPOCHS), optional=True, max_length=6))
+    if chosen.adapter_sizes:
+        blocks.append(_adapter_block(language, chosen, values.get(ADAPTER_SIZE)))
+    blocks.append(
+        _text_input(
+            language,
+            LEARNING_RATE_MULTIPLIER,
+            values.get(LEARNING_RATE_MULTIPLIER),
+            optional=True,
+            max_length=32,
+        )
+    )
+    blocks.append(
+        _text_input(
+            language,
+            DISPLAY_NAME,
+            values.get(DISPLAY_NAME),
+            optional=True,
+            max_length=MAX_DISPLAY_NAME,
+        )
+    )
+    view = View(
+        type="modal",
+        callback_id=CALLBACK_ID,
+        title=translate(language, "modal.title"),
+        submit=translate(language, "modal.submit"),
+        close=translate(language, "modal.close"),
+        private_metadata=metadata.to_json(),
+        blocks=blocks,
+    )
+    return view.to_dict()
+
+
+def _adapter_block(language: str, model: ModelInfo, current: str | None) -> InputBlock:
+    options = [Option(value=str(size), text=str(size)) for size in model.adapter_sizes]
+    initial = next((o for o in options if o.value == current), None)
+    default = (
+        str(model.default_adapter_size)
+        if model.default_adapter_size
+        else translate(language, "modal.google_default")
+    )
+    return InputBlock(
+        block_id=ADAPTER_SIZE,
+        label=translate(language, "modal.adapter_size.label"),
+        hint=translate(language, "modal.adapter_size.hint", default=default),
+        optional=True,
+        element=StaticSelectElement(
+            action_id=ADAPTER_SIZE,
+            placeholder=translate(language, "modal.adapter_size.placeholder"),
+            options=options,
+            initial_option=initial,
+        ),
+    )
+
+
+def message_modal(
+    language: str, text: str, *, metadata: ModalMetadata | None = None
+) -> dict[str, Any]:
+    """A modal with one paragraph and only a close button ("creating…", "created")."""
+    view = View(
+        type="modal",
+        callback_id=CALLBACK_ID,
+        title=translate(language, "modal.title"),
+        close=translate(language, "modal.done"),
+        private_metadata=metadata.to_json() if metadata else None,
+        blocks=[SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000)))],
+    )
+    return view.to_dict()
+
+
+def read_form(state_values: Mapping[str, Any]) -> dict[str, str | None]:
+    """Field values from `view.state.values`; anything missing or oddly shaped reads as empty."""
+    form: dict[str, str | None] = {}
+    for name in FIELDS:
+        block = state_values.get(name)
+        element = block.get(name) if isinstance(block, dict) else None
+        form[name] = _element_value(element) if isinstance(element, dict) else None
+    return form
+
+
+def _element_value(element: Mapping[str, Any]) -> str | None:
+    if element.get("type") == "static_select" or "selected_option" in element:
+        option = element.get("selected_option")
+        value = option.get("value") if isinstance(option, dict) else None
+    else:
+        value = element.get("value")
+    return value if isinstance(value, str) else None

@@ -1,0 +1,43 @@
+"""`/tune check`: the dataset pre-flight as an ephemeral report; no job is created."""
+
+from __future__ import annotations
+
+import json
+
+from tests.fakes.gcs import FakeGcs
+from tests.slack.conftest import BotUnderTest
+
+GOOD_LINE = {
+    "contents": [
+        {"role": "user", "parts": [{"text": "Hello"}]},
+        {"role": "model", "parts": [{"text": "Hi, how can I help?"}]},
+    ]
+}
+
+
+def test_check_reports_on_the_file(bot: BotUnderTest, gcs: FakeGcs) -> None:
+    lines = [json.dumps(GOOD_LINE)] * 3 + ["{broken"]
+    gcs.put("team-data", "train.jsonl", ("\n".join(lines) + "\n").encode())
+    bot.command("check gs://team-data/train.jsonl")
+    replies = bot.replies(count=2)
+    assert all(r["response_type"] == "ephemeral" for r in replies)
+    report = replies[1]["text"]
+    assert "Line 4: not valid JSON" in report
+    assert "3 examples" in report
+    assert bot.emulator.counts["create"] == 0
+
+
+def test_check_of_a_missing_file_says_so(bot: BotUnderTest, gcs: FakeGcs) -> None:
+    bot.command("check gs://team-data/absent.jsonl")
+    replies = bot.replies(count=2)
+    assert "absent.jsonl" in replies[1]["text"]
+
+
+def test_a_dataset_named_payload_is_checked_like_any_other(bot: BotUnderTest, gcs: FakeGcs) -> None:
+    # Bolt's own body parser mistakes any form body containing "payload" for an interaction.
+    gcs.put("team-data", "payload.jsonl", (json.dumps(GOOD_LINE) + "\n").encode())
+    response = bot.command("check gs://team-data/payload.jsonl")
+    assert response.status_code == 200
+    replies = bot.replies(count=2)
+    assert "payload.jsonl" in replies[1]["text"]
+    assert gcs.requests, "the object was never read"

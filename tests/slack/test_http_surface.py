@@ -1,0 +1,126 @@
+"""HTTP mode: Slack's signature on every request, malformed payloads, health and metrics."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+
+from tests.fakes.slack_signing import command_body, interaction_body, sign
+from tests.slack.conftest import SECRET, BotUnderTest
+
+
+def test_unsigned_request_is_refused(bot: BotUnderTest) -> None:
+    response = bot.post(command_body("help"), headers={})
+    assert response.status_code == 401
+    assert bot.slack.response_url_posts == []
+
+
+def test_forged_signature_is_refused(bot: BotUnderTest) -> None:
+    body = command_body("help")
+    response = bot.post(body, headers=sign("not-the-secret-at-all", body))
+    assert response.status_code == 401
+
+
+def test_stale_request_is_refused(bot: BotUnderTest) -> None:
+    body = command_body("help")
+    response = bot.post(body, headers=sign(SECRET, body, timestamp=int(time.time()) - 6 * 60))
+    assert response.status_code == 401
+
+
+def test_signature_over_a_different_body_is_refused(bot: BotUnderTest) -> None:
+    headers = sign(SECRET, command_body("help"))
+    response = bot.post(command_body("cancel 1"), headers=headers)
+    assert response.status_code == 401
+    assert bot.emulator.counts["cancel"] == 0
+
+
+def test_malformed_payloads_get_a_4xx_not_a_500(bot: BotUnderTest) -> None:
+    bad_json = urllib.parse.urlencode({"payload": "{not json"}).encode()
+    no_type = interaction_body({"user": {"id": "U0ALICE01"}})
+    wrong_types = interaction_body({"type": "block_actions", "user": "U0ALICE01", "actions": 3})
+    no_user = urllib.parse.urlencode({"command": "/tune", "text": "help"}).encode()
+    for body in (bad_json, no_type, wrong_types, no_user, b"\xff\xfe", b""):
+        response = bot.post(body)
+        assert 400 <= response.status_code < 500, body
+        assert "Traceback" not in response.text
+
+
+def test_view_submission_with_odd_state_is_answered(bot: BotUnderTest) -> None:
+    payload = {
+        "type": "view_submission",
+        "user": {"id": "U0ALICE01"},
+        "view": {
+            "id": "V1",
+            "type": "modal",
+            "callback_id": "tuning_job_create",
+            "private_metadata": '{"c": "C0TUNING1", "l": "en"}',
+            "state": "oops",
+        },
+    }
+    response = bot.interact(payload)
+    assert response.status_code == 200
+    assert bot.emulator.counts["create"] == 0
+
+
+def test_health_ready_and_metrics(bot: BotUnderTest) -> None:
+    assert bot.http.get(f"{bot.url}/healthz").status_code == 200
+    assert bot.http.get(f"{bot.url}/readyz").status_code == 200
+    bot.command("help")
+    bot.replies()
+    metrics = bot.http.get(f"{bot.url}/metrics").text
+    assert 'tuning_bot_commands_total{kind="tune.help",outcome="ok"}' in metrics
+
+
+def test_readiness_fails_when_slack_rejects_the_token(bot: BotUnderTest) -> None:
+    bot.slack.fail("auth.test", "invalid_auth")
+    assert bot.http.get(f"{bot.url}/readyz").status_code == 503
+
+
+def test_replayed_command_runs_once(bot: BotUnderTest) -> None:
+    body = command_body(
+        "list", trigger_id="same.trigger", response_url=bot.slack.response_url("r1")
+    )
+    headers = sign(SECRET, body)
+    assert bot.post(body, headers=headers).status_code == 200
+    assert bot.post(body, headers=headers).status_code == 200
+    bot.replies()
+    time.sleep(0.3)  # give a wrongly accepted replay time to show up
+    assert len([n for n, _ in bot.slack.response_url_posts if n == "r1"]) == 1
+    assert bot.emulator.counts["list"] == 1
+
+
+def test_no_token_reaches_the_logs(bot: BotUnderTest, caplog: object) -> None:
+    bot.command("help")
+    bot.replies()
+    text = json.dumps([r.getMessage() for r in caplog.records])  # type: ignore[attr-defined]
+    assert bot.slack.bot_token not in text
+    assert SECRET not in text
+
+
+def test_each_command_leaves_one_structured_log_line(bot: BotUnderTest, caplog: object) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO, logger="bot.slack.surface")  # type: ignore[attr-defined]
+    bot.command("get 42")
+    bot.replies()
+    deadline = time.monotonic() + 5
+    records: list[logging.LogRecord] = []
+    while not records and time.monotonic() < deadline:
+        records = [r for r in caplog.records if r.getMessage() == "command"]  # type: ignore[attr-defined]
+        time.sleep(0.01)
+    (record,) = records
+    fields = vars(record)
+    assert fields["command"] == "tune.get"
+    assert fields["user"] == "U0ALICE01"
+    assert fields["outcome"] == "google_error"
+    assert fields["job"].endswith("/tuningJobs/42")
+    assert isinstance(fields["latency_ms"], float)
+
+
+def test_slack_rate_limit_is_waited_out(bot: BotUnderTest) -> None:
+    name = bot.emulator.add_job("test-project", "us-central1", state="JOB_STATE_RUNNING")
+    bot.slack.rate_limit("chat.postMessage", retry_after=1)
+    bot.command(f"watch {name}")
+    assert "now follows" in bot.replies(timeout=15)[0]["text"]
+    assert len(bot.slack.calls_to("chat.postMessage")) == 2
