@@ -13,8 +13,9 @@ from bot.tuning.catalogue import Catalogue
 from bot.tuning.job import TuningJob
 from bot.tuning.refs import JobRef, Location
 from bot.tuning.spec import SpecCheck, TuningJobSpec, validate_form
-from bot.tuning.states import LIST_FILTERS
+from bot.tuning.states import LIST_FILTERS, JobState
 from bot.tuning.submission_key import submission_key
+from bot.vertex.errors import FailedPrecondition
 from bot.watch.model import AuditEntry, NewWatch, WatchKind, WatchRepository
 
 log = logging.getLogger(__name__)
@@ -195,7 +196,14 @@ class JobHandlers:
     async def cancel(self, actor: Actor, ref: JobRef) -> TuningJob:
         """Ask Google to cancel (the caller checked `refusal` first); returns the job after."""
         try:
-            await self.client.cancel(ref)
+            try:
+                await self.client.cancel(ref)
+            except FailedPrecondition:
+                # A retried cancel whose first attempt took effect is refused as "already
+                # ended"; that is success if the job is on its way to CANCELLED.
+                job = await self.client.get(ref)
+                if job.state not in (JobState.CANCELLING, JobState.CANCELLED):
+                    raise
             job = await self.client.get(ref)
         except Exception as exc:
             await self.audit(actor, "cancel", ref.name, "failed", type(exc).__name__)

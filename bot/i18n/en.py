@@ -130,6 +130,7 @@ MESSAGES: dict[str, str] = {
     "get.error": "Error",
     "cancel.requested": "Cancellation of {job} requested. The status message will show when "
     "Google has stopped it.",
+    "cancel.is_cancelled": "{job} is cancelled.",
     "cancel.already_ended": "{job} had already ended; nothing was cancelled.",
     "sub.watching": "This channel now follows {job}.",
     "sub.already": "This channel already follows {job}.",

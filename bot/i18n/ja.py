@@ -136,6 +136,7 @@ MESSAGES: dict[str, str] = {
     "get.experiment": "Vertex AI Experiments",
     "get.error": "エラー",
     "cancel.requested": "{job} のキャンセルをリクエストしました。Google がジョブを停止すると、ステータス メッセージに表示されます。",
+    "cancel.is_cancelled": "{job} はキャンセルされました。",
     "cancel.already_ended": "{job} はすでに終了しているため、キャンセルは行われませんでした。",
     "sub.watching": "このチャンネルで {job} の追跡を開始しました。",
     "sub.already": "このチャンネルではすでに {job} を追跡しています。",

@@ -20,6 +20,7 @@ from bot.i18n import translate
 from bot.slack.mrkdwn import code, escape, format_duration, slack_date, truncate
 from bot.slack.status_card import job_title, state_label
 from bot.tuning.job import TuningJob, console_url, generate_content_url
+from bot.tuning.states import JobState
 
 LIST_MORE_ACTION_ID = "jobs_list_more"
 MAX_BUTTON_VALUE = 2000
@@ -118,6 +119,17 @@ def list_message(
             )
         )
     return _message(heading, blocks)
+
+
+def cancel_reply(job: TuningJob, language: str) -> str:
+    """What the canceller is told once Google answered: requested, cancelled, or already over."""
+    if job.state is JobState.CANCELLED:
+        key = "cancel.is_cancelled"
+    elif job.state.has_ended:
+        key = "cancel.already_ended"
+    else:
+        key = "cancel.requested"
+    return translate(language, key, job=code(job.name))
 
 
 def parse_more_value(value: str) -> tuple[str, str] | None:

@@ -248,3 +248,13 @@ def test_the_modal_opens_in_time_even_when_users_info_hangs(bot: BotUnderTest) -
     finally:
         release.set()
     assert view["title"]["text"] == "New tuning job"  # English while the language is unknown
+
+
+def test_cancelling_a_job_that_is_already_cancelled_is_not_an_error(bot: BotUnderTest) -> None:
+    # What a user sees when a retried cancel finds its first attempt already took effect.
+    name = _watched_job(bot, "U0ALICE01")
+    bot.emulator.set_state(name, "JOB_STATE_CANCELLED")
+    bot.command(f"cancel {name}")
+    text = _text(bot.replies()[0])
+    assert text.endswith("is cancelled.")
+    assert bot.emulator.counts["cancel"] == 1

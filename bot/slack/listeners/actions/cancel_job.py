@@ -9,7 +9,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.i18n import translate
-from bot.slack.mrkdwn import code
+from bot.slack import blocks
 from bot.slack.surface import Surface, observe, problem_text, vertex_problem_text
 from bot.tuning.access import Action
 from bot.tuning.problems import DomainError
@@ -57,8 +57,7 @@ class CancelButton:
             await _ephemeral(respond, text)
             observe("button.cancel", "google_error", user=user, job=ref.name, started=started)
             return
-        key = "cancel.requested" if not job.state.has_ended else "cancel.already_ended"
-        await _ephemeral(respond, translate(actor.language, key, job=code(ref.name)))
+        await _ephemeral(respond, blocks.cancel_reply(job, actor.language))
         observe("button.cancel", "ok", user=user, job=ref.name, started=started)
 
 

@@ -142,8 +142,7 @@ class TuneCommandListener:
             return "ok", ref.name
         if parsed.verb is Verb.CANCEL:
             job = await handlers.cancel(actor, ref)
-            key = "cancel.requested" if not job.state.has_ended else "cancel.already_ended"
-            await _ephemeral(respond, translate(language, key, job=code(ref.name)))
+            await _ephemeral(respond, blocks.cancel_reply(job, language))
             return "ok", ref.name
         if parsed.verb is Verb.WATCH:
             return await self._watch(actor, ref, respond, client), ref.name
