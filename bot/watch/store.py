@@ -356,34 +356,23 @@ class SqlWatchStore:
         self, watch_id: int, owner: str, *, now: dt.datetime, lease_until: dt.datetime
     ) -> bool:
         """Start an ending post: only with a live lease, and only if none was started."""
-        return await asyncio.to_thread(self._mark_announcing, watch_id, owner, now, lease_until)
-
-    def _mark_announcing(
-        self, watch_id: int, owner: str, now: dt.datetime, lease_until: dt.datetime
-    ) -> bool:
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                update(watches)
-                .where(
-                    _W.id == watch_id,
-                    _W.lease_owner == owner,
-                    _W.lease_until > now,
-                    _W.announced_at.is_(None),
-                    _W.announcing_at.is_(None),
-                )
-                .values(announcing_at=now, announcing_by=owner, lease_until=lease_until)
-            )
-            return result.rowcount == 1
+        return await asyncio.to_thread(
+            self._set_announcing, watch_id, owner, now, lease_until, False
+        )
 
     async def adopt_announcing(
         self, watch_id: int, owner: str, *, now: dt.datetime, lease_until: dt.datetime
     ) -> bool:
         """Take over an ending post a crashed owner started (its outcome is then checked)."""
-        return await asyncio.to_thread(self._adopt_announcing, watch_id, owner, now, lease_until)
+        return await asyncio.to_thread(
+            self._set_announcing, watch_id, owner, now, lease_until, True
+        )
 
-    def _adopt_announcing(
-        self, watch_id: int, owner: str, now: dt.datetime, lease_until: dt.datetime
+    def _set_announcing(
+        self, watch_id: int, owner: str, now: dt.datetime, lease_until: dt.datetime, adopt: bool
     ) -> bool:
+        # Starting needs no earlier mark; adopting needs one. Both need the live lease.
+        started = _W.announcing_at.is_not(None) if adopt else _W.announcing_at.is_(None)
         with self.engine.begin() as conn:
             result = conn.execute(
                 update(watches)
@@ -392,7 +381,7 @@ class SqlWatchStore:
                     _W.lease_owner == owner,
                     _W.lease_until > now,
                     _W.announced_at.is_(None),
-                    _W.announcing_at.is_not(None),
+                    started,
                 )
                 .values(announcing_at=now, announcing_by=owner, lease_until=lease_until)
             )
