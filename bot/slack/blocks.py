@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import (
 
 from bot.i18n import translate
 from bot.slack.mrkdwn import code, escape, format_duration, slack_date, truncate
-from bot.slack.status_card import job_title, state_label
+from bot.slack.status_card import hyperparameters_text, job_title, state_label
 from bot.tuning.job import TuningJob, console_url, generate_content_url
 from bot.tuning.states import JobState
 
@@ -165,14 +165,7 @@ def job_detail_message(job: TuningJob, *, language: str, now: dt.datetime) -> Me
     elapsed = job.duration(now)
     if elapsed is not None:
         lines.append(_field(language, "get.duration", format_duration(elapsed)))
-    hyper = []
-    if job.epochs is not None:
-        hyper.append(f"{t('card.epochs')} {job.epochs}")
-    if job.adapter_size is not None:
-        hyper.append(f"{t('card.adapter_size')} {job.adapter_size}")
-    if job.learning_rate_multiplier is not None:
-        hyper.append(f"{t('card.lr_multiplier')} {job.learning_rate_multiplier:g}")
-    lines.append(_field(language, "card.hyperparameters", ", ".join(hyper) or t("card.defaults")))
+    lines.append(_field(language, "card.hyperparameters", hyperparameters_text(job, language)))
     data = []
     if job.training_dataset_uri:
         data.append(_field(language, "card.training_data", code(job.training_dataset_uri)))

@@ -43,6 +43,19 @@ def state_label(state: JobState, language: str) -> str:
     return f"{STATE_MARKERS[state]} {translate(language, 'state.' + state.short)}"
 
 
+def hyperparameters_text(job: TuningJob, language: str) -> str:
+    """`epochs 3, adapter size 4, learning-rate × 0.5`, or "Google's defaults" when none set."""
+    parts = []
+    if job.epochs is not None:
+        parts.append(f"{translate(language, 'card.epochs')} {job.epochs}")
+    if job.adapter_size is not None:
+        parts.append(f"{translate(language, 'card.adapter_size')} {job.adapter_size}")
+    if job.learning_rate_multiplier is not None:
+        multiplier = job.learning_rate_multiplier
+        parts.append(f"{translate(language, 'card.lr_multiplier')} {multiplier:g}")
+    return ", ".join(parts) or translate(language, "card.defaults")
+
+
 def job_title(job: TuningJob) -> str:
     """The display name if there is one, else the job number (escaped)."""
     return escape(job.display_name) if job.display_name else f"#{job.ref.job_id}"
@@ -62,14 +75,7 @@ def render_status_card(
     state = state_label(job.state, language)
     lines = [f"*{title}*  {state}"]
     details = [f"*{t('card.model')}:* {code(job.base_model) or '—'}"]
-    hyper = []
-    if job.epochs is not None:
-        hyper.append(f"{t('card.epochs')} {job.epochs}")
-    if job.adapter_size is not None:
-        hyper.append(f"{t('card.adapter_size')} {job.adapter_size}")
-    if job.learning_rate_multiplier is not None:
-        hyper.append(f"{t('card.lr_multiplier')} {job.learning_rate_multiplier:g}")
-    details.append(f"*{t('card.hyperparameters')}:* {', '.join(hyper) or t('card.defaults')}")
+    details.append(f"*{t('card.hyperparameters')}:* {hyperparameters_text(job, language)}")
     if job.training_dataset_uri:
         details.append(
             f"*{t('card.training_data')}:* {code(truncate(job.training_dataset_uri, 300))}"
