@@ -14,7 +14,7 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -163,8 +163,13 @@ async def build_runtime(settings: Settings, *, http: httpx.AsyncClient | None = 
 class _Readiness:
     """`auth.test` answered recently and the store answers now."""
 
-    def __init__(self, runtime: Callable[[], Runtime]) -> None:
+    def __init__(
+        self,
+        runtime: Callable[[], Runtime],
+        slack_connected: Callable[[], Awaitable[bool]] | None = None,
+    ) -> None:
         self._runtime = runtime
+        self._slack_connected = slack_connected
         self._slack_ok_at = -READY_CACHE_SECONDS
 
     async def healthz(self, request: Request) -> Response:
@@ -179,6 +184,9 @@ class _Readiness:
         runtime = self._runtime()
         if not await runtime.store.ping():
             return PlainTextResponse("store unreachable", status_code=503)
+        if self._slack_connected is not None and not await self._slack_connected():
+            # Socket Mode: a revoked app token retries forever; the bot hears nothing meanwhile.
+            return PlainTextResponse("socket mode not connected", status_code=503)
         if time.monotonic() - self._slack_ok_at > READY_CACHE_SECONDS:
             try:
                 await runtime.slack.auth_test()
@@ -200,6 +208,8 @@ def build_http_app(
     serve_slack: bool = True,
     run_watcher: bool = True,
     on_ready: Callable[[Runtime], None] | None = None,
+    on_stop: Callable[[], Awaitable[None]] | None = None,
+    slack_connected: Callable[[], Awaitable[bool]] | None = None,
 ) -> Starlette:
     """The ASGI app: `/slack/events` (unless Socket Mode carries Slack), `/healthz`, `/readyz`,
     `/metrics`. Its lifespan builds the runtime inside the server's event loop and runs the
@@ -229,9 +239,12 @@ def build_http_app(
         try:
             yield
         finally:
+            if on_stop is not None:
+                # Stop taking Slack deliveries before the clients they would need are closed.
+                await on_stop()
             await built.aclose()
 
-    ready = _Readiness(runtime)
+    ready = _Readiness(runtime, slack_connected)
     routes = [
         Route("/healthz", ready.healthz, methods=["GET"]),
         Route("/readyz", ready.readyz, methods=["GET"]),
@@ -257,10 +270,19 @@ async def _serve(settings: Settings) -> None:
         socket_handler = AsyncSocketModeHandler(runtime.bolt, settings.slack_app_token)
         connecting.append(asyncio.get_running_loop().create_task(socket_handler.connect_async()))
 
+    async def stop_socket_mode() -> None:
+        if socket_handler is not None:
+            await socket_handler.close_async()
+
+    async def socket_connected() -> bool:
+        return socket_handler is not None and bool(await socket_handler.client.is_connected())
+
     app = build_http_app(
         settings,
         serve_slack=not settings.socket_mode,
         on_ready=start_socket_mode if settings.socket_mode else None,
+        on_stop=stop_socket_mode if settings.socket_mode else None,
+        slack_connected=socket_connected if settings.socket_mode else None,
     )
     config = uvicorn.Config(
         app,
@@ -269,11 +291,7 @@ async def _serve(settings: Settings) -> None:
         log_config=None,
         access_log=False,
     )
-    try:
-        await uvicorn.Server(config).serve()
-    finally:
-        if socket_handler is not None:
-            await socket_handler.close_async()
+    await uvicorn.Server(config).serve()
 
 
 def main(argv: list[str], environ: Mapping[str, str] | None = None) -> int:

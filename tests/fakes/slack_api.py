@@ -2,6 +2,8 @@
 
 It records every call, answers like Slack (`{"ok": true, ...}`), and can be told to fail a
 method (`error`), rate-limit it (HTTP 429 with `Retry-After`) or hold it until released.
+`apps.connections.open` with the app-level token answers a URL of a loopback Socket Mode server
+(`socket_mode`, started on first use).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.fakes.socket_mode import FakeSocketMode
 
 
 class _Server(ThreadingHTTPServer):
@@ -45,8 +49,10 @@ class _Fault:
 class FakeSlackApi:
     """Start with `start()`, point `SLACK_API_URL` at `base_url`, read `calls` afterwards."""
 
-    def __init__(self, bot_token: str = "xoxb-test-token") -> None:
+    def __init__(self, bot_token: str = "xoxb-test-token", app_token: str = "xapp-1-test") -> None:
         self.bot_token = bot_token
+        self.app_token = app_token
+        self._socket_mode: FakeSocketMode | None = None
         self.calls: list[SlackCall] = []
         self.locales: dict[str, str] = {}
         self.missing_channels: set[str] = set()
@@ -87,6 +93,16 @@ class FakeSlackApi:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+        if self._socket_mode is not None:
+            self._socket_mode.stop()
+
+    @property
+    def socket_mode(self) -> FakeSocketMode:
+        """The Socket Mode server behind `apps.connections.open` (started on first use)."""
+        with self._lock:
+            if self._socket_mode is None:
+                self._socket_mode = FakeSocketMode().start()
+            return self._socket_mode
 
     @property
     def base_url(self) -> str:
@@ -171,6 +187,15 @@ class FakeSlackApi:
             return
         elif fault is not None:
             _send_json(request, {"ok": False, "error": fault.error})
+            return
+        if method == "apps.connections.open":
+            # Only an app-level token may open a socket; Slack refuses a bot token by type.
+            if token == self.app_token:
+                _send_json(request, {"ok": True, "url": self.socket_mode.issue_url()})
+            elif token == self.bot_token:
+                _send_json(request, {"ok": False, "error": "not_allowed_token_type"})
+            else:
+                _send_json(request, {"ok": False, "error": "invalid_auth"})
             return
         if token != self.bot_token:
             _send_json(request, {"ok": False, "error": "invalid_auth"})
