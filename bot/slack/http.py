@@ -45,7 +45,7 @@ class SlackEndpoint:
         try:
             bolt_request = to_async_bolt_request(request, body)
             parsed = parse_slack_body(body.decode("utf-8"), bolt_request.content_type or "")
-        except (ValueError, TypeError, AttributeError, KeyError):
+        except (ValueError, TypeError, AttributeError, KeyError, RecursionError):
             return _refuse(400, "body is not a Slack payload")
         if bolt_request.body != parsed:
             # Bolt takes any form body containing the word "payload" for an interaction, so

@@ -65,7 +65,7 @@ class ModalMetadata:
         """Read it back; None when it is not ours (malformed or missing fields)."""
         try:
             data = json.loads(text or "")
-        except ValueError:
+        except (ValueError, RecursionError):  # deeply nested arrays exhaust the parser's stack
             return None
         if not isinstance(data, dict):
             return None

@@ -124,3 +124,23 @@ def test_slack_rate_limit_is_waited_out(bot: BotUnderTest) -> None:
     bot.command(f"watch {name}")
     assert "now follows" in bot.replies(timeout=15)[0]["text"]
     assert len(bot.slack.calls_to("chat.postMessage")) == 2
+
+
+def test_an_answer_that_cannot_reach_the_user_is_still_logged_and_counted(
+    bot: BotUnderTest,
+) -> None:
+    from bot.metrics import REGISTRY
+    from tests.conftest import free_port
+
+    labels = {"kind": "tune.list", "outcome": "slack_error"}
+    before = REGISTRY.get_sample_value("tuning_bot_commands_total", labels) or 0.0
+    dead_url = f"http://127.0.0.1:{free_port()}/nobody-listens"
+    response = bot.post(command_body("list", response_url=dead_url, trigger_id="trigger.dead"))
+    assert response.status_code == 200
+    deadline = time.monotonic() + 10
+    while (REGISTRY.get_sample_value("tuning_bot_commands_total", labels) or 0.0) == before:
+        assert time.monotonic() < deadline, "the failed answer was never recorded"
+        time.sleep(0.05)
+    # The bot goes on answering.
+    bot.command("get 123", reply="after")
+    assert "Google has no such job" in json.dumps(bot.replies("after")[0])

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
+import aiohttp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
@@ -24,6 +26,8 @@ from bot.tuning.problems import DomainError
 from bot.tuning.refs import JobRef, parse_job_ref
 from bot.vertex.errors import VertexError
 from bot.watch.model import WatchKind
+
+log = logging.getLogger(__name__)
 
 _INSTANT = (Verb.HELP, Verb.USAGE)
 LANGUAGE_WAIT_BEFORE_MODAL = 1.0
@@ -69,16 +73,22 @@ class TuneCommandListener:
         outcome = "ok"
         job: str | None = None
         try:
-            outcome, job = await self._dispatch(parsed, actor, command, respond, client)
-        except VertexError as exc:
-            outcome = "google_error"
-            ref = _ref_or_none(parsed.argument, self.surface)
-            job = ref.name if ref else None
-            text = vertex_problem_text(actor.language, exc, self.surface.project, job)
-            await _ephemeral(respond, text)
-        except DomainError as exc:
-            outcome = "bad_input"
-            await _ephemeral(respond, problem_text(actor.language, exc.problem))
+            try:
+                outcome, job = await self._dispatch(parsed, actor, command, respond, client)
+            except VertexError as exc:
+                outcome = "google_error"
+                ref = _ref_or_none(parsed.argument, self.surface)
+                job = ref.name if ref else None
+                text = vertex_problem_text(actor.language, exc, self.surface.project, job)
+                await _ephemeral(respond, text)
+            except DomainError as exc:
+                outcome = "bad_input"
+                await _ephemeral(respond, problem_text(actor.language, exc.problem))
+        except (aiohttp.ClientError, SlackApiError, TimeoutError, OSError) as exc:
+            # The answer could not reach the user (response_url or Web API down): record it
+            # as such rather than losing the command's log line and metric.
+            outcome = "slack_error"
+            log.warning("could not answer the user", extra={"error": type(exc).__name__})
         observe(f"tune.{parsed.verb.value}", outcome, user=user, job=job, started=started)
 
     async def _actor(self, parsed: TuneCommand, user: str, channel: str | None) -> Actor:
