@@ -141,7 +141,12 @@ class JobHandlers:
             raise
 
     async def remember(
-        self, actor: Actor, job: TuningJob, kind: WatchKind, message_ts: str | None
+        self,
+        actor: Actor,
+        job: TuningJob,
+        kind: WatchKind,
+        message_ts: str | None,
+        card_note: str | None = None,
     ) -> None:
         """Store the channel's watch of the job with its status message, and audit it."""
         if actor.channel_id is None:
@@ -156,6 +161,7 @@ class JobHandlers:
                 message_ts=message_ts,
                 language=actor.language,
                 display_name=job.display_name,
+                card_note=card_note,
             )
         )
         action = "create" if kind is WatchKind.CREATED else "watch"

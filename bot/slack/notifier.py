@@ -113,7 +113,11 @@ class SlackNotifier:
     async def show_status(self, watch: Watch, job: TuningJob) -> str:
         """Edit the status card in place; post a new one when there is none (or it was deleted)."""
         text, blocks = render_status_card(
-            job, started_by=watch.started_by, language=watch.language, now=self._now()
+            job,
+            started_by=watch.started_by,
+            language=watch.language,
+            now=self._now(),
+            preflight_summary=watch.card_note,
         )
         if watch.message_ts is not None:
             try:

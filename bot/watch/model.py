@@ -30,6 +30,7 @@ class NewWatch:
     message_ts: str | None = None
     language: str = "en"
     display_name: str | None = None
+    card_note: str | None = None  # e.g. the dataset pre-flight summary, kept on the card
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,7 @@ class Watch:
     paused_noted: bool = False  # the thread was told the job is paused
     lease_owner: str | None = None
     lease_until: dt.datetime | None = None
+    card_note: str | None = None  # text the status message keeps through every edit
 
     @property
     def location(self) -> Location:

@@ -119,6 +119,7 @@ def _watch(row: RowMapping) -> Watch:
         paused_noted=bool(row["paused_noted"]),
         lease_owner=row["lease_owner"],
         lease_until=row["lease_until"],
+        card_note=row["card_note"],
     )
 
 
@@ -159,6 +160,7 @@ class SqlWatchStore:
             "kind": new.kind.value,
             "language": new.language,
             "display_name": new.display_name,
+            "card_note": new.card_note,
             "last_state": new.state.value,
             "card_state": new.state.value if new.message_ts else None,
             "next_poll_at": now,
@@ -176,6 +178,7 @@ class SqlWatchStore:
                 "card_state": func.coalesce(excluded.card_state, _W.card_state),
                 "language": excluded.language,
                 "display_name": func.coalesce(excluded.display_name, _W.display_name),
+                "card_note": func.coalesce(excluded.card_note, _W.card_note),
                 "next_poll_at": excluded.next_poll_at,
                 "error_count": 0,
             },

@@ -56,6 +56,7 @@ watches = Table(
     Column("kind", String(16), nullable=False),
     Column("language", String(8), nullable=False),
     Column("display_name", String(200)),
+    Column("card_note", Text),
     Column("last_state", String(40), nullable=False),
     Column("last_update_time", UtcDateTime()),
     Column("card_state", String(40)),

@@ -39,4 +39,15 @@ def test_created_job_is_followed_to_its_end_in_the_thread(bot: BotUnderTest) -> 
     assert ending.args["channel"] == CHANNEL
     assert "tuningJobs" in card.args["blocks"][-1]["elements"][0]["text"]
     text = ending.args["text"] + json.dumps(ending.args.get("blocks", []))
-    assert "models/" in text or "endpoints/" in text
+    assert "/models/" in text
+    assert "/endpoints/" in text
+    assert ":generateContent" in text
+
+
+def test_the_dataset_summary_stays_on_the_card_through_every_update(bot: BotUnderTest) -> None:
+    bot.interact(submission(display_name="summary-kept"))
+    card = bot.slack.wait_for("chat.postMessage")[0]
+    assert "120 examples" in json.dumps(card.args["blocks"])
+    updates = bot.slack.wait_for("chat.update", count=2, timeout=20)
+    for update in updates:
+        assert "120 examples" in json.dumps(update.args["blocks"])

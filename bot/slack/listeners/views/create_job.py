@@ -181,14 +181,15 @@ class CreateJobSubmission:
             return
         # The card escapes this text itself.
         notes = [render(actor.language, w) for w in submission.warnings]
-        ts = await self._post_card(actor, job, client, " ".join([*notes, summary or ""]).strip())
-        await self.surface.handlers.remember(actor, job, WatchKind.CREATED, ts)
+        card_note = " ".join([*notes, summary or ""]).strip() or None
+        ts = await self._post_card(actor, job, client, card_note)
+        await self.surface.handlers.remember(actor, job, WatchKind.CREATED, ts, card_note)
         done = translate(actor.language, "modal.created", name=job_title(job), job=code(job.name))
         await client.views_update(view_id=view_id, view=message_modal(actor.language, done))
         observe("modal.create", "ok", user=actor.user_id, job=job.name, started=started)
 
     async def _post_card(
-        self, actor: Actor, job: TuningJob, client: AsyncWebClient, notes: str
+        self, actor: Actor, job: TuningJob, client: AsyncWebClient, notes: str | None
     ) -> str | None:
         text, blocks = render_status_card(
             job,
