@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import (
     ConfirmObject,
     ContextBlock,
     MarkdownTextObject,
+    PlainTextObject,
     SectionBlock,
 )
 
@@ -72,6 +73,7 @@ def render_status_card(
     """Fallback text and blocks for a job's status message."""
     t = lambda key, **p: translate(language, key, **p)  # noqa: E731
     title = job_title(job)
+    plain_title = job.display_name or f"#{job.ref.job_id}"
     state = state_label(job.state, language)
     lines = [f"*{title}*  {state}"]
     details = [f"*{t('card.model')}:* {code(job.base_model) or '—'}"]
@@ -120,7 +122,11 @@ def render_status_card(
                 style="danger",
                 confirm=ConfirmObject(
                     title=t("card.cancel_confirm_title"),
-                    text=t("card.cancel_confirm_text", name=title),
+                    # Plain text: nothing in it is interpreted, so the name needs no escaping
+                    # (whose entities could push it past Slack's 300-character limit).
+                    text=PlainTextObject(
+                        text=t("card.cancel_confirm_text", name=truncate(plain_title, 120))
+                    ),
                     confirm=t("card.cancel_confirm_yes"),
                     deny=t("card.cancel_confirm_no"),
                 ),

@@ -117,3 +117,23 @@ def test_create_modal_is_within_modal_limits_in_both_languages() -> None:
 def test_message_modal_is_valid() -> None:
     view = message_modal("ja", "作成しています…")
     View(**view).validate_json()
+
+
+def test_status_card_of_a_running_job_with_the_worst_display_name_fits() -> None:
+    from dataclasses import replace
+
+    from bot.slack.status_card import render_status_card
+    from bot.tuning.spec import MAX_DISPLAY_NAME
+
+    # Every character of these names expands when escaped for mrkdwn.
+    for name in ("&<>" * 50, ("R&D <v2> " * 20)[:MAX_DISPLAY_NAME], LONG):
+        for language in ("en", "ja"):
+            job = replace(_job(1), state=JobState.RUNNING, display_name=name, error=None)
+            fallback, blocks = render_status_card(
+                job, started_by="U0ALICE01", language=language, now=NOW, preflight_summary=LONG
+            )
+            _check_message(blocks, fallback)
+            buttons = next(b for b in blocks if b["type"] == "actions")["elements"]
+            confirm = next(b for b in buttons if "confirm" in b)["confirm"]
+            assert confirm["text"]["type"] == "plain_text"
+            assert len(confirm["text"]["text"]) <= 300
