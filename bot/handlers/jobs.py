@@ -10,6 +10,8 @@ from typing import Any, Protocol
 
 from bot.tuning.access import AccessPolicy, Action
 from bot.tuning.catalogue import Catalogue
+from bot.tuning.dataset_uris import uri_allowed, validate_dataset_uri
+from bot.tuning.problems import DomainError, Problem
 from bot.tuning.job import TuningJob
 from bot.tuning.refs import JobRef, Location
 from bot.tuning.spec import SpecCheck, TuningJobSpec, validate_form
@@ -139,6 +141,20 @@ class JobHandlers:
         except Exception as exc:
             await self.audit(actor, "create", None, "failed", type(exc).__name__)
             raise
+
+    def dataset_problem(self, uri: str) -> Problem | None:
+        """Why a dataset location may not be read for this user (bad URI, bucket not allowed).
+
+        The bot's service account may read buckets the user cannot, so the allow-list applies
+        to a check as much as to a job.
+        """
+        try:
+            cleaned = validate_dataset_uri(uri)
+        except DomainError as exc:
+            return exc.problem
+        if not uri_allowed(cleaned, self._allowed_buckets):
+            return Problem.of("dataset.not_allowed", allowed=", ".join(self._allowed_buckets))
+        return None
 
     async def remember(
         self,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.fakes.gcs import FakeGcs
 from tests.slack.conftest import BotUnderTest
 
@@ -41,3 +43,34 @@ def test_a_dataset_named_payload_is_checked_like_any_other(bot: BotUnderTest, gc
     replies = bot.replies(count=2)
     assert "payload.jsonl" in replies[1]["text"]
     assert gcs.requests, "the object was never read"
+
+
+class TestBucketAllowList:
+    @pytest.fixture
+    def env_extra(self) -> dict[str, str]:
+        return {"TUNING_ALLOWED_BUCKETS": "gs://team-data"}
+
+    def test_a_check_outside_the_allowed_buckets_reads_nothing(
+        self, bot: BotUnderTest, gcs: FakeGcs
+    ) -> None:
+        gcs.put("payroll-secrets", "salaries.jsonl", (json.dumps(GOOD_LINE) + "\n").encode())
+        bot.command("check gs://payroll-secrets/salaries.jsonl")
+        reply = bot.replies()[0]
+        assert reply["response_type"] == "ephemeral"
+        assert "Datasets must come from: gs://team-data" in reply["text"]
+        assert gcs.requests == []
+        refused = [e for e in bot.store.audit_entries() if e.outcome == "refused"]
+        assert [(e.action, e.actor) for e in refused] == [("check", "U0ALICE01")]
+
+    def test_a_check_inside_the_allowed_buckets_runs(self, bot: BotUnderTest, gcs: FakeGcs) -> None:
+        gcs.put("team-data", "ok.jsonl", (json.dumps(GOOD_LINE) + "\n").encode())
+        bot.command("check gs://team-data/ok.jsonl")
+        assert "ok.jsonl" in bot.replies(count=2)[1]["text"]
+
+
+def test_a_check_of_a_web_address_is_refused_with_the_reason(
+    bot: BotUnderTest, gcs: FakeGcs
+) -> None:
+    bot.command("check https://example.com/train.jsonl")
+    assert "is not a Cloud Storage URI" in bot.replies()[0]["text"]
+    assert gcs.requests == []

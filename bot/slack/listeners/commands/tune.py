@@ -179,6 +179,13 @@ class TuneCommandListener:
         if check is None:
             await _ephemeral(respond, translate(actor.language, "cmd.check_unavailable"))
             return "unavailable"
+        problem = self.surface.handlers.dataset_problem(uri)
+        if problem is not None:
+            await _ephemeral(respond, problem_text(actor.language, problem))
+            if problem.key != "dataset.not_allowed":
+                return "bad_input"
+            await self.surface.handlers.audit(actor, "check", None, "refused", uri[:300])
+            return "refused"
         await _ephemeral(respond, translate(actor.language, "cmd.checking", uri=code(uri)))
         verdict = await check(uri, actor.language)
         await _ephemeral(respond, "\n".join(verdict.lines))
