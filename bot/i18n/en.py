@@ -84,6 +84,9 @@ MESSAGES: dict[str, str] = {
     "google.unavailable": "Google did not answer in time (tried {attempts} times). Nothing was "
     "lost; try again in a few minutes.",
     "google.other": "Google answered with an error ({status}): {message}",
+    "google.credentials": "The bot has no working Google credentials ({reason}), so nothing was "
+    "sent to Google. An operator must set up Application Default Credentials for the bot "
+    "(GOOGLE_APPLICATION_CREDENTIALS or workload identity).",
     "google.create_unknown": "Google did not confirm whether the tuning job was created, and the "
     "bot could not find it yet. Check `/tune list` in a few minutes before trying again, so that "
     "the job is not started twice.",
@@ -290,4 +293,14 @@ MESSAGES: dict[str, str] = {
     "preflight.system_empty": "`systemInstruction` has empty text.",
     "preflight.cli_unknown_model": "`{model}` is not a model this bot knows. Choose one of: {known}.",
     "preflight.cli_no_credentials": "No Google credentials found ({error}). Run `gcloud auth application-default login`, set GOOGLE_APPLICATION_CREDENTIALS, or set STORAGE_EMULATOR_HOST.",
+    # --- formatting (durations, enumerations, JSON type names) ----------------------------
+    "duration.hours_minutes": "{hours}h {minutes}m",
+    "duration.minutes_seconds": "{minutes}m {seconds}s",
+    "duration.seconds": "{seconds}s",
+    "format.list_separator": ", ",
+    "json.array": "array",
+    "json.string": "string",
+    "json.number": "number",
+    "json.boolean": "boolean",
+    "json.null": "null",
 }

@@ -92,6 +92,9 @@ MESSAGES: dict[str, str] = {
     "google.unavailable": "Google から時間内に応答がありませんでした（{attempts} 回試行）。"
     "失われたものはありません。数分後にもう一度お試しください。",
     "google.other": "Google がエラーを返しました（{status}）: {message}",
+    "google.credentials": "ボットが使える Google の認証情報がありません（{reason}）。Google には何も"
+    "送信していません。運用担当者がボットのアプリケーションのデフォルト認証情報"
+    "（GOOGLE_APPLICATION_CREDENTIALS または Workload Identity）を設定する必要があります。",
     "google.create_unknown": "チューニング ジョブが作成されたかどうかを Google から確認できず、"
     "ボットでもまだ見つけられていません。ジョブが二重に開始されないよう、数分後に `/tune list` "
     "で確認してから、もう一度お試しください。",
@@ -290,4 +293,14 @@ MESSAGES: dict[str, str] = {
     "preflight.system_empty": "`systemInstruction` のテキストが空です。",
     "preflight.cli_unknown_model": "`{model}` はこのボットが扱えるモデルではありません。次のいずれかを選択してください: {known}。",
     "preflight.cli_no_credentials": "Google の認証情報が見つかりません（{error}）。`gcloud auth application-default login` を実行するか、GOOGLE_APPLICATION_CREDENTIALS または STORAGE_EMULATOR_HOST を設定してください。",
+    # --- formatting (durations, enumerations, JSON type names) ----------------------------
+    "duration.hours_minutes": "{hours}時間{minutes}分",
+    "duration.minutes_seconds": "{minutes}分{seconds}秒",
+    "duration.seconds": "{seconds}秒",
+    "format.list_separator": "、",
+    "json.array": "配列",
+    "json.string": "文字列",
+    "json.number": "数値",
+    "json.boolean": "真偽値",
+    "json.null": "null 値",
 }

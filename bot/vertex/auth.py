@@ -5,6 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Protocol
 
+import google.auth.exceptions
+
+from bot.vertex.errors import CredentialsUnavailable
+
 SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 
 
@@ -61,11 +65,15 @@ class GoogleAuth:
     async def headers(self) -> dict[str, str]:
         """`Authorization: Bearer …`, refreshing first when the token is missing or stale."""
         async with self._lock:
-            # Finding ADC may read files or ask the metadata server: keep it off the loop too.
-            credentials: Any = self._credentials or await asyncio.to_thread(self._load)
-            if self._force or not credentials.valid:
-                await asyncio.to_thread(self._refresh)
-                self._force = False
+            try:
+                # Finding ADC may read files or ask the metadata server: keep it off the loop.
+                credentials: Any = self._credentials or await asyncio.to_thread(self._load)
+                if self._force or not credentials.valid:
+                    await asyncio.to_thread(self._refresh)
+                    self._force = False
+            except google.auth.exceptions.GoogleAuthError as exc:
+                # Only the class name: google-auth's messages may quote file paths or answers.
+                raise CredentialsUnavailable(0, type(exc).__name__) from exc
             return {"Authorization": f"Bearer {credentials.token}"}
 
     async def invalidate(self, rejected: str | None = None) -> None:

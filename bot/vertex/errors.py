@@ -47,6 +47,10 @@ class Unauthenticated(VertexError):
     default_status = "UNAUTHENTICATED"
 
 
+class CredentialsUnavailable(Unauthenticated):
+    """No usable Google credentials (none found, or a refresh failed): nothing was sent."""
+
+
 class NotFound(VertexError):
     """404 NOT_FOUND: no such job (or no access to see it)."""
 
@@ -130,6 +134,8 @@ def error_for(http_status: int, content: bytes) -> VertexError:
 def problem_for(error: VertexError, *, project: str, name: str | None = None) -> Problem:
     """The user-facing problem (i18n key `google.*`) that says what went wrong and what to do."""
     message = error.message
+    if isinstance(error, CredentialsUnavailable):
+        return Problem.of("google.credentials", reason=message)
     if isinstance(error, Unavailable):
         return Problem.of("google.unavailable", attempts=error.attempts)
     if isinstance(error, FailedPrecondition):

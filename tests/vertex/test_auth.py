@@ -92,3 +92,26 @@ async def test_headers_carry_the_bearer_token() -> None:
     auth = GoogleAuth(Credentials(token=FRESH))
     assert await auth.headers() == {"Authorization": f"Bearer {FRESH}"}
     assert await NoAuth().headers() == {}
+
+
+async def test_credentials_that_cannot_refresh_fail_clearly_and_send_nothing() -> None:
+    from bot.i18n import render
+    from bot.vertex.errors import CredentialsUnavailable, problem_for
+
+    with running_emulator(3600) as server:
+        name = server.emulator.add_job(LOCATION.project, LOCATION.region)
+        # No token and no way to get one: what a broken service-account setup looks like.
+        broken = Credentials(token=None)
+        async with httpx.AsyncClient() as http:
+            client = TuningClient(
+                http,
+                auth=GoogleAuth(broken),
+                base_url_for=lambda _region: server.base_url,
+                retry=fast_retry(3),
+            )
+            with pytest.raises(CredentialsUnavailable) as caught:
+                await client.get(JobRef.from_name(name))
+        assert server.emulator.counts["get"] == 0
+    text = render("en", problem_for(caught.value, project=LOCATION.project))
+    assert "no working Google credentials (RefreshError)" in text
+    assert "Application Default Credentials" in text
