@@ -11,8 +11,8 @@ from typing import Any, Protocol
 from bot.tuning.access import AccessPolicy, Action
 from bot.tuning.catalogue import Catalogue
 from bot.tuning.dataset_uris import uri_allowed, validate_dataset_uri
-from bot.tuning.problems import DomainError, Problem
 from bot.tuning.job import TuningJob
+from bot.tuning.problems import DomainError, Problem
 from bot.tuning.refs import JobRef, Location
 from bot.tuning.spec import SpecCheck, TuningJobSpec, validate_form
 from bot.tuning.states import LIST_FILTERS, JobState
