@@ -123,10 +123,21 @@ def test_good_submission_creates_the_job_and_posts_one_channel_message(
 def test_display_name_cannot_ping_the_channel(bot: BotUnderTest) -> None:
     bot.interact(submission(display_name="<!channel> hi <https://evil.example|x>"))
     post = bot.slack.wait_for("chat.postMessage")[0]
-    rendered = json.dumps(post.args["blocks"]) + post.args["text"]
+    # Slack interprets mrkdwn text objects and the fallback text; plain_text shows as typed.
+    rendered = json.dumps(_mrkdwn_texts(post.args["blocks"])) + post.args["text"]
     assert "<!channel>" not in rendered
     assert "&lt;!channel&gt;" in rendered
     assert "<https://evil" not in rendered
+
+
+def _mrkdwn_texts(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        if value.get("type") == "mrkdwn" and isinstance(value.get("text"), str):
+            return [value["text"]]
+        return [t for v in value.values() for t in _mrkdwn_texts(v)]
+    if isinstance(value, list):
+        return [t for v in value for t in _mrkdwn_texts(v)]
+    return []
 
 
 def test_double_submission_of_the_same_view_makes_one_job(bot: BotUnderTest) -> None:
@@ -198,3 +209,28 @@ def test_retired_models_are_marked_in_the_picker(bot: BotUnderTest) -> None:
     labels = [o["text"]["text"] for o in model["element"]["options"]]
     assert "(retired)" not in labels[0]
     assert any(label.endswith("(retired)") for label in labels)
+
+
+def test_closing_the_form_while_it_is_checked_still_creates_the_job(bot: BotUnderTest) -> None:
+    # Slack answers views.update with not_found once the user has closed the modal.
+    bot.slack.fail("views.update", "not_found", times=5)
+    bot.interact(submission(display_name="closed-early"))
+    card = bot.slack.wait_for("chat.postMessage")[0]
+    assert "closed-early" in json.dumps(card.args["blocks"])
+    assert bot.emulator.counts["create"] == 1
+    deadline = time.monotonic() + 5
+    while not bot.store.all_watches():
+        assert time.monotonic() < deadline, "the job was created but is not watched"
+        time.sleep(0.02)
+
+
+def test_googles_refusal_after_the_form_was_closed_is_said_in_the_channel(
+    bot: BotUnderTest,
+) -> None:
+    bot.emulator.inject("create", 403, message="Permission 'aiplatform.tuningJobs.create' denied")
+    bot.slack.fail("views.update", "not_found", times=5)
+    bot.interact(submission())
+    note = bot.slack.wait_for("chat.postEphemeral")[0]
+    assert note.args["user"] == USER
+    assert "aiplatform.tuningJobs.create" in note.args["text"]
+    assert bot.slack.calls_to("chat.postMessage") == []

@@ -121,11 +121,33 @@ class CreateJobSubmission:
                 return
             summary = verdict.summary
             creating = translate(submission.actor.language, "modal.creating")
-            await client.views_update(
-                view_id=submission.view_id,
-                view=message_modal(submission.actor.language, creating),
-            )
+            # Submit was pressed and the data passed: the job is created even if the user
+            # closed the "checking…" view meanwhile.
+            await self._show(client, submission, message_modal(submission.actor.language, creating))
         await self.create(submission, summary, client)
+
+    async def _show(
+        self,
+        client: AsyncWebClient,
+        submission: Submission,
+        view: dict[str, Any],
+        instead: str | None = None,
+    ) -> None:
+        """Update the modal; if the user closed it, say `instead` in the channel (only to them)."""
+        try:
+            await client.views_update(view_id=submission.view_id, view=view)
+        except SlackApiError as exc:
+            log.info("modal no longer open", extra={"error": exc.response.get("error")})
+            if instead is None:
+                return
+            try:
+                await client.chat_postEphemeral(
+                    channel=str(submission.actor.channel_id),
+                    user=submission.actor.user_id,
+                    text=instead,
+                )
+            except SlackApiError:
+                log.warning("could not tell the user", extra={"user": submission.actor.user_id})
 
     async def _back_to_form(
         self, submission: Submission, verdict: DatasetVerdict, client: AsyncWebClient
@@ -142,10 +164,7 @@ class CreateJobSubmission:
             metadata = replace(submission.metadata, warnings_seen=submission.datasets_digest)
             outcome = "data_warnings"
         banner = truncate("\n".join([translate(language, lead), *lines]), 3000)
-        await client.views_update(
-            view_id=submission.view_id,
-            view=self._form(submission, banner, metadata),
-        )
+        await self._show(client, submission, self._form(submission, banner, metadata), banner)
         observe("modal.create", outcome, user=submission.actor.user_id, started=submission.started)
 
     def _form(self, submission: Submission, banner: str, metadata: ModalMetadata) -> dict[str, Any]:
@@ -170,22 +189,28 @@ class CreateJobSubmission:
             self.surface.submissions.forget(view_id)
             text = vertex_problem_text(actor.language, exc, self.surface.project)
             form_view = self._form(submission, f":x: {text}", submission.metadata)
-            await client.views_update(view_id=view_id, view=form_view)
+            await self._show(client, submission, form_view, f":x: {text}")
             observe("modal.create", "google_error", user=actor.user_id, started=started)
             return
         job = result.job
+        done = translate(actor.language, "modal.created", name=job_title(job), job=code(job.name))
         if result.reused and await self.surface.handlers.already_announced(
             job.name, actor.channel_id
         ):
+            await self._show(client, submission, message_modal(actor.language, done))
             observe("modal.create", "repeat", user=actor.user_id, job=job.name, started=started)
             return
         # The card escapes this text itself.
         notes = [render(actor.language, w) for w in submission.warnings]
         card_note = " ".join([*notes, summary or ""]).strip() or None
         ts = await self._post_card(actor, job, client, card_note)
-        await self.surface.handlers.remember(actor, job, WatchKind.CREATED, ts, card_note)
-        done = translate(actor.language, "modal.created", name=job_title(job), job=code(job.name))
-        await client.views_update(view_id=view_id, view=message_modal(actor.language, done))
+        try:
+            await self.surface.handlers.remember(actor, job, WatchKind.CREATED, ts, card_note)
+        except Exception:
+            # The paid job exists whatever the database says: tell the user how to follow it.
+            log.exception("watch not saved", extra={"job": job.name})
+            done = translate(actor.language, "modal.watch_not_saved", job=code(job.name))
+        await self._show(client, submission, message_modal(actor.language, done))
         observe("modal.create", "ok", user=actor.user_id, job=job.name, started=started)
 
     async def _post_card(
