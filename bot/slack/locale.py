@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -47,7 +48,7 @@ class LocaleCache:
             answer = await self._client.users_info(user=user_id, include_locale=True)
             user = answer.get("user") or {}
             language = language_for(user.get("locale") if isinstance(user, dict) else None)
-        except (SlackApiError, OSError) as exc:
+        except (SlackApiError, aiohttp.ClientError, OSError, TimeoutError) as exc:
             # Unknown language is not an error for the user: answer in English, retry later.
             log.warning("users.info failed", extra={"user": user_id, "error": type(exc).__name__})
             return DEFAULT_LANGUAGE

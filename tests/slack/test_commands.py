@@ -258,3 +258,22 @@ def test_cancelling_a_job_that_is_already_cancelled_is_not_an_error(bot: BotUnde
     text = _text(bot.replies()[0])
     assert text.endswith("is cancelled.")
     assert bot.emulator.counts["cancel"] == 1
+
+
+def test_a_form_slack_will_not_open_is_reported_to_the_user(bot: BotUnderTest) -> None:
+    bot.slack.fail("views.open", "expired_trigger_id")
+    bot.command("create")
+    text = _text(bot.replies()[0])
+    assert "did not let the bot open the form (expired_trigger_id)" in text
+
+
+def test_a_broken_database_gets_an_answer_not_silence(bot: BotUnderTest) -> None:
+    from sqlalchemy import text as sql
+
+    name = bot.emulator.add_job(PROJECT, REGION, display_name="db-down", state="JOB_STATE_RUNNING")
+    with bot.store.engine.begin() as conn:
+        conn.execute(sql("DROP TABLE watches"))
+    bot.command(f"watch {name}")
+    assert "Something went wrong on the bot's side" in _text(bot.replies()[0])
+    bot.command("get 123", reply="after")  # and the bot goes on answering
+    assert "Google has no such job" in _text(bot.replies("after")[0])

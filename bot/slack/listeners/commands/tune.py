@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
@@ -89,6 +90,12 @@ class TuneCommandListener:
             # as such rather than losing the command's log line and metric.
             outcome = "slack_error"
             log.warning("could not answer the user", extra={"error": type(exc).__name__})
+        except Exception:
+            # A bug or a database outage: the user still hears that it failed.
+            outcome = "error"
+            log.exception("command failed", extra={"command": parsed.verb.value})
+            with contextlib.suppress(Exception):
+                await _ephemeral(respond, translate(actor.language, "cmd.internal_error"))
         observe(f"tune.{parsed.verb.value}", outcome, user=user, job=job, started=started)
 
     async def _actor(self, parsed: TuneCommand, user: str, channel: str | None) -> Actor:
@@ -129,7 +136,13 @@ class TuneCommandListener:
             await _ephemeral(respond, translate(language, refusal))
             return "refused", ref.name if ref else None
         if parsed.verb is Verb.CREATE:
-            await self._open_modal(actor, command, client)
+            try:
+                await self._open_modal(actor, command, client)
+            except SlackApiError as exc:
+                # e.g. expired_trigger_id when Slack was slow to deliver the command.
+                error = escape(str(exc.response.get("error", "")))
+                await _ephemeral(respond, translate(language, "cmd.form_failed", error=error))
+                return "slack_error", None
             return "ok", None
         if parsed.verb is Verb.LIST:
             listing = await handlers.list_jobs(parsed.argument)
