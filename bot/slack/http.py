@@ -31,8 +31,8 @@ class SlackEndpoint:
 
     async def __call__(self, request: Request) -> Response:
         """The Starlette endpoint."""
-        body = await request.body()
-        if len(body) > MAX_BODY:
+        body = await _read_capped(request)
+        if body is None:
             return _refuse(413, "too large")
         try:
             body.decode("utf-8")
@@ -56,6 +56,21 @@ class SlackEndpoint:
         if problem is not None:
             return _refuse(400, problem)
         return to_starlette_response(await self._app.async_dispatch(bolt_request))
+
+
+async def _read_capped(request: Request) -> bytes | None:
+    """The body, or None once it passes MAX_BODY: unsigned requests must not fill memory."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def parse_slack_body(text: str, content_type: str) -> dict[str, Any]:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 import urllib.parse
+from collections.abc import Iterator
+
+import pytest
 
 from tests.fakes.slack_signing import command_body, interaction_body, sign
 from tests.slack.conftest import SECRET, BotUnderTest
@@ -77,7 +81,13 @@ def test_readiness_fails_when_slack_rejects_the_token(bot: BotUnderTest) -> None
     assert bot.http.get(f"{bot.url}/readyz").status_code == 503
 
 
-def test_replayed_command_runs_once(bot: BotUnderTest) -> None:
+def _log_messages(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in list(caplog.records)]
+
+
+def test_replayed_command_runs_once(bot: BotUnderTest, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="bot.slack.surface")
+    caplog.set_level(logging.INFO, logger="bot.slack.app")
     body = command_body(
         "list", trigger_id="same.trigger", response_url=bot.slack.response_url("r1")
     )
@@ -85,7 +95,15 @@ def test_replayed_command_runs_once(bot: BotUnderTest) -> None:
     assert bot.post(body, headers=headers).status_code == 200
     assert bot.post(body, headers=headers).status_code == 200
     bot.replies()
-    time.sleep(0.3)  # give a wrongly accepted replay time to show up
+    # The replay was turned away before any work began, and the original's handling has ended
+    # (its one "command" line): from here on nothing more can arrive.
+    deadline = time.monotonic() + 10
+    while not (
+        "repeated delivery ignored" in _log_messages(caplog) and "command" in _log_messages(caplog)
+    ):
+        assert time.monotonic() < deadline, "the replay was not recognised as a repeat"
+        time.sleep(0.01)
+    assert _log_messages(caplog).count("command") == 1
     assert len([n for n, _ in bot.slack.response_url_posts if n == "r1"]) == 1
     assert bot.emulator.counts["list"] == 1
 
@@ -144,3 +162,28 @@ def test_an_answer_that_cannot_reach_the_user_is_still_logged_and_counted(
     # The bot goes on answering.
     bot.command("get 123", reply="after")
     assert "Google has no such job" in json.dumps(bot.replies("after")[0])
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(bot: BotUnderTest) -> None:
+    from bot.slack.http import MAX_BODY
+
+    huge = b"text=" + b"x" * (MAX_BODY + 10)
+    # Declared size over the limit: refused without reading (and without a valid signature).
+    response = bot.http.post(
+        f"{bot.url}/slack/events",
+        content=huge,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 413
+
+    # Streamed without a declared size: refused once the limit is passed.
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(huge), 65536):
+            yield huge[start : start + 65536]
+
+    streamed = bot.http.post(
+        f"{bot.url}/slack/events",
+        content=chunks(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert streamed.status_code == 413
