@@ -184,9 +184,15 @@ class JobHandlers:
         await self.audit(actor, action, job.name, "ok", None)
 
     async def already_announced(self, job_name: str, channel_id: str | None) -> bool:
-        """True when the channel already has a status message for the job (a repeat)."""
+        """True when the channel still follows the job with a status message (a repeat).
+
+        A finished watch (announced, or its channel was gone) does not count: watching again
+        starts a new one.
+        """
         watches = await self.store.watches_for_job(job_name)
-        return any(w.channel_id == channel_id and w.message_ts for w in watches)
+        return any(
+            w.channel_id == channel_id and w.message_ts and w.finished_at is None for w in watches
+        )
 
     # -- read ------------------------------------------------------------------------------
     async def list_jobs(self, filter_word: str, page_token: str | None = None) -> JobListing:

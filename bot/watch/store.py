@@ -22,6 +22,7 @@ from sqlalchemy import (
     RowMapping,
     and_,
     bindparam,
+    case,
     create_engine,
     delete,
     event,
@@ -171,9 +172,23 @@ class SqlWatchStore:
         dialect_insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
         stmt = dialect_insert(watches).values(**values)
         excluded = stmt.excluded
+        finished = _W.finished_at.is_not(None)
+
+        def revived(value: Any, keep: Any) -> Any:
+            # Watching a job again after its watch finished starts it afresh; an active
+            # watch keeps its bookkeeping (an ending may be being announced right now).
+            return case((finished, value), else_=keep)
+
         upsert = stmt.on_conflict_do_update(
             index_elements=[_W.job_name, _W.channel_id],
             set_={
+                "finished_at": revived(None, _W.finished_at),
+                "end_reason": revived(None, _W.end_reason),
+                "announced_at": revived(None, _W.announced_at),
+                "announcing_at": revived(None, _W.announcing_at),
+                "announcing_by": revived(None, _W.announcing_by),
+                "paused_noted": revived(False, _W.paused_noted),
+                "last_state": revived(excluded.last_state, _W.last_state),
                 "message_ts": func.coalesce(excluded.message_ts, _W.message_ts),
                 "card_state": func.coalesce(excluded.card_state, _W.card_state),
                 "language": excluded.language,

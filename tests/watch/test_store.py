@@ -126,3 +126,45 @@ async def test_ping_is_false_when_the_database_is_unreachable() -> None:
         )
     )
     assert not await store.ping()
+
+
+async def test_watching_again_after_a_watch_finished_starts_it_afresh(store_url: str) -> None:
+    from sqlalchemy import update
+
+    from bot.watch.tables import watches
+
+    store = SqlWatchStore.open(store_url)
+    first = await store.add_watch(_new(1, message_ts="1.1"))
+    with store.engine.begin() as conn:  # as the poller leaves a watch whose channel was gone
+        conn.execute(
+            update(watches)
+            .where(watches.c.id == first.id)
+            .values(finished_at=NOW, end_reason="channel_gone", announced_at=NOW)
+        )
+    again = await store.add_watch(_new(1, message_ts="3.3", state=JobState.RUNNING))
+    assert again.id == first.id
+    assert again.finished_at is None
+    assert again.end_reason is None
+    assert again.announced_at is None
+    assert again.last_state is JobState.RUNNING
+    assert again.message_ts == "3.3"
+    store.close()
+
+
+async def test_adding_an_active_watch_again_keeps_its_announcing_mark(store_url: str) -> None:
+    from sqlalchemy import update
+
+    from bot.watch.tables import watches
+
+    store = SqlWatchStore.open(store_url)
+    first = await store.add_watch(_new(1, message_ts="1.1"))
+    with store.engine.begin() as conn:  # an ending post is under way
+        conn.execute(
+            update(watches)
+            .where(watches.c.id == first.id)
+            .values(announcing_at=NOW, announcing_by="replica-a")
+        )
+    again = await store.add_watch(_new(1))
+    assert again.announcing_at == NOW
+    assert again.announcing_by == "replica-a"
+    store.close()
