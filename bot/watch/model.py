@@ -69,11 +69,6 @@ class Watch:
         """Project and region of the watched job."""
         return Location(self.project, self.region)
 
-    @property
-    def is_active(self) -> bool:
-        """True while the watch still needs polling or an announcement."""
-        return self.finished_at is None
-
 
 @dataclass(frozen=True)
 class AuditEntry:
@@ -92,10 +87,6 @@ class WatchRepository(Protocol):
 
     async def add_watch(self, new: NewWatch) -> Watch:
         """Create or refresh the watch of (job, channel); returns the stored record."""
-        ...
-
-    async def set_message_ts(self, watch_id: int, message_ts: str) -> None:
-        """Remember the channel message that shows the job's status."""
         ...
 
     async def remove_watch(self, job_name: str, channel_id: str) -> bool:

@@ -201,14 +201,6 @@ class SqlWatchStore:
         with self.engine.begin() as conn:
             return _watch(conn.execute(upsert).mappings().one())
 
-    async def set_message_ts(self, watch_id: int, message_ts: str) -> None:
-        """Remember the channel message that shows the job's status."""
-        await asyncio.to_thread(self._set_message_ts, watch_id, message_ts)
-
-    def _set_message_ts(self, watch_id: int, message_ts: str) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(update(watches).where(_W.id == watch_id).values(message_ts=message_ts))
-
     async def remove_watch(self, job_name: str, channel_id: str) -> bool:
         """Stop watching; False when the channel was not watching the job."""
         return await asyncio.to_thread(self._remove_watch, job_name, channel_id)
@@ -498,13 +490,3 @@ class SqlWatchStore:
                 .group_by(_W.last_state)
             )
             return {str(state): int(count) for state, count in rows}
-
-    def next_due(self) -> dt.datetime | None:
-        """The earliest next poll of an unfinished watch (None when nothing is watched)."""
-        with self.engine.connect() as conn:
-            return conn.execute(
-                select(_W.next_poll_at)
-                .where(_W.finished_at.is_(None))
-                .order_by(_W.next_poll_at)
-                .limit(1)
-            ).scalar_one_or_none()
