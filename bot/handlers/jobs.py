@@ -29,9 +29,13 @@ LIST_MAX_PAGES_PER_ANSWER = 5
 class TuningApi(Protocol):
     """The parts of the Vertex tuning client the handlers use."""
 
-    async def get(self, ref: JobRef) -> TuningJob: ...
+    async def get(self, ref: JobRef) -> TuningJob:
+        """The job as Google reports it now."""
+        ...
 
-    async def cancel(self, ref: JobRef) -> None: ...
+    async def cancel(self, ref: JobRef) -> None:
+        """Ask Google to cancel the job."""
+        ...
 
     def list_pages(
         self,
@@ -40,17 +44,23 @@ class TuningApi(Protocol):
         filter: str | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
-    ) -> AsyncIterator[Any]: ...
+    ) -> AsyncIterator[Any]:
+        """Pages of jobs in a location, newest first, from `page_token` if given."""
+        ...
 
 
 class Submitted(Protocol):
     """What submitting returns: the job and whether an earlier submission already made it."""
 
     @property
-    def job(self) -> TuningJob: ...
+    def job(self) -> TuningJob:
+        """The tuning job."""
+        ...
 
     @property
-    def reused(self) -> bool: ...
+    def reused(self) -> bool:
+        """True when an earlier attempt of the same submission had already created it."""
+        ...
 
 
 # (location, spec, submission key) → the job, created at most once per key.
