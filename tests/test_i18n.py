@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.i18n import CATALOGUES, language_for, placeholders, render, translate
 from bot.i18n.en import MESSAGES as EN
 from bot.i18n.ja import MESSAGES as JA
+from bot.slack.blocks import job_detail_message, list_message
+from bot.slack.mrkdwn import format_duration
+from bot.slack.status_card import hyperparameters_text, render_status_card
+from bot.tuning.job import TuningJob
 from bot.tuning.problems import Problem
+from bot.tuning.refs import JobRef
 from bot.tuning.states import JobState
 
 BOT = Path(__file__).resolve().parent.parent / "bot"
@@ -108,3 +117,98 @@ def test_a_forgotten_placeholder_shows_rather_than_raising() -> None:
 def test_user_text_in_parameters_is_not_formatted_again() -> None:
     problem = Problem.of("ref.invalid", text="{__class__} {0} {text}")
     assert render("en", problem).startswith("`{__class__} {0} {text}` is not a tuning job.")
+
+
+# One Japanese term per concept; the variants on the right must not come back.
+JAPANESE_TERMS = {
+    "既定": "デフォルト",
+    "追跡": "ウォッチ",
+    "監視": "ウォッチ",
+    "サンプル": "例",
+    "実験": "テスト（Vertex AI Experiments）",
+    "アダプタのサイズ": "アダプタ サイズ",
+    "アダプター": "アダプタ",
+    "\uff5e": "\u301c",
+}
+
+
+@pytest.mark.parametrize(("variant", "term"), sorted(JAPANESE_TERMS.items()))
+def test_japanese_uses_one_term_per_concept(variant: str, term: str) -> None:
+    offending = sorted(key for key, text in JA.items() if variant in text)
+    assert offending == [], f"use {term!r} instead of {variant!r} in {offending}"
+
+
+def test_cancel_confirmation_buttons_say_what_they_do() -> None:
+    assert JA["card.cancel_confirm_yes"] == "キャンセルする"
+    assert JA["card.cancel_confirm_no"] == "キャンセルしない"
+    # The list filter spans queued, pending, running and paused jobs: not the running state.
+    assert JA["list.active"] != JA["state.running"]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "english", "japanese"),
+    [
+        (0, "0s", "0秒"),
+        (45, "45s", "45秒"),
+        (12 * 60 + 3, "12m 03s", "12分03秒"),
+        (3600 + 5 * 60 + 59, "1h 05m", "1時間05分"),
+        (-5, "0s", "0秒"),
+    ],
+)
+def test_durations_are_in_the_reader_language(seconds: int, english: str, japanese: str) -> None:
+    delta = dt.timedelta(seconds=seconds)
+    assert format_duration(delta, "en") == english
+    assert format_duration(delta, "ja") == japanese
+
+
+def _job(**fields: object) -> TuningJob:
+    start = dt.datetime(2026, 11, 25, 10, 54, 30, tzinfo=dt.UTC)
+    job = TuningJob(
+        ref=JobRef("test-project", "us-central1", "1234567890"),
+        state=JobState.RUNNING,
+        base_model="gemini-2.5-flash",
+        display_name="support-bot-v3",
+        epochs=3,
+        adapter_size=4,
+        learning_rate_multiplier=0.5,
+        create_time=start,
+        start_time=start,
+    )
+    return dataclasses.replace(job, **fields)  # type: ignore[arg-type]
+
+
+NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+
+
+def test_hyperparameters_are_listed_with_the_language_separator() -> None:
+    job = _job()
+    assert hyperparameters_text(job, "en") == "epochs 3, adapter size 4, learning-rate × 0.5"
+    assert hyperparameters_text(job, "ja") == "エポック数 3、アダプタ サイズ 4、学習率の乗数 0.5"
+    bare = _job(epochs=None, adapter_size=None, learning_rate_multiplier=None)
+    assert hyperparameters_text(bare, "ja") == "Google のデフォルト"
+
+
+def _all_text(blocks: list[dict[str, Any]]) -> str:
+    return json.dumps(blocks, ensure_ascii=False)
+
+
+def test_japanese_status_card_and_job_detail_show_japanese_durations() -> None:
+    job = _job()
+    _, card = render_status_card(job, started_by="U0ALICE01", language="ja", now=NOW)
+    _, detail = job_detail_message(job, language="ja", now=NOW)
+    for blocks in (card, detail):
+        text = _all_text(blocks)
+        assert "1時間05分" in text
+        assert "1h 05m" not in text
+        assert "エポック数 3、アダプタ サイズ 4" in text
+    _, english = render_status_card(job, started_by="U0ALICE01", language="en", now=NOW)
+    assert "(elapsed 1h 05m)" in _all_text(english)
+
+
+def test_japanese_job_list_shows_japanese_durations() -> None:
+    _, blocks = list_message(
+        [_job()], filter_word="active", next_page_token=None, language="ja", now=NOW
+    )
+    text = _all_text(blocks)
+    assert "1時間05分" in text
+    assert "進行中" in text

@@ -155,6 +155,7 @@ def _explain_undecodable(raw: bytes, exc: orjson.JSONDecodeError, check: Example
 
 
 def _json_kind(value: object) -> str:
+    # The suffix of a `json.*` catalogue key; the report text translates it when shown.
     if isinstance(value, list):
         return "array"
     if isinstance(value, str):

@@ -134,13 +134,24 @@ def _section(
     return out
 
 
+def _problem_text(problem: Problem, language: str) -> str:
+    # Checks record a JSON type as a plain word (`array`, …) to keep the per-line path cheap;
+    # the word is put into the reader's language only here, once per shown finding.
+    kind = problem.params.get("kind")
+    if problem.key == "preflight.not_object" and isinstance(kind, str):
+        params = {**problem.params, "kind": translate(language, f"json.{kind}")}
+        return translate(language, problem.key, **params)
+    return render(language, problem)
+
+
 def _group_text(group: _Group, language: str) -> str:
-    text = render(language, group.problem)
+    text = _problem_text(group.problem, language)
     if not group.lines:
         return text
     if len(group.lines) == 1:
         return translate(language, "preflight.at_line", line=group.lines[0], text=text)
-    listed = ", ".join(str(n) for n in group.lines[:_LINES_SHOWN])
+    separator = translate(language, "format.list_separator")
+    listed = separator.join(str(n) for n in group.lines[:_LINES_SHOWN])
     more = len(group.lines) - _LINES_SHOWN
     if more > 0:
         return translate(language, "preflight.at_lines_more", lines=listed, more=more, text=text)

@@ -112,6 +112,9 @@ MESSAGES: dict[str, str] = {
     "help.job_ref": "`<job>` is the job number (e.g. `1234567890`) or its full name "
     "`projects/PROJECT/locations/REGION/tuningJobs/ID`.",
     "cmd.checking": "Checking {uri}… the report follows in a moment.",
+    "cmd.form_failed": "Slack did not let the bot open the form ({error}). Type `/tune` again.",
+    "cmd.internal_error": "Something went wrong on the bot's side and nothing was changed. "
+    "Try again in a minute; if it keeps happening, tell the bot's operators.",
     "cmd.check_unavailable": "Dataset checks are not available on this bot.",
     "list.title": "Tuning jobs: {filter}",
     "list.active": "active",
@@ -153,6 +156,8 @@ MESSAGES: dict[str, str] = {
     "press the submit button again to start the job anyway, or change the values.",
     "modal.done": "Close",
     "modal.creating": ":hourglass_flowing_sand: Creating the tuning job… this takes a few seconds.",
+    "modal.watch_not_saved": ":warning: The job was created ({job}), but the bot could not save "
+    "it for watching. Type `/tune watch` with that name in the channel to follow it.",
     "modal.created": ":white_check_mark: *{name}* was created ({job}). Its status message is "
     "in the channel; you can close this window.",
     "modal.card_failed": "Job {job} was created, but its status message could not be posted "
@@ -256,7 +261,7 @@ MESSAGES: dict[str, str] = {
     "preflight.blank_line": "blank line. Remove empty lines: each line must be one example.",
     "preflight.not_utf8": "not valid UTF-8 (at byte {byte}). Save the file as UTF-8.",
     "preflight.invalid_json": "not valid JSON (column {column}). Each line must be one complete JSON object.",
-    "preflight.not_object": "a JSON {kind}, not an object. Each line must be one JSON object.",
+    "preflight.not_object": "a {kind}, not an object. Each line must be one JSON object.",
     "preflight.unknown_key": "unknown key `{name}`; Vertex AI may reject the example.",
     "preflight.unknown_part_key": "turn {turn} has a part with an unknown key `{name}`.",
     "preflight.legacy_in_gemini": "uses the `messages` format of gemini-1.0-pro-002; this model needs `contents` with `role` and `parts`.",
@@ -298,9 +303,9 @@ MESSAGES: dict[str, str] = {
     "duration.minutes_seconds": "{minutes}m {seconds}s",
     "duration.seconds": "{seconds}s",
     "format.list_separator": ", ",
-    "json.array": "array",
-    "json.string": "string",
-    "json.number": "number",
-    "json.boolean": "boolean",
-    "json.null": "null",
+    "json.array": "JSON array",
+    "json.string": "JSON string",
+    "json.number": "JSON number",
+    "json.boolean": "JSON boolean",
+    "json.null": "JSON null",
 }

@@ -81,7 +81,7 @@ def _list_line(job: TuningJob, language: str, now: dt.datetime) -> str:
         parts.append(slack_date(job.create_time))
     elapsed = job.duration(now)
     if elapsed is not None:
-        parts.append(format_duration(elapsed))
+        parts.append(format_duration(elapsed, language))
     return "  ·  ".join(parts[:1]) + "\n" + "  ·  ".join([*parts[1:], code(job.ref.job_id)])
 
 
@@ -164,7 +164,7 @@ def job_detail_message(job: TuningJob, *, language: str, now: dt.datetime) -> Me
             lines.append(_field(language, key, slack_date(when)))
     elapsed = job.duration(now)
     if elapsed is not None:
-        lines.append(_field(language, "get.duration", format_duration(elapsed)))
+        lines.append(_field(language, "get.duration", format_duration(elapsed, language)))
     lines.append(_field(language, "card.hyperparameters", hyperparameters_text(job, language)))
     data = []
     if job.training_dataset_uri:

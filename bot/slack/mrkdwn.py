@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot.i18n import translate
+
 
 def escape(text: str | None) -> str:
     """Escape `&`, `<`, `>` so text can never become a mention, a link or `<!channel>`."""
@@ -24,16 +26,18 @@ def slack_date(when: dt.datetime, fmt: str = "{date_short_pretty} {time}") -> st
     return f"<!date^{stamp}^{fmt}|{fallback}>"
 
 
-def format_duration(delta: dt.timedelta) -> str:
-    """`1h 05m`, `12m 03s` or `45s`."""
+def format_duration(delta: dt.timedelta, language: str) -> str:
+    """A duration in `language`: `1h 05m`, `12m 03s` or `45s` (`1時間05分`, `12分03秒`, `45秒`)."""
     seconds = max(0, int(delta.total_seconds()))
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
-        return f"{hours}h {minutes:02d}m"
+        return translate(language, "duration.hours_minutes", hours=hours, minutes=f"{minutes:02d}")
     if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
+        return translate(
+            language, "duration.minutes_seconds", minutes=minutes, seconds=f"{secs:02d}"
+        )
+    return translate(language, "duration.seconds", seconds=secs)
 
 
 def truncate(text: str, limit: int) -> str:

@@ -54,7 +54,8 @@ def hyperparameters_text(job: TuningJob, language: str) -> str:
     if job.learning_rate_multiplier is not None:
         multiplier = job.learning_rate_multiplier
         parts.append(f"{translate(language, 'card.lr_multiplier')} {multiplier:g}")
-    return ", ".join(parts) or translate(language, "card.defaults")
+    separator = translate(language, "format.list_separator")
+    return separator.join(parts) or translate(language, "card.defaults")
 
 
 def job_title(job: TuningJob) -> str:
@@ -89,7 +90,7 @@ def render_status_card(
         when = slack_date(job.create_time)
         details.append(
             f"*{t('card.created')}:* {when}"
-            + (f"  ({t('card.elapsed')} {format_duration(elapsed)})" if elapsed else "")
+            + (f"  ({t('card.elapsed')} {format_duration(elapsed, language)})" if elapsed else "")
         )
     stats = job.data_stats
     if stats is not None and stats.example_count is not None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.datasets import PreflightReport, Severity, report_lines, summary_line
+from bot.datasets.checks import check_line
+from bot.tuning.catalogue import DatasetFormat
 from bot.tuning.problems import Problem
 
 
@@ -57,7 +61,7 @@ def test_japanese_report_uses_japanese_throughout() -> None:
         "警告が 2 件あります。"
     )
     assert lines[1] == "警告:"
-    assert "100～500 件が推奨" in lines[2]
+    assert "100〜500 件が推奨" in lines[2]
     assert lines[3].startswith("  3 行目: 空行です。")
 
 
@@ -66,3 +70,31 @@ def test_clean_validation_report_is_short() -> None:
     lines = report_lines(report, "en")
     assert lines[0] == "Validation dataset v.jsonl: no problems found."
     assert not any("epochs" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("raw", "english", "japanese"),
+    [
+        (b"[1, 2, 3]", "a JSON array, not an object.", "オブジェクトではなく JSON の配列です。"),
+        (b'"hello"', "a JSON string, not an object.", "オブジェクトではなく JSON の文字列です。"),
+        (b"42", "a JSON number, not an object.", "オブジェクトではなく JSON の数値です。"),
+        (b"true", "a JSON boolean, not an object.", "オブジェクトではなく JSON の真偽値です。"),
+        (b"null", "a JSON null, not an object.", "オブジェクトではなく JSON の null 値です。"),
+    ],
+)
+def test_a_line_that_is_not_an_object_names_its_json_type_in_the_reader_language(
+    raw: bytes, english: str, japanese: str
+) -> None:
+    report = _report(example_count=10)
+    [(severity, problem)] = check_line(raw, DatasetFormat.GEMINI).problems
+    report.add(severity, 7, problem)
+    assert report_lines(report, "en")[2].startswith("  Line 7: " + english)
+    assert report_lines(report, "ja")[2].startswith("  7 行目: " + japanese)
+
+
+def test_japanese_line_numbers_are_listed_with_the_japanese_separator() -> None:
+    report = _report(example_count=300)
+    for line in (4, 9, 12):
+        report.add(Severity.WARNING, line, Problem.of("preflight.blank_line"))
+    assert report_lines(report, "ja")[2].startswith("  4、9、12 行目: 空行です。")
+    assert report_lines(report, "en")[2].startswith("  Lines 4, 9, 12: blank line.")
