@@ -33,7 +33,7 @@ from bot.datasets.preflight import Budget, run_preflight
 from bot.datasets.sources import DatasetOpener
 from bot.datasets.text import report_lines, summary_line
 from bot.handlers.jobs import JobHandlers
-from bot.logs import configure_logging, register_secret
+from bot.logs import configure_logging, register_secret, register_url_password
 from bot.metrics import REGISTRY
 from bot.slack.app import build_bolt_app, slack_web_client
 from bot.slack.dataset_check import DatasetCheck, DatasetVerdict
@@ -123,6 +123,7 @@ async def build_runtime(settings: Settings, *, http: httpx.AsyncClient | None = 
         settings.slack_signing_secret,
     ):
         register_secret(secret)
+    register_url_password(settings.database_url)
     shared_http = http or httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0))
     tuning = TuningClient.from_settings(settings, http=shared_http)
     store = await asyncio.to_thread(SqlWatchStore.open, settings.database_url)

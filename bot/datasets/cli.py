@@ -11,7 +11,6 @@ import asyncio
 import datetime as dt
 import os
 import sys
-from typing import Any
 
 from bot.datasets.preflight import Budget, run_preflight
 from bot.datasets.sources import DatasetOpener, HeadersProvider
@@ -20,26 +19,6 @@ from bot.i18n import render, translate
 from bot.tuning.catalogue import default_catalogue
 from bot.tuning.dataset_uris import parse_gcs_uri
 from bot.tuning.problems import DomainError, Problem
-
-CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
-
-
-class ApplicationDefaultCredentials:
-    """Authorization headers from Application Default Credentials (google-auth)."""
-
-    def __init__(self) -> None:
-        import google.auth
-
-        self._credentials: Any
-        self._credentials, _ = google.auth.default(scopes=[CLOUD_PLATFORM_SCOPE])
-
-    async def headers(self) -> dict[str, str]:
-        """A bearer token, refreshed in a thread when missing or expired (refresh blocks)."""
-        if not self._credentials.valid:
-            from google.auth.transport.requests import Request
-
-            await asyncio.to_thread(self._credentials.refresh, Request())
-        return {"Authorization": f"Bearer {self._credentials.token}"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -113,13 +92,19 @@ def main(argv: list[str]) -> int:
 
 
 def _default_credentials(language: str) -> HeadersProvider | None:
+    # Imported here so that local checks and `--help` never load google-auth.
+    import google.auth
     import google.auth.exceptions
 
+    from bot.vertex.auth import SCOPES, GoogleAuth
+
     try:
-        return ApplicationDefaultCredentials()
+        # Looked up now, not on the first request, so a missing setup exits 2 before any work.
+        credentials, _ = google.auth.default(scopes=list(SCOPES))
     except google.auth.exceptions.DefaultCredentialsError as exc:
         _fail(translate(language, "preflight.cli_no_credentials", error=type(exc).__name__))
         return None
+    return GoogleAuth(credentials)
 
 
 def _fail(message: str) -> None:

@@ -1,6 +1,7 @@
 """`python -m bot.watch`: a worker that runs only the watcher (no Slack listener).
 
-Settings come from the environment as for `tuning-bot`; SIGTERM and SIGINT stop it gracefully.
+Settings come from the environment as for `tuning-bot`, but only SLACK_BOT_TOKEN is required of
+Slack's (the worker posts; it never receives requests). SIGTERM and SIGINT stop it gracefully.
 """
 
 from __future__ import annotations
@@ -10,11 +11,51 @@ import logging
 import signal
 import sys
 
+from slack_sdk.web.async_client import AsyncWebClient
+
 from bot.config import ConfigError, Settings, load_settings
-from bot.logs import configure_logging, register_secret
+from bot.logs import configure_logging, register_secret, register_url_password
+from bot.slack.notifier import SlackNotifier
+from bot.vertex.client import TuningClient
+from bot.watch.budget import RequestBudget
+from bot.watch.poller import PollConfig
 from bot.watch.service import Watcher
+from bot.watch.store import SqlWatchStore
 
 log = logging.getLogger("bot.watch")
+
+
+def require_bot_token(settings: Settings) -> None:
+    """Raise ConfigError unless SLACK_BOT_TOKEN holds a bot token (the worker's only Slack need)."""
+    token = settings.slack_bot_token
+    if not token:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN", "missing: set it to the app's Bot User OAuth Token (xoxb-…)"
+        )
+    if not token.startswith("xoxb-"):
+        raise ConfigError("SLACK_BOT_TOKEN", "must be a bot token starting with xoxb-")
+
+
+async def build_watcher(settings: Settings) -> Watcher:
+    """A watcher wired to the configured database, Vertex API (or emulator) and Slack."""
+    # Opening runs the schema migrations: keep that off the event loop.
+    store = await asyncio.to_thread(SqlWatchStore.open, settings.database_url)
+    try:
+        reader = TuningClient.from_settings(settings)
+        # The notifier paces itself on Retry-After per channel, so its client does not retry.
+        slack = AsyncWebClient(
+            token=settings.slack_bot_token, base_url=settings.slack_api_url, retry_handlers=[]
+        )
+        return Watcher(
+            store,
+            reader,
+            SlackNotifier(slack),
+            config=PollConfig(interval=settings.poll_interval_seconds),
+            budget=RequestBudget(settings.vertex_requests_per_minute),
+        )
+    except BaseException:
+        await asyncio.to_thread(store.close)
+        raise
 
 
 async def serve(settings: Settings) -> None:
@@ -23,7 +64,7 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    watcher = Watcher.from_settings(settings)
+    watcher = await build_watcher(settings)
     watcher.start()
     log.info("watcher started", extra={"owner": watcher.owner})
     try:
@@ -37,7 +78,8 @@ async def serve(settings: Settings) -> None:
 def main() -> int:
     """Entry point; exit status 2 on a configuration error."""
     try:
-        settings = load_settings(require_slack=True)
+        settings = load_settings(require_slack=False)
+        require_bot_token(settings)
     except ConfigError as error:
         print(f"tuning-bot watcher: {error}", file=sys.stderr)
         return 2
@@ -47,6 +89,7 @@ def main() -> int:
         settings.slack_signing_secret,
     ):
         register_secret(secret)
+    register_url_password(settings.database_url)
     configure_logging(settings.log_level)
     asyncio.run(serve(settings))
     return 0

@@ -59,13 +59,17 @@ class JobPage(Protocol):
     """One page of a `list` answer."""
 
     @property
-    def jobs(self) -> Sequence[TuningJob]: ...
+    def jobs(self) -> Sequence[TuningJob]:
+        """The tuning jobs on this page."""
+        ...
 
 
 class JobReader(Protocol):
     """The part of the Vertex tuning client the poller uses."""
 
-    async def get(self, ref: JobRef) -> TuningJob: ...
+    async def get(self, ref: JobRef) -> TuningJob:
+        """The job as it is now (raises NotFound when it is gone)."""
+        ...
 
     def list_pages(
         self,
@@ -73,7 +77,9 @@ class JobReader(Protocol):
         *,
         filter: str | None = None,
         page_size: int | None = None,
-    ) -> AsyncIterator[JobPage]: ...
+    ) -> AsyncIterator[JobPage]:
+        """The jobs of one project and region, page by page, optionally filtered."""
+        ...
 
 
 class _Gone:

@@ -4,6 +4,9 @@
 its current announcements within `grace` seconds and then skips the card updates; if it takes
 longer it is cancelled. Either way its leases are released (or expire), and a row is marked
 announced only after Slack confirmed the post.
+
+The watcher is handed an open store, a job reader and a notifier; the entry points
+(`bot.app` and `python -m bot.watch`) build those and own the wiring.
 """
 
 from __future__ import annotations
@@ -22,12 +25,11 @@ from bot.watch.budget import RequestBudget
 from bot.watch.notify import Notifier
 from bot.watch.poller import CycleReport, JobReader, PollConfig, PollerMemory, run_poll_cycle
 from bot.watch.scheduler import start_clock
-from bot.watch.store import SqlWatchStore
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-    from bot.config import Settings
+    from bot.watch.store import SqlWatchStore
 
 log = logging.getLogger(__name__)
 
@@ -123,26 +125,6 @@ class Watcher:
                 current.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await current
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Watcher:
-        """A watcher wired to the configured database, Vertex API (or emulator) and Slack."""
-        from slack_sdk.web.async_client import AsyncWebClient
-
-        from bot.slack.notifier import SlackNotifier
-        from bot.vertex.client import TuningClient
-
-        store = SqlWatchStore.open(settings.database_url)
-        slack = AsyncWebClient(
-            token=settings.slack_bot_token, base_url=settings.slack_api_url, retry_handlers=[]
-        )
-        return cls(
-            store,
-            TuningClient.from_settings(settings),
-            SlackNotifier(slack),
-            config=PollConfig(interval=settings.poll_interval_seconds),
-            budget=RequestBudget(settings.vertex_requests_per_minute),
-        )
 
     async def aclose(self) -> None:
         """Close the clients and the database pool."""

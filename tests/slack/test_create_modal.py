@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import Any
+
+import pytest
 
 from bot.tuning.submission_key import SUBMISSION_LABEL
 from bot.watch.model import WatchKind
@@ -140,15 +143,28 @@ def _mrkdwn_texts(value: Any) -> list[str]:
     return []
 
 
-def test_double_submission_of_the_same_view_makes_one_job(bot: BotUnderTest) -> None:
+def _create_outcomes(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Outcomes of the create-modal deliveries whose handling has ended (one log line each)."""
+    return [
+        str(getattr(r, "outcome", ""))
+        for r in list(caplog.records)
+        if r.getMessage() == "command" and getattr(r, "command", None) == "modal.create"
+    ]
+
+
+def test_double_submission_of_the_same_view_makes_one_job(
+    bot: BotUnderTest, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.slack.surface")
     held = bot.emulator.hold("create")
     first = bot.interact(submission(view_id="V0TWICE01"))
     second = bot.interact(submission(view_id="V0TWICE01"))
     held.set()
     assert first.json()["response_action"] == "update"
     assert second.json()["response_action"] == "update"
-    bot.slack.wait_for("chat.postMessage")
-    time.sleep(0.3)  # a second, wrongly started submission would show up by now
+    # Every delivery's handling ends with one "command" line: with two, all their work is done.
+    _wait(lambda: len(_create_outcomes(caplog)) >= 2)
+    assert sorted(_create_outcomes(caplog)) == ["ok", "repeat"]
     assert bot.emulator.counts["create"] == 1
     assert len(bot.slack.calls_to("chat.postMessage")) == 1
 

@@ -67,8 +67,8 @@ def processes(tmp_path: Path) -> Iterator[Callable[[str, FakeSlackApi, EmulatorS
     def make(database_url: str, slack: FakeSlackApi, vertex: EmulatorServer) -> Processes:
         env = {
             "PATH": os.environ.get("PATH", ""),
+            # The worker only posts: no signing secret and no app-level token.
             "SLACK_BOT_TOKEN": slack.bot_token,
-            "SLACK_SIGNING_SECRET": "test-signing-secret-0123456789",
             "SLACK_API_URL": slack.base_url,
             "VERTEX_EMULATOR_HOST": vertex.host_port,
             "DATABASE_URL": database_url,
@@ -102,8 +102,86 @@ def _watch_jobs(store: SqlWatchStore, emulator: Emulator, count: int) -> list[st
     return names
 
 
-def _all_announced(store: SqlWatchStore) -> bool:
-    return all(w.announced_at is not None for w in store.all_watches())
+def _watch_heartbeat(store: SqlWatchStore, emulator: Emulator) -> str:
+    """A watched job that keeps running, so every later cycle shows up as a read."""
+    name = emulator.add_job(PROJECT, REGION, state="JOB_STATE_RUNNING", display_name="heartbeat")
+    store.add_watch_sync(
+        NewWatch(
+            name,
+            "C0TEAM002",
+            "U0STARTER",
+            WatchKind.CREATED,
+            JobState.RUNNING,
+            message_ts="1700000001.000000",
+        )
+    )
+    return name
+
+
+def _reads(emulator: Emulator) -> int:
+    return emulator.counts["get"] + emulator.counts["list"]
+
+
+def _wait_for_more_cycles(emulator: Emulator, cycles: int = 3) -> None:
+    """Block until the watchers have read the heartbeat job `cycles` more times."""
+    target = _reads(emulator) + cycles
+    _wait(lambda: _reads(emulator) >= target, 20, f"{cycles} more poll cycles")
+
+
+def _all_announced(store: SqlWatchStore, names: list[str]) -> bool:
+    wanted = set(names)
+    return all(w.announced_at is not None for w in store.all_watches() if w.job_name in wanted)
+
+
+def test_worker_runs_with_only_a_bot_token_of_slacks_settings(
+    processes: Callable[[str, FakeSlackApi, EmulatorServer], Processes],
+    fake_slack: FakeSlackApi,
+    sqlite_url: str,
+) -> None:
+    emulator = Emulator(seconds_per_state=3600)
+    with EmulatorServer(emulator) as vertex:
+        store = SqlWatchStore.open(sqlite_url)
+        names = _watch_jobs(store, emulator, 1)
+        procs = processes(sqlite_url, fake_slack, vertex)
+        assert "SLACK_SIGNING_SECRET" not in procs.env
+        assert "SLACK_APP_TOKEN" not in procs.env
+        emulator.set_state(names[0], "JOB_STATE_SUCCEEDED")
+
+        worker = procs.start()
+        _wait(lambda: _all_announced(store, names), 30, "the ending announced")
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=15) == 0
+        assert len(thread_replies(fake_slack, names[0])) == 1
+        store.close()
+
+
+@pytest.mark.parametrize(("token", "problem"), [(None, "missing"), ("xapp-1-A0-123-abc", "xoxb-")])
+def test_worker_without_a_bot_token_names_the_variable_in_one_line(
+    token: str | None, problem: str, tmp_path: Path, sqlite_url: str
+) -> None:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "SLACK_SIGNING_SECRET": "test-signing-secret-0123456789",
+        "VERTEX_EMULATOR_HOST": "127.0.0.1:9",
+        "DATABASE_URL": sqlite_url,
+    }
+    if token is not None:
+        env["SLACK_BOT_TOKEN"] = token
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.watch"],
+        env=env,
+        cwd=tmp_path,  # no stray .env file
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "SLACK_BOT_TOKEN" in lines[0]
+    assert problem in lines[0]
+    if token is not None:
+        assert token not in done.stderr
 
 
 @pytest.mark.parametrize("held", ["slack:chat.postMessage", "vertex:get"])
@@ -118,6 +196,7 @@ def test_kill_9_mid_cycle_and_restart_loses_and_repeats_nothing(
         serve_thread_history(fake_slack)
         store = SqlWatchStore.open(sqlite_url)
         names = _watch_jobs(store, emulator, 3)
+        _watch_heartbeat(store, emulator)
         procs = processes(sqlite_url, fake_slack, vertex)
         side, method = held.split(":")
         release = fake_slack.hold(method) if side == "slack" else emulator.hold(method)
@@ -135,8 +214,8 @@ def test_kill_9_mid_cycle_and_restart_loses_and_repeats_nothing(
         release.set()
 
         second = procs.start()
-        _wait(lambda: _all_announced(store), 30, "every ending announced after the restart")
-        time.sleep(1.0)  # a few more cycles: nothing may be posted again
+        _wait(lambda: _all_announced(store, names), 30, "every ending announced after the restart")
+        _wait_for_more_cycles(emulator)  # later cycles happened: nothing may be posted again
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=15) == 0
 
@@ -145,7 +224,8 @@ def test_kill_9_mid_cycle_and_restart_loses_and_repeats_nothing(
         if method == "chat.postMessage":
             # The restarted watcher found the interrupted post in the thread instead of resending.
             assert fake_slack.calls_to("conversations.replies")
-        assert all(w.end_reason == "announced" for w in store.all_watches())
+        ended = [w for w in store.all_watches() if w.job_name in set(names)]
+        assert [w.end_reason for w in ended] == ["announced"] * len(names)
         store.close()
 
 
@@ -159,6 +239,7 @@ def test_two_replicas_on_postgresql_announce_200_endings_exactly_once(
         serve_thread_history(fake_slack)
         store = SqlWatchStore.open(postgres_url)
         names = _watch_jobs(store, emulator, 200)
+        _watch_heartbeat(store, emulator)
         procs = processes(postgres_url, fake_slack, vertex)
         replicas = [procs.start(), procs.start()]
         time.sleep(1.0)  # both replicas polling the running jobs
@@ -167,8 +248,8 @@ def test_two_replicas_on_postgresql_announce_200_endings_exactly_once(
             if i % 50 == 0:
                 time.sleep(0.2)  # endings arrive over several cycles
 
-        _wait(lambda: _all_announced(store), 45, "200 endings announced")
-        time.sleep(1.0)
+        _wait(lambda: _all_announced(store, names), 45, "200 endings announced")
+        _wait_for_more_cycles(emulator)  # later cycles happened: nothing may be posted again
         for proc in replicas:
             proc.send_signal(signal.SIGTERM)
         assert [proc.wait(timeout=15) for proc in replicas] == [0, 0]
@@ -176,6 +257,7 @@ def test_two_replicas_on_postgresql_announce_200_endings_exactly_once(
         counts = {name: len(thread_replies(fake_slack, name)) for name in names}
         assert sorted(set(counts.values())) == [1]
         assert len(thread_replies(fake_slack)) == 200
-        owners = Counter(w.announcing_by for w in store.all_watches())
+        wanted = set(names)
+        owners = Counter(w.announcing_by for w in store.all_watches() if w.job_name in wanted)
         print("announcements per replica:", sorted(owners.values()))
         store.close()
