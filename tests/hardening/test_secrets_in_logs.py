@@ -26,7 +26,7 @@ from tests.slack.conftest import CHANNEL, PROJECT, REGION
 from tests.slack.test_create_modal import submission
 
 # Distinctive values, so that any appearance in the output is certainly a leak.
-BOT_TOKEN = "xoxb-1111111111-2222222222-HardeningB0tT0kenZZZ"
+BOT_TOKEN = "xoxb-fake-hardening-bot-token-ZZZ"
 SIGNING_SECRET = "hardening-signing-secret-5f1c9a7e3b2d4c6e"
 ADMIN = "U0ADMIN01"
 USER = "U0ALICE01"
