@@ -8,7 +8,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 
 from bot.vertex.emulator import EmulatorServer
 from tests.conftest import free_port
+from tests.fakes.bot_process import start_bot
 from tests.fakes.gcs import FakeGcs
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.slack_signing import command_body, interaction_body, sign
@@ -69,25 +69,8 @@ class Process:
     def __init__(self, env: dict[str, str], cwd: Path) -> None:
         self.port = int(env["PORT"])
         self.url = f"http://127.0.0.1:{self.port}"
-        self.popen = subprocess.Popen(
-            [sys.executable, "-m", "bot"],
-            cwd=cwd,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        self.popen = start_bot(env, cwd)
         self.http = httpx.Client(timeout=10)
-
-    def wait_until_up(self) -> None:
-        def healthy() -> bool:
-            assert self.popen.poll() is None, self.popen.communicate()
-            try:
-                return self.http.get(f"{self.url}/healthz").status_code == 200
-            except httpx.TransportError:
-                return False
-
-        _wait(healthy, "the bot did not come up")
 
     def post(self, body: bytes) -> httpx.Response:
         headers = {
@@ -129,7 +112,6 @@ def test_a_full_run_writes_json_events_and_no_secret(
     }
     bot = Process(env, tmp_path)
     try:
-        bot.wait_until_up()
         _drive(bot, slack, emulator)
     finally:
         stdout, stderr = bot.stop()

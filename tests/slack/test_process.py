@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 
 from bot.vertex.emulator import EmulatorServer
 from tests.conftest import free_port
+from tests.fakes.bot_process import start_bot
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.slack_signing import command_body, sign
 from tests.slack.conftest import SECRET
@@ -31,26 +29,9 @@ def test_the_bot_serves_slack_and_stops_cleanly(
         "DATABASE_URL": f"sqlite:///{tmp_path}/bot.db",
         "PORT": str(port),
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_bot(env, tmp_path)
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the bot did not come up"
-            assert process.poll() is None, process.communicate()
-            time.sleep(0.1)
         body = command_body("help", response_url=fake_slack.response_url())
         headers = {**sign(SECRET, body), "Content-Type": "application/x-www-form-urlencoded"}
         assert httpx.post(f"{url}/slack/events", content=body, headers=headers).status_code == 200

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ import pytest
 
 from bot.vertex.emulator import EmulatorServer
 from tests.conftest import free_port
+from tests.fakes.bot_process import start_bot
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.socket_mode import FakeSocketMode
 
@@ -94,26 +94,9 @@ def socket_bot(
         "PORT": str(port),
         "POLL_INTERVAL_SECONDS": "0.5",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_bot(env, tmp_path)
     bot = SocketBot(process, f"http://127.0.0.1:{port}", fake_slack, fake_slack.socket_mode)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{bot.url}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the bot did not come up"
-            assert process.poll() is None, process.communicate()
-            time.sleep(0.1)
         yield bot
     finally:
         if process.poll() is None:
