@@ -102,6 +102,8 @@ def plain_text_example(raw: bytes) -> tuple[int, int] | None:
 
     None means "look closer" (anything unusual, not necessarily wrong): check_line then
     gives the full verdict. This path exists for speed; most lines of most datasets take it.
+    The parts loop is written out twice (system instruction, turns) on purpose: a shared
+    helper costs one call per turn, measured at about 9 % of throughput on short examples.
     """
     try:
         example = orjson.loads(raw)
