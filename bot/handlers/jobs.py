@@ -109,16 +109,14 @@ class JobHandlers:
         self._today = today
 
     # -- authorization ---------------------------------------------------------------------
-    async def refusal(
-        self, action: Action, actor: Actor, job_name: str | None = None
-    ) -> str | None:
+    async def refusal(self, action: Action, actor: Actor, job: JobRef | None = None) -> str | None:
         """None when allowed, else the i18n key of the reason (the refusal is audited)."""
         owners: frozenset[str] = frozenset()
-        if action is Action.CANCEL and job_name is not None:
-            owners = frozenset(w.started_by for w in await self.store.watches_for_job(job_name))
+        if action is Action.CANCEL and job is not None:
+            owners = frozenset(w.started_by for w in await self.store.watches_for_job(job))
         key = self.policy.refusal(action, actor.user_id, actor.channel_id, owners)
         if key is not None:
-            await self.audit(actor, action.value, job_name, "refused", key)
+            await self.audit(actor, action.value, job.name if job else None, "refused", key)
         return key
 
     async def audit(
@@ -193,13 +191,13 @@ class JobHandlers:
         action = "create" if kind is WatchKind.CREATED else "watch"
         await self.audit(actor, action, job.name, "ok", None)
 
-    async def already_announced(self, job_name: str, channel_id: str | None) -> bool:
+    async def already_announced(self, job: JobRef, channel_id: str | None) -> bool:
         """True when the channel still follows the job with a status message (a repeat).
 
         A finished watch (announced, or its channel was gone) does not count: watching again
         starts a new one.
         """
-        watches = await self.store.watches_for_job(job_name)
+        watches = await self.store.watches_for_job(job)
         return any(
             w.channel_id == channel_id and w.message_ts and w.finished_at is None for w in watches
         )
@@ -253,7 +251,7 @@ class JobHandlers:
         """Stop this channel watching the job; False when it was not watching."""
         removed = False
         if actor.channel_id is not None:
-            removed = await self.store.remove_watch(ref.name, actor.channel_id)
+            removed = await self.store.remove_watch(ref, actor.channel_id)
         await self.audit(actor, "unwatch", ref.name, "ok" if removed else "not_watching", None)
         return removed
 

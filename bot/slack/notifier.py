@@ -27,6 +27,8 @@ from bot.slack.announcements import (
 )
 from bot.slack.status_card import render_status_card
 from bot.tuning.job import TuningJob
+from bot.tuning.problems import DomainError
+from bot.tuning.refs import JobRef
 from bot.watch.model import Watch
 from bot.watch.notify import ChannelGone, NotifyError, RateLimited
 
@@ -192,6 +194,15 @@ class SlackNotifier:
             if not isinstance(metadata, dict) or metadata.get("event_type") != ENDING_EVENT_TYPE:
                 continue
             payload = metadata.get("event_payload") or {}
-            if payload.get("watch") == str(watch.id) and payload.get("job") == watch.job_name:
+            if payload.get("watch") == str(watch.id) and _names_job(payload.get("job"), watch):
                 return True
+        return False
+
+
+def _names_job(name: object, watch: Watch) -> bool:
+    # The watch may have learned Google's spelling of the name (by project number) after the
+    # ending was posted under the other one.
+    try:
+        return isinstance(name, str) and JobRef.from_name(name).same_job(watch.ref)
+    except DomainError:
         return False

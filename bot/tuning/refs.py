@@ -48,6 +48,25 @@ class JobRef:
         """Full resource name `projects/P/locations/R/tuningJobs/ID`."""
         return f"{self.location.parent}/tuningJobs/{self.job_id}"
 
+    @property
+    def key(self) -> str:
+        """`REGION/ID`: the same for both names Google may give one job.
+
+        Vertex names a job by project number (`projects/123456789012/…`) whatever project id
+        the request used, so a job id typed with the configured project id and Google's own
+        name of that job differ only in the project segment.
+        """
+        return f"{self.region}/{self.job_id}"
+
+    def same_job(self, other: JobRef) -> bool:
+        """True when both refer to one job: equal keys, and projects that are equal or one an
+        id and the other a number (the number of that id cannot be told from the names)."""
+        if self.key != other.key:
+            return False
+        if self.project == other.project:
+            return True
+        return self.project.isdigit() != other.project.isdigit()
+
     @classmethod
     def from_name(cls, name: str) -> JobRef:
         """Parse a full resource name as Google returns it; raise DomainError otherwise."""

@@ -15,8 +15,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, insert, select, text, update
+from sqlalchemy import Connection, Engine, delete, insert, inspect, select, text, update
 
+from bot.tuning.refs import JobRef
 from bot.watch.tables import audit_log, schema_version, watches
 
 # Any constant works: it only has to be the same in every replica.
@@ -24,13 +25,51 @@ _PG_LOCK_KEY = 7_412_093_355
 
 
 def _v1_initial(conn: Connection) -> None:
+    # A fresh database gets today's tables here, so every later step must be idempotent.
     watches.create(conn, checkfirst=True)
     for index in watches.indexes:
         index.create(conn, checkfirst=True)
     audit_log.create(conn, checkfirst=True)
 
 
-STEPS: list[Callable[[Connection], None]] = [_v1_initial]
+def _v2_job_key(conn: Connection) -> None:
+    """Key watches on region + job id: Google names jobs by project number, users by id."""
+    if "job_key" not in {c["name"] for c in inspect(conn).get_columns("watches")}:
+        conn.execute(text("ALTER TABLE watches ADD COLUMN job_key VARCHAR(120)"))
+    rows = conn.execute(
+        select(
+            watches.c.id,
+            watches.c.job_name,
+            watches.c.channel_id,
+            watches.c.message_ts,
+            watches.c.finished_at,
+        ).order_by(watches.c.id)
+    ).all()
+    kept: dict[tuple[str, str], tuple[int, bool]] = {}
+    dropped: list[int] = []
+    for row in rows:
+        key = JobRef.from_name(row.job_name).key
+        conn.execute(update(watches).where(watches.c.id == row.id).values(job_key=key))
+        # Two rows for one job in one channel (once by project id, once by number): keep the
+        # one whose card is live, else the oldest.
+        live = row.message_ts is not None and row.finished_at is None
+        earlier = kept.get((key, row.channel_id))
+        if earlier is None:
+            kept[(key, row.channel_id)] = (row.id, live)
+        elif live and not earlier[1]:
+            dropped.append(earlier[0])
+            kept[(key, row.channel_id)] = (row.id, live)
+        else:
+            dropped.append(row.id)
+    if dropped:
+        conn.execute(delete(watches).where(watches.c.id.in_(dropped)))
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("ALTER TABLE watches DROP CONSTRAINT IF EXISTS uq_watches_job_channel"))
+    for index in watches.indexes:
+        index.create(conn, checkfirst=True)
+
+
+STEPS: list[Callable[[Connection], None]] = [_v1_initial, _v2_job_key]
 LATEST = len(STEPS)
 
 

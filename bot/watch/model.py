@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-from bot.tuning.refs import Location
+from bot.tuning.refs import JobRef, Location
 from bot.tuning.states import JobState
 
 
@@ -69,6 +69,11 @@ class Watch:
         """Project and region of the watched job."""
         return Location(self.project, self.region)
 
+    @property
+    def ref(self) -> JobRef:
+        """The watched job's reference, as Google last named it."""
+        return JobRef.from_name(self.job_name)
+
 
 @dataclass(frozen=True)
 class AuditEntry:
@@ -89,11 +94,11 @@ class WatchRepository(Protocol):
         """Create or refresh the watch of (job, channel); returns the stored record."""
         ...
 
-    async def remove_watch(self, job_name: str, channel_id: str) -> bool:
+    async def remove_watch(self, job: JobRef, channel_id: str) -> bool:
         """Stop watching; False when the channel was not watching the job."""
         ...
 
-    async def watches_for_job(self, job_name: str) -> list[Watch]:
+    async def watches_for_job(self, job: JobRef) -> list[Watch]:
         """Every channel watching a job."""
         ...
 

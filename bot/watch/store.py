@@ -153,6 +153,7 @@ class SqlWatchStore:
         ref = JobRef.from_name(new.job_name)
         values: dict[str, Any] = {
             "job_name": ref.name,
+            "job_key": ref.key,
             "project": ref.project,
             "region": ref.region,
             "channel_id": new.channel_id,
@@ -180,8 +181,11 @@ class SqlWatchStore:
             return case((finished, value), else_=keep)
 
         upsert = stmt.on_conflict_do_update(
-            index_elements=[_W.job_name, _W.channel_id],
+            index_elements=[_W.job_key, _W.channel_id],
             set_={
+                # Google's latest spelling of the name (by project number) wins.
+                "job_name": excluded.job_name,
+                "project": excluded.project,
                 "finished_at": revived(None, _W.finished_at),
                 "end_reason": revived(None, _W.end_reason),
                 "announced_at": revived(None, _W.announced_at),
@@ -201,25 +205,27 @@ class SqlWatchStore:
         with self.engine.begin() as conn:
             return _watch(conn.execute(upsert).mappings().one())
 
-    async def remove_watch(self, job_name: str, channel_id: str) -> bool:
+    async def remove_watch(self, job: JobRef, channel_id: str) -> bool:
         """Stop watching; False when the channel was not watching the job."""
-        return await asyncio.to_thread(self._remove_watch, job_name, channel_id)
+        return await asyncio.to_thread(self._remove_watch, job, channel_id)
 
-    def _remove_watch(self, job_name: str, channel_id: str) -> bool:
+    def _remove_watch(self, job: JobRef, channel_id: str) -> bool:
+        ids = [w.id for w in self._watches_for_job(job) if w.channel_id == channel_id]
+        if not ids:
+            return False
         with self.engine.begin() as conn:
-            result = conn.execute(
-                delete(watches).where(_W.job_name == job_name, _W.channel_id == channel_id)
-            )
-            return result.rowcount > 0
+            return conn.execute(delete(watches).where(_W.id.in_(ids))).rowcount > 0
 
-    async def watches_for_job(self, job_name: str) -> list[Watch]:
-        """Every channel watching a job (finished watches included), oldest first."""
-        return await asyncio.to_thread(self._watches_for_job, job_name)
+    async def watches_for_job(self, job: JobRef) -> list[Watch]:
+        """Every channel watching a job (finished watches included), oldest first; the job
+        may be named by project id or number."""
+        return await asyncio.to_thread(self._watches_for_job, job)
 
-    def _watches_for_job(self, job_name: str) -> list[Watch]:
+    def _watches_for_job(self, job: JobRef) -> list[Watch]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(watches).where(_W.job_name == job_name).order_by(_W.id))
-            return [_watch(r) for r in rows.mappings()]
+            rows = conn.execute(select(watches).where(_W.job_key == job.key).order_by(_W.id))
+            found = [_watch(r) for r in rows.mappings()]
+        return [w for w in found if job.same_job(JobRef.from_name(w.job_name))]
 
     async def record_audit(self, entry: AuditEntry) -> None:
         """Append to the audit table."""

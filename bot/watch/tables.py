@@ -16,7 +16,6 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
-    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -48,6 +47,8 @@ watches = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("job_name", String(300), nullable=False),
+    # REGION/JOB_ID (`JobRef.key`): one job, whether named by project id or by project number.
+    Column("job_key", String(120)),
     Column("project", String(64), nullable=False),
     Column("region", String(64), nullable=False),
     Column("channel_id", String(32), nullable=False),
@@ -71,11 +72,12 @@ watches = Table(
     Column("finished_at", UtcDateTime()),
     Column("end_reason", String(32)),
     Column("created_at", UtcDateTime(), nullable=False),
-    UniqueConstraint("job_name", "channel_id", name="uq_watches_job_channel"),
 )
 
 # The claim query scans unfinished rows by due time.
 Index("ix_watches_due", watches.c.finished_at, watches.c.next_poll_at)
+# One watch per job and channel, however Google spelt the job's project.
+Index("uq_watches_key_channel", watches.c.job_key, watches.c.channel_id, unique=True)
 
 audit_log = Table(
     "audit_log",

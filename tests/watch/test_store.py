@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from bot.tuning.refs import JobRef
 from bot.tuning.states import JobState
 from bot.watch.migrations import LATEST
 from bot.watch.model import AuditEntry, NewWatch, WatchKind
@@ -14,6 +15,14 @@ from bot.watch.store import SqlWatchStore
 from bot.watch.tables import schema_version
 
 JOB = "projects/team-tuning/locations/us-central1/tuningJobs/{}"
+# The same jobs as Google names them: by project number.
+BY_NUMBER = "projects/123456789012/locations/us-central1/tuningJobs/{}"
+
+
+def ref(job: int, template: str = JOB) -> JobRef:
+    return JobRef.from_name(template.format(job))
+
+
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
 
@@ -44,7 +53,7 @@ async def test_schema_is_created_once_and_reopening_keeps_the_data(store_url: st
     again = SqlWatchStore.open(store_url)
     with again.engine.connect() as conn:
         assert conn.execute(select(schema_version.c.version)).scalars().all() == [LATEST]
-    assert [w.message_ts for w in await again.watches_for_job(JOB.format(1))] == ["1.1"]
+    assert [w.message_ts for w in await again.watches_for_job(ref(1))] == ["1.1"]
     assert await again.ping()
     again.close()
 
@@ -59,12 +68,39 @@ async def test_one_watch_per_job_and_channel(store_url: str) -> None:
     assert again.message_ts == "2.2"
     assert again.started_by == "U0FIRST01"
     assert other.id != first.id
-    assert [w.channel_id for w in await store.watches_for_job(JOB.format(1))] == [
+    assert [w.channel_id for w in await store.watches_for_job(ref(1))] == [
         "C0TEAM001",
         "C0OTHER01",
     ]
-    assert await store.remove_watch(JOB.format(1), "C0OTHER01")
-    assert not await store.remove_watch(JOB.format(1), "C0OTHER01")
+    assert await store.remove_watch(ref(1), "C0OTHER01")
+    assert not await store.remove_watch(ref(1), "C0OTHER01")
+    store.close()
+
+
+async def test_a_job_named_by_project_id_or_number_is_one_watch(store_url: str) -> None:
+    store = SqlWatchStore.open(store_url)
+    first = await store.add_watch(_new(7, message_ts="1.1"))
+    again = await store.add_watch(_new(7, job_name=BY_NUMBER.format(7)))
+
+    assert again.id == first.id
+    assert again.job_name == BY_NUMBER.format(7)  # Google's spelling wins
+    assert again.message_ts == "1.1"
+    assert [w.id for w in await store.watches_for_job(ref(7))] == [first.id]
+    assert [w.id for w in await store.watches_for_job(ref(7, BY_NUMBER))] == [first.id]
+    # Another project number with the same job id is another job.
+    other = JobRef.from_name("projects/987654321098/locations/us-central1/tuningJobs/7")
+    assert await store.watches_for_job(other) == []
+    assert not await store.remove_watch(other, "C0TEAM001")
+    # ... and so is another project id, while the watch is still named by id.
+    await store.add_watch(_new(8))
+    assert (
+        await store.watches_for_job(
+            JobRef.from_name("projects/other-team/locations/us-central1/tuningJobs/8")
+        )
+        == []
+    )
+    assert await store.remove_watch(ref(7), "C0TEAM001")
+    assert await store.watches_for_job(ref(7, BY_NUMBER)) == []
     store.close()
 
 
@@ -167,4 +203,84 @@ async def test_adding_an_active_watch_again_keeps_its_announcing_mark(store_url:
     again = await store.add_watch(_new(1))
     assert again.announcing_at == NOW
     assert again.announcing_by == "replica-a"
+    store.close()
+
+
+def _version_1_database(url: str) -> None:
+    """A database as release 1 left it: watches keyed on the job name as first stored."""
+    from sqlalchemy import Column, MetaData, Table, UniqueConstraint, insert
+
+    from bot.watch.store import make_engine
+    from bot.watch.tables import watches
+
+    old = MetaData()
+    columns = [
+        Column(c.name, c.type, nullable=c.nullable, primary_key=c.primary_key)
+        for c in watches.columns
+        if c.name != "job_key"
+    ]
+    v1 = Table(
+        "watches",
+        old,
+        *columns,
+        UniqueConstraint("job_name", "channel_id", name="uq_watches_job_channel"),
+    )
+    Table(
+        "schema_version",
+        old,
+        *[Column(c.name, c.type, primary_key=c.primary_key) for c in schema_version.columns],
+    )
+    engine = make_engine(url)
+    old.create_all(engine)
+    row = {
+        "channel_id": "C0TEAM001",
+        "started_by": "U0STARTER",
+        "kind": "created",
+        "language": "en",
+        "last_state": "JOB_STATE_RUNNING",
+        "next_poll_at": NOW,
+        "error_count": 0,
+        "paused_noted": False,
+        "created_at": NOW,
+        "region": "us-central1",
+    }
+    with engine.begin() as conn:
+        conn.execute(insert(old.tables["schema_version"]).values(id=1, version=1, applied_at=NOW))
+        conn.execute(
+            insert(v1),
+            [
+                # Job 1 typed by id; job 2 as Google named it; job 3 twice (a stale row by id
+                # without a card, and the live one by number).
+                {**row, "job_name": JOB.format(1), "project": "team-tuning", "message_ts": "1.1"},
+                {
+                    **row,
+                    "job_name": BY_NUMBER.format(2),
+                    "project": "123456789012",
+                    "message_ts": "2.2",
+                },
+                {**row, "job_name": JOB.format(3), "project": "team-tuning", "message_ts": None},
+                {
+                    **row,
+                    "job_name": BY_NUMBER.format(3),
+                    "project": "123456789012",
+                    "message_ts": "3.3",
+                },
+            ],
+        )
+    engine.dispose()
+
+
+async def test_an_upgraded_database_finds_its_watches_by_either_name(store_url: str) -> None:
+    _version_1_database(store_url)
+    store = SqlWatchStore.open(store_url)
+
+    assert [w.message_ts for w in await store.watches_for_job(ref(1, BY_NUMBER))] == ["1.1"]
+    assert [w.message_ts for w in await store.watches_for_job(ref(2))] == ["2.2"]
+    assert [w.message_ts for w in await store.watches_for_job(ref(3))] == ["3.3"]
+    # Watching an old job again under Google's name updates the one row.
+    again = await store.add_watch(_new(1, job_name=BY_NUMBER.format(1)))
+    assert again.message_ts == "1.1"
+    assert len(store.all_watches()) == 3
+    with store.engine.connect() as conn:
+        assert conn.execute(select(schema_version.c.version)).scalar_one() == LATEST
     store.close()

@@ -45,7 +45,7 @@ class CancelButton:
             observe("button.cancel", "bad_input", user=user, started=started)
             return
         handlers = self.surface.handlers
-        refusal = await handlers.refusal(Action.CANCEL, actor, ref.name)
+        refusal = await handlers.refusal(Action.CANCEL, actor, ref)
         if refusal is not None:
             await _ephemeral(respond, translate(actor.language, refusal))
             observe("button.cancel", "refused", user=user, job=ref.name, started=started)

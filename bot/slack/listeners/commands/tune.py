@@ -131,7 +131,7 @@ class TuneCommandListener:
         ref: JobRef | None = None
         if parsed.verb in (Verb.GET, Verb.CANCEL, Verb.WATCH, Verb.UNWATCH):
             ref = parse_job_ref(parsed.argument, handlers.location)
-        refusal = await handlers.refusal(action, actor, ref.name if ref else None)
+        refusal = await handlers.refusal(action, actor, ref)
         if refusal is not None:
             await _ephemeral(respond, translate(language, refusal))
             return "refused", ref.name if ref else None
@@ -209,7 +209,7 @@ class TuneCommandListener:
     ) -> str:
         handlers = self.surface.handlers
         job = await handlers.get(ref)
-        if await handlers.already_announced(job.name, actor.channel_id):
+        if await handlers.already_announced(job.ref, actor.channel_id):
             await _ephemeral(respond, translate(actor.language, "sub.already", job=code(job.name)))
             return "already"
         text, body = render_status_card(

@@ -195,7 +195,7 @@ class CreateJobSubmission:
         job = result.job
         done = translate(actor.language, "modal.created", name=job_title(job), job=code(job.name))
         if result.reused and await self.surface.handlers.already_announced(
-            job.name, actor.channel_id
+            job.ref, actor.channel_id
         ):
             await self._show(client, submission, message_modal(actor.language, done))
             observe("modal.create", "repeat", user=actor.user_id, job=job.name, started=started)
