@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import (
 
 from bot.i18n import translate
 from bot.slack.mrkdwn import code, escape, truncate
+from bot.slack.results import checkpoint_lines, dropped_line
 from bot.tuning.job import TuningJob, console_url, generate_content_url
 from bot.tuning.refs import JobRef
 from bot.tuning.states import JobState
@@ -52,9 +53,10 @@ def ending_message(
             lines.append(f"*{t('ending.call_url')}:* {code(generate_content_url(endpoint))}")
         if job.experiment:
             lines.append(f"*{t('ending.experiment')}:* {code(job.experiment)}")
-        stats = job.data_stats
-        if stats is not None and stats.dropped_examples is not None:
-            lines.append(f"*{t('ending.dropped_examples')}:* {stats.dropped_examples:,}")
+        lines += checkpoint_lines(tuned, language)
+        dropped = dropped_line(job.data_stats, language)
+        if dropped:
+            lines.append(dropped)
     elif job.state is JobState.FAILED:
         message = job.error.message if job.error is not None else ""
         if message:

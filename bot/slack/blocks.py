@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
 
 from bot.i18n import translate
 from bot.slack.mrkdwn import code, escape, format_duration, slack_date, truncate
+from bot.slack.results import checkpoint_lines, dropped_line
 from bot.slack.status_card import hyperparameters_text, job_title, state_label
 from bot.tuning.job import TuningJob, console_url, generate_content_url
 from bot.tuning.states import JobState
@@ -182,8 +183,12 @@ def job_detail_message(job: TuningJob, *, language: str, now: dt.datetime) -> Me
         endpoint = job.tuned_model.endpoint
         result.append(_field(language, "get.endpoint", code(endpoint)))
         result.append(_field(language, "get.call_url", code(generate_content_url(endpoint))))
+    result += checkpoint_lines(job.tuned_model, language)
     if job.experiment:
         result.append(_field(language, "get.experiment", code(job.experiment)))
+    dropped = dropped_line(stats, language)
+    if dropped:
+        result.append(dropped)
     if job.error is not None:
         message = escape(truncate(job.error.message, 1500))
         result.append(_field(language, "get.error", f"{message} ({job.error.code})"))

@@ -12,11 +12,30 @@ from bot.tuning.states import JobState
 
 
 @dataclass(frozen=True)
+class Checkpoint:
+    """A snapshot of the tuned model saved during training, deployed to its own endpoint."""
+
+    checkpoint_id: str
+    epoch: int | None = None
+    step: int | None = None
+    endpoint: str | None = None
+
+
+@dataclass(frozen=True)
 class TunedModel:
     """What a successful job produced; the endpoint is what callers send requests to."""
 
     model: str | None
     endpoint: str | None
+    checkpoints: tuple[Checkpoint, ...] = ()
+
+    @property
+    def default_checkpoint(self) -> Checkpoint | None:
+        """The checkpoint the model's own endpoint serves (Google deploys the last one there)."""
+        for checkpoint in self.checkpoints:
+            if checkpoint.endpoint and checkpoint.endpoint == self.endpoint:
+                return checkpoint
+        return None
 
 
 @dataclass(frozen=True)
@@ -34,8 +53,10 @@ class DataStats:
     example_count: int | None = None
     billable_tokens: int | None = None
     total_characters: int | None = None
-    truncated_examples: int | None = None
-    dropped_examples: int | None = None
+    # `totalTruncatedExampleCount`: Google leaves zero out, so 0 when the stats came without it.
+    dropped_examples: int = 0
+    # A sample of Google's reasons (one per sampled example), not one per dropped example.
+    dropped_reasons: tuple[str, ...] = ()
     tuning_steps: int | None = None
 
 

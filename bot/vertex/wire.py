@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from bot.tuning.job import DataStats, JobError, TunedModel, TuningJob
+from bot.tuning.job import Checkpoint, DataStats, JobError, TunedModel, TuningJob
 from bot.tuning.refs import JobRef
 from bot.tuning.spec import TuningJobSpec
 from bot.tuning.states import JobState
@@ -106,14 +106,45 @@ def _data_stats(raw: Mapping[str, Any]) -> DataStats | None:
     stats = _dict(_dict(raw.get("tuningDataStats")).get("supervisedTuningDataStats"))
     if not stats:
         return None
-    dropped = _dict(stats).get("droppedExampleReasons")
+    # `droppedExampleReasons` is a partial sample; the count is `totalTruncatedExampleCount`.
+    reasons = stats.get("droppedExampleReasons")
     return DataStats(
         example_count=_int(stats.get("tuningDatasetExampleCount")),
         billable_tokens=_int(stats.get("totalBillableTokenCount")),
         total_characters=_int(stats.get("totalTuningCharacterCount")),
-        truncated_examples=_int(stats.get("totalTruncatedExampleCount")),
-        dropped_examples=len(dropped) if isinstance(dropped, list) else None,
+        dropped_examples=_int(stats.get("totalTruncatedExampleCount")) or 0,
+        dropped_reasons=tuple(
+            r for r in (reasons if isinstance(reasons, list) else []) if isinstance(r, str) and r
+        ),
         tuning_steps=_int(stats.get("tuningStepCount")),
+    )
+
+
+def _checkpoints(raw: Any) -> tuple[Checkpoint, ...]:
+    found = []
+    for item in raw if isinstance(raw, list) else []:
+        checkpoint_id = _str(_dict(item).get("checkpointId"))
+        if checkpoint_id is None:
+            continue
+        found.append(
+            Checkpoint(
+                checkpoint_id=checkpoint_id,
+                epoch=_int(item.get("epoch")),
+                step=_int(item.get("step")),
+                endpoint=_str(item.get("endpoint")),
+            )
+        )
+    return tuple(found)
+
+
+def _tuned_model(raw: Mapping[str, Any]) -> TunedModel | None:
+    tuned = _dict(raw.get("tunedModel"))
+    if not tuned:
+        return None
+    return TunedModel(
+        model=_str(tuned.get("model")),
+        endpoint=_str(tuned.get("endpoint")),
+        checkpoints=_checkpoints(tuned.get("checkpoints")),
     )
 
 
@@ -124,7 +155,6 @@ def job_from_json(raw: Mapping[str, Any]) -> TuningJob:
     """
     supervised = _dict(raw.get("supervisedTuningSpec"))
     hyper = _dict(supervised.get("hyperParameters"))
-    tuned = _dict(raw.get("tunedModel"))
     error = _dict(raw.get("error"))
     labels = {str(k): str(v) for k, v in _dict(raw.get("labels")).items()}
     return TuningJob(
@@ -143,11 +173,7 @@ def job_from_json(raw: Mapping[str, Any]) -> TuningJob:
         start_time=parse_time(raw.get("startTime")),
         end_time=parse_time(raw.get("endTime")),
         update_time=parse_time(raw.get("updateTime")),
-        tuned_model=(
-            TunedModel(model=_str(tuned.get("model")), endpoint=_str(tuned.get("endpoint")))
-            if tuned
-            else None
-        ),
+        tuned_model=_tuned_model(raw),
         experiment=_str(raw.get("experiment")),
         error=(
             JobError(code=_int(error.get("code")) or 0, message=str(error.get("message", "")))

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.tuning.job import DataStats, JobError, TunedModel
+from bot.tuning.job import Checkpoint, DataStats, JobError, TunedModel
 from bot.tuning.problems import DomainError
 from bot.tuning.refs import JobRef
 from bot.tuning.spec import TuningJobSpec
@@ -126,8 +126,70 @@ def test_a_finished_job_as_google_returns_it() -> None:
         "projects/my-project/locations/us-central1/models/77@1",
         "projects/my-project/locations/us-central1/endpoints/88",
     )
-    assert job.data_stats == DataStats(500, 123456, 999, 2, 2, 60)
+    assert job.data_stats == DataStats(500, 123456, 999, 2, ("too long", "empty"), 60)
     assert job.epochs is None
+
+
+def test_dropped_examples_are_counted_by_googles_total_not_by_the_sampled_reasons() -> None:
+    stats = {
+        "tuningDatasetExampleCount": "1200",
+        "totalTruncatedExampleCount": "57",
+        "truncatedExampleIndices": ["4", "19", "230"],
+        "droppedExampleReasons": ["exceeds 131072 tokens", "empty text", "exceeds 131072 tokens"],
+    }
+    job = job_from_json({"name": NAME, "tuningDataStats": {"supervisedTuningDataStats": stats}})
+    assert job.data_stats is not None
+    assert job.data_stats.dropped_examples == 57
+    assert len(job.data_stats.dropped_reasons) == 3
+
+
+def test_zero_counts_left_out_by_proto3_json_read_as_zero() -> None:
+    stats = {"tuningDatasetExampleCount": "500"}  # Google omits totalTruncatedExampleCount: 0
+    job = job_from_json({"name": NAME, "tuningDataStats": {"supervisedTuningDataStats": stats}})
+    assert job.data_stats == DataStats(example_count=500)
+    assert job.data_stats.dropped_examples == 0
+
+
+def test_checkpoints_are_kept_and_the_default_is_the_one_on_the_models_endpoint() -> None:
+    parent = "projects/123456789012/locations/us-central1"
+    job = job_from_json(
+        {
+            "name": NAME,
+            "state": "JOB_STATE_SUCCEEDED",
+            "tunedModel": {
+                "model": f"{parent}/models/77@1",
+                "endpoint": f"{parent}/endpoints/3",
+                "checkpoints": [
+                    {
+                        "checkpointId": "1",
+                        "epoch": "1",
+                        "step": "40",
+                        "endpoint": f"{parent}/endpoints/1",
+                    },
+                    {
+                        "checkpointId": "2",
+                        "epoch": "2",
+                        "step": "80",
+                        "endpoint": f"{parent}/endpoints/2",
+                    },
+                    {
+                        "checkpointId": "3",
+                        "epoch": "3",
+                        "step": "120",
+                        "endpoint": f"{parent}/endpoints/3",
+                    },
+                    {"epoch": "4"},  # no id: not a checkpoint anyone can name
+                ],
+            },
+        }
+    )
+    tuned = job.tuned_model
+    assert tuned is not None
+    assert [c.checkpoint_id for c in tuned.checkpoints] == ["1", "2", "3"]
+    assert tuned.checkpoints[1] == Checkpoint(
+        "2", epoch=2, step=80, endpoint=f"{parent}/endpoints/2"
+    )
+    assert tuned.default_checkpoint == tuned.checkpoints[2]
 
 
 def test_a_failed_job_carries_googles_error() -> None:
