@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
+from bot.slack.announcements import CONSOLE_ACTION_ID as ENDING_CONSOLE_ACTION_ID
 from bot.slack.blocks import LIST_MORE_ACTION_ID
 from bot.slack.listeners.actions.cancel_job import CancelButton
 from bot.slack.listeners.actions.list_more import ListMore
@@ -20,7 +21,7 @@ async def _ack_only(ack: AsyncAck) -> None:
 
 
 def register(app: AsyncApp, surface: Surface) -> None:
-    """Cancel button, "More" in lists, model choice in the create modal, console link."""
+    """Cancel button, "More" in lists, model choice in the create modal, console links."""
     cancel = CancelButton(surface)
     more = ListMore(surface)
     model = ModelChanged(surface)
@@ -28,3 +29,4 @@ def register(app: AsyncApp, surface: Surface) -> None:
     app.action(LIST_MORE_ACTION_ID)(more.handle)
     app.action(BASE_MODEL)(model.handle)
     app.action(CONSOLE_ACTION_ID)(_ack_only)
+    app.action(ENDING_CONSOLE_ACTION_ID)(_ack_only)

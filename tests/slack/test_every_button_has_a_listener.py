@@ -1,0 +1,135 @@
+"""Every interactive element in every message the bot can send reaches a listener.
+
+Slack sends `block_actions` for every button, link buttons included; one that no listener
+acknowledges shows the user a failure. The messages are rendered here in both languages and
+each element's `action_id` is clicked through the signed HTTP endpoint of the running bot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from bot.slack.announcements import ending_message, gone_message
+from bot.slack.blocks import help_message, job_detail_message, list_message, notice
+from bot.slack.modal import ModalMetadata, create_modal, message_modal
+from bot.slack.status_card import render_status_card
+from bot.tuning.catalogue import default_catalogue
+from bot.tuning.job import Checkpoint, DataStats, JobError, TunedModel, TuningJob
+from bot.tuning.refs import JobRef
+from bot.tuning.states import JobState
+from tests.slack.conftest import CHANNEL, BotUnderTest
+
+NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
+PARENT = "projects/123456789012/locations/us-central1"
+
+
+def _job(state: JobState) -> TuningJob:
+    return TuningJob(
+        ref=JobRef("123456789012", "us-central1", "4242"),
+        state=state,
+        base_model="gemini-3.5-flash",
+        display_name="support-bot",
+        training_dataset_uri="gs://team-data/train.jsonl",
+        create_time=NOW - dt.timedelta(hours=1),
+        end_time=NOW if state.has_ended else None,
+        tuned_model=TunedModel(
+            f"{PARENT}/models/7@1",
+            f"{PARENT}/endpoints/2",
+            (
+                Checkpoint("1", 1, 10, f"{PARENT}/endpoints/1"),
+                Checkpoint("2", 2, 20, f"{PARENT}/endpoints/2"),
+            ),
+        )
+        if state.succeeded
+        else None,
+        error=JobError(3, "bad data") if state is JobState.FAILED else None,
+        data_stats=DataStats(example_count=500, dropped_examples=3, dropped_reasons=("too long",)),
+    )
+
+
+def every_message(language: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """(what, blocks) for each message and modal the bot sends."""
+    for state in JobState:
+        yield (
+            f"card {state.name}",
+            render_status_card(_job(state), started_by="U0ALICE01", language=language, now=NOW)[1],
+        )
+        if state.has_ended:
+            yield (
+                f"ending {state.name}",
+                ending_message(_job(state), started_by="U0ALICE01", language=language)[1],
+            )
+        yield f"detail {state.name}", job_detail_message(_job(state), language=language, now=NOW)[1]
+    yield "gone", gone_message(f"{PARENT}/tuningJobs/1", display_name="x", language=language)[1]
+    jobs = [_job(JobState.RUNNING), _job(JobState.SUCCEEDED)]
+    yield (
+        "list",
+        list_message(jobs, filter_word="all", next_page_token="token", language=language, now=NOW)[
+            1
+        ],
+    )
+    yield "help", help_message(language)[1]
+    yield "notice", notice("hello")[1]
+    modal = create_modal(
+        language,
+        catalogue=default_catalogue(),
+        today=NOW.date(),
+        metadata=ModalMetadata(CHANNEL, language),
+    )
+    yield "create form", modal["blocks"]
+    yield "message modal", message_modal(language, "creating…")["blocks"]
+
+
+def interactive_ids(blocks: list[dict[str, Any]]) -> set[str]:
+    """action_ids of elements that send `block_actions` when used."""
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if "action_id" in value:
+                found.add(value["action_id"])
+            for inner in value.values():
+                walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+
+    for block in blocks:
+        # Inputs send their values with the form, unless they dispatch actions themselves.
+        if block.get("type") == "input" and not block.get("dispatch_action"):
+            continue
+        walk(block)
+    return found
+
+
+def test_every_rendered_action_id_has_a_listener(bot: BotUnderTest) -> None:
+    ids = {
+        action_id
+        for language in ("en", "ja")
+        for _, blocks in every_message(language)
+        for action_id in interactive_ids(blocks)
+    }
+    # The list is not empty by accident: the card, the ending, the list and the form all act.
+    assert {"job_cancel", "job_open_console", "ending_open_console", "jobs_list_more"} <= ids
+    for action_id in sorted(ids):
+        payload = {
+            "type": "block_actions",
+            "user": {"id": "U0ALICE01"},
+            "channel": {"id": CHANNEL},
+            "team": {"id": "T0000TEST"},
+            "api_app_id": "A0TUNINGBOT",
+            "response_url": bot.slack.response_url(f"click-{action_id}"),
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action_id,
+                    "block_id": "b",
+                    "value": f"{PARENT}/tuningJobs/4242",
+                    "action_ts": "1.2",
+                }
+            ],
+        }
+        response = bot.interact(payload)
+        assert response.status_code == 200, f"{action_id}: no listener answered"
