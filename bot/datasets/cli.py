@@ -88,7 +88,8 @@ def main(argv: list[str]) -> int:
         )
     )
     print("\n".join(report_lines(report, language)))
-    return 0 if report.ok else 1
+    # In a pipeline a file that could not be read has not passed the check.
+    return 0 if report.ok and not report.unchecked else 1
 
 
 def _default_credentials(language: str) -> HeadersProvider | None:

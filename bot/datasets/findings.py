@@ -33,7 +33,8 @@ class PreflightReport:
     """The outcome of checking one JSONL file against one model's dataset rules.
 
     `errors` and `warnings` hold at most FINDINGS_KEPT line findings each; `error_count` and
-    `warning_count` count all of them. `partial` is set when a budget stopped the check early.
+    `warning_count` count all of them. `partial` is set when a budget stopped the check early;
+    `unchecked` when the bot may not read the file at all (a warning: Vertex AI may).
     """
 
     source: str
@@ -43,6 +44,7 @@ class PreflightReport:
     error_count: int = 0
     warning_count: int = 0
     partial: bool = False
+    unchecked: bool = False
     partial_reason: Problem | None = None
     example_count: int = 0
     lines_read: int = 0

@@ -54,7 +54,8 @@ async def run_preflight(
     except SourceUnavailable as exc:
         # A download can also break midway: what was read is then only part of the file.
         report.partial = report.bytes_read > 0
-        report.add(Severity.ERROR, None, exc.problem)
+        report.unchecked = exc.bot_lacks_access and report.bytes_read == 0
+        report.add(Severity.WARNING if report.unchecked else Severity.ERROR, None, exc.problem)
         return report
     except DomainError as exc:
         report.add(Severity.ERROR, None, exc.problem)

@@ -35,11 +35,16 @@ class HeadersProvider(Protocol):
 
 
 class SourceUnavailable(Exception):
-    """The dataset cannot be read at all; `problem` says why in the user's terms."""
+    """The dataset cannot be read at all; `problem` says why in the user's terms.
 
-    def __init__(self, problem: Problem) -> None:
+    `bot_lacks_access` marks what only the bot's own credentials lack (403, 401, none found):
+    Vertex AI reads the data with its own service agent, so the file may be fine for tuning.
+    """
+
+    def __init__(self, problem: Problem, *, bot_lacks_access: bool = False) -> None:
         super().__init__(problem.key)
         self.problem = problem
+        self.bot_lacks_access = bot_lacks_access
 
 
 @dataclass
@@ -168,7 +173,8 @@ class DatasetOpener:
             return await self._auth.headers()
         except Exception as exc:  # any credential failure reads the same to the user
             raise SourceUnavailable(
-                Problem.of("preflight.credentials", error=exc.__class__.__name__)
+                Problem.of("preflight.credentials", error=exc.__class__.__name__),
+                bot_lacks_access=True,
             ) from exc
 
 
@@ -185,9 +191,11 @@ def _raise_for_status(status: int, source: str) -> None:
     if status == 404:
         raise SourceUnavailable(Problem.of("preflight.no_object", uri=source[:200]))
     if status == 403:
-        raise SourceUnavailable(Problem.of("preflight.forbidden", uri=source[:200]))
+        raise SourceUnavailable(
+            Problem.of("preflight.forbidden", uri=source[:200]), bot_lacks_access=True
+        )
     if status == 401:
-        raise SourceUnavailable(Problem.of("preflight.unauthenticated"))
+        raise SourceUnavailable(Problem.of("preflight.unauthenticated"), bot_lacks_access=True)
     raise SourceUnavailable(Problem.of("preflight.storage_error", status=status))
 
 

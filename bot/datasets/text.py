@@ -71,6 +71,10 @@ def summary_line(report: PreflightReport, language: str) -> str:
 def _verdict(report: PreflightReport, language: str) -> str:
     kind = "validation" if report.validation else "training"
     dataset = translate(language, f"preflight.kind_{kind}")
+    if report.unchecked:
+        return translate(
+            language, "preflight.verdict_unchecked", dataset=dataset, source=report.source
+        )
     if report.error_count:
         return translate(
             language,

@@ -88,3 +88,14 @@ def test_missing_google_credentials_exit_two_with_what_to_do(tmp_path: Path) -> 
     result = _run("gs://team-data/train.jsonl", env=env)
     assert result.returncode == 2
     assert "gcloud auth application-default login" in result.stderr
+
+
+def test_an_object_the_bot_may_not_read_fails_the_pipeline_with_the_role_to_grant(
+    fake_gcs: FakeGcs,
+) -> None:
+    fake_gcs.put("team-data", "secret.jsonl", jsonl(*[gemini_example()] * 120))
+    fake_gcs.forbid("team-data", "secret.jsonl")
+    result = _run("gs://team-data/secret.jsonl", env={"STORAGE_EMULATOR_HOST": fake_gcs.base_url})
+    assert result.returncode == 1
+    assert "not checked" in result.stdout
+    assert "roles/storage.objectViewer" in result.stdout

@@ -52,18 +52,22 @@ async def test_missing_object_says_so(fake_gcs: FakeGcs, opener: DatasetOpener) 
     assert "gs://team-data/nothing.jsonl does not exist" in "\n".join(report_lines(report, "en"))
 
 
-async def test_forbidden_object_names_the_role_to_grant(
+async def test_an_object_the_bot_may_not_read_is_a_warning_naming_the_role_to_grant(
     fake_gcs: FakeGcs, opener: DatasetOpener
 ) -> None:
+    # Vertex AI reads the data with its own service agent: the job may still start.
     fake_gcs.put("team-data", "secret.jsonl", jsonl(gemini_example()))
     fake_gcs.forbid("team-data", "secret.jsonl")
     report = await run_preflight(
         "gs://team-data/secret.jsonl", model=FLASH, validation=False, opener=opener
     )
-    assert _keys(report.errors) == ["preflight.forbidden"]
+    assert report.ok and report.unchecked
+    assert _keys(report.errors) == []
+    assert _keys(report.warnings) == ["preflight.forbidden"]
     text = "\n".join(report_lines(report, "ja"))
     assert "roles/storage.objectViewer" in text
-    assert "権限がありません" in text
+    assert "確認していません" in text
+    assert "not checked" in "\n".join(report_lines(report, "en"))
 
 
 async def test_unreachable_storage_is_a_finding(http: httpx.AsyncClient) -> None:
@@ -74,7 +78,7 @@ async def test_unreachable_storage_is_a_finding(http: httpx.AsyncClient) -> None
     assert _keys(report.errors) == ["preflight.unreachable"]
 
 
-async def test_credential_failure_is_a_finding(fake_gcs: FakeGcs, http: httpx.AsyncClient) -> None:
+async def test_missing_credentials_leave_the_file_unchecked_not_refused(fake_gcs: FakeGcs, http: httpx.AsyncClient) -> None:
     class Broken:
         async def headers(self) -> dict[str, str]:
             raise RuntimeError("metadata server said no")
@@ -84,7 +88,8 @@ async def test_credential_failure_is_a_finding(fake_gcs: FakeGcs, http: httpx.As
     report = await run_preflight(
         "gs://team-data/t.jsonl", model=FLASH, validation=False, opener=opener
     )
-    assert _keys(report.errors) == ["preflight.credentials"]
+    assert _keys(report.warnings) == ["preflight.credentials"]
+    assert report.ok and report.unchecked
     assert fake_gcs.requests == []
 
 

@@ -73,3 +73,21 @@ def test_a_clean_check_puts_its_summary_on_the_status_card(bot: BotUnderTest) ->
     bot.interact(submission())
     card = json.dumps(bot.slack.wait_for("chat.postMessage")[0].args["blocks"])
     assert "120" in card
+
+
+def test_a_dataset_the_bot_may_not_read_warns_and_the_next_submit_starts_the_job(
+    bot: BotUnderTest, gcs: FakeGcs
+) -> None:
+    gcs.forbid("team-data", "train.jsonl")
+    first = submission(view_id="V0FORBID1")
+    bot.interact(first)
+    view = _final_update(bot)
+    text = json.dumps(view, ensure_ascii=False)
+    assert "has warnings" in text
+    assert "roles/storage.objectViewer" in text
+    assert bot.emulator.counts["create"] == 0
+    again = submission(view_id="V0FORBID1")
+    again["view"]["private_metadata"] = view["private_metadata"]
+    bot.interact(again)
+    bot.slack.wait_for("chat.postMessage")
+    assert bot.emulator.counts["create"] == 1
