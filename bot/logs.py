@@ -14,7 +14,10 @@ _SECRET_PATTERNS = re.compile(
     r"(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|ya29\.[A-Za-z0-9._\-]+"
     r"|(?i:bearer)\s+[A-Za-z0-9._\-~+/]+=*|v0=[0-9a-f]{64})"
 )
-_CLAMPED_LOGGERS = (
+# Libraries whose INFO lines are chatter to an operator (SQLAlchemy logs every statement with
+# its parameters, APScheduler two lines per cycle); at DEBUG their debug output could echo
+# request headers and bodies, so they never go below INFO.
+_LIBRARY_LOGGERS = (
     "httpx",
     "httpcore",
     "slack_sdk",
@@ -22,10 +25,10 @@ _CLAMPED_LOGGERS = (
     "urllib3",
     "apscheduler",
     "google",
-    "google.auth",
-    "sqlalchemy.engine",
+    "sqlalchemy",
     "aiohttp",
-    "uvicorn.access",
+    "uvicorn",
+    "asyncio",
 )
 _RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 _known_secrets: set[str] = set()
@@ -82,14 +85,23 @@ class JsonFormatter(logging.Formatter):
         return scrub(json.dumps(entry, default=str, ensure_ascii=False))
 
 
+class _OwnEventsOnly(logging.Filter):
+    """Below WARNING, only the bot's own loggers pass (whatever library logs at INFO)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or record.name.split(".")[0] == "bot"
+
+
 def configure_logging(level: str = "INFO") -> None:
-    """Send all logs to stderr as JSON lines."""
+    """Send logs to stderr as JSON lines: the bot's events at `level`, libraries' only from
+    WARNING (from INFO when `level` is DEBUG)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    debug = logging.getLevelName(level) <= logging.DEBUG
+    if not debug:
+        handler.addFilter(_OwnEventsOnly())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # Library debug output can echo request headers, URLs and SQL parameters; keep it at INFO
-    # or above.
-    for noisy in _CLAMPED_LOGGERS:
-        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLevelName(level)))
+    for library in _LIBRARY_LOGGERS:
+        logging.getLogger(library).setLevel(logging.INFO if debug else logging.WARNING)

@@ -54,3 +54,44 @@ def test_a_url_without_a_password_registers_nothing() -> None:
 def test_a_registered_signing_secret_is_scrubbed() -> None:
     register_secret("0123456789abcdef-signing")
     assert "0123456789abcdef-signing" not in scrub("secret=0123456789abcdef-signing")
+
+
+@pytest.fixture
+def restore_logging() -> object:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield None
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def _emitted(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    return [json.loads(line)["logger"] for line in capsys.readouterr().err.splitlines()]
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_at_info_only_the_bots_own_events_are_written(
+    capsys: pytest.CaptureFixture[str], tmp_path: object
+) -> None:
+    from bot.logs import configure_logging
+    from bot.watch.store import SqlWatchStore
+
+    configure_logging("INFO")
+    # Real library work: SQLAlchemy would log every statement, APScheduler its cycles.
+    SqlWatchStore.open(f"sqlite:///{tmp_path}/logs.db").close()
+    logging.getLogger("apscheduler.executors.default").info("Running job")
+    logging.getLogger("bot.watch").info("watcher started")
+    logging.getLogger("sqlalchemy.pool").warning("pool trouble")
+    assert _emitted(capsys) == ["bot.watch", "sqlalchemy.pool"]
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_at_debug_library_events_are_written_too(
+    capsys: pytest.CaptureFixture[str], tmp_path: object
+) -> None:
+    from bot.logs import configure_logging
+    from bot.watch.store import SqlWatchStore
+
+    configure_logging("DEBUG")
+    SqlWatchStore.open(f"sqlite:///{tmp_path}/logs.db").close()
+    assert any(name.startswith("sqlalchemy.engine") for name in _emitted(capsys))
