@@ -151,7 +151,7 @@ def _wait_for_port(port: int, timeout: float = 30.0) -> None:
 
 def measure(kind: str, requests: int, concurrency: int) -> tuple[float, float]:
     """p50 and p99 in milliseconds for one app kind ("bot" or "bare")."""
-    from bot.vertex.emulator import Emulator, EmulatorServer
+    from bot.emulator import Emulator, EmulatorServer
     from tests.fakes.slack_api import FakeSlackApi
 
     # The stand-ins live in this process so that the measured process runs only the app.

@@ -33,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"tuning-bot: {exc}", file=sys.stderr)
             return 2
     if command == "emulator":
-        from bot.vertex.emulator import main as run_emulator
+        from bot.emulator import main as run_emulator
 
         return run_emulator(args)
     if command == "check-dataset":

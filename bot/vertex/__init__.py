@@ -1,1 +1,1 @@
-"""Vertex AI tuning REST API: wire format, client, and a local emulator."""
+"""Vertex AI tuning REST API: wire format, retries, credentials and the client."""

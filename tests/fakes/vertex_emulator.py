@@ -14,10 +14,10 @@ from typing import Any
 
 import httpx
 
+from bot.emulator import Emulator, EmulatorServer
 from bot.tuning.refs import Location
 from bot.vertex.auth import NoAuth
 from bot.vertex.client import TuningClient
-from bot.vertex.emulator import Emulator, EmulatorServer
 from bot.vertex.retry import RetryPolicy
 
 PROJECT = "emulator-project"

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.vertex.emulator import EmulatorServer
+from bot.emulator import EmulatorServer
 from tests.conftest import free_port
 from tests.fakes.bot_process import start_bot
 from tests.fakes.gcs import FakeGcs

@@ -16,7 +16,7 @@ import uvicorn
 
 from bot.app import build_http_app
 from bot.config import load_settings
-from bot.vertex.emulator import Emulator, EmulatorServer
+from bot.emulator import Emulator, EmulatorServer
 from bot.watch.store import SqlWatchStore
 from tests.conftest import free_port
 from tests.fakes.gcs import FakeGcs

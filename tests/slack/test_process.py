@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.vertex.emulator import EmulatorServer
+from bot.emulator import EmulatorServer
 from tests.conftest import free_port
 from tests.fakes.bot_process import start_bot
 from tests.fakes.slack_api import FakeSlackApi

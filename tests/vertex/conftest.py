@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
+from bot.emulator import EmulatorServer
 from bot.tuning.spec import TuningJobSpec
 from bot.vertex.client import TuningClient
-from bot.vertex.emulator import EmulatorServer
 from tests.fakes.vertex_emulator import RecordedSleeps, client_for, fast_retry, running_emulator
 
 

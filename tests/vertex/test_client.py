@@ -7,13 +7,13 @@ import dataclasses
 import httpx
 import pytest
 
+from bot.emulator import CANCELLED, CANCELLING, RUNNING, SUCCEEDED, EmulatorServer
 from bot.metrics import REGISTRY
 from bot.tuning.refs import JobRef
 from bot.tuning.spec import TuningJobSpec
 from bot.tuning.states import JobState
 from bot.vertex.auth import NoAuth
 from bot.vertex.client import TuningClient
-from bot.vertex.emulator import CANCELLED, CANCELLING, RUNNING, SUCCEEDED, EmulatorServer
 from bot.vertex.errors import (
     FailedPrecondition,
     InvalidArgument,
@@ -37,7 +37,7 @@ async def test_create_get_list_cancel(
     client: TuningClient, server: EmulatorServer, spec: TuningJobSpec
 ) -> None:
     job = await client.create(LOCATION, spec)
-    assert job.state is JobState.QUEUED
+    assert job.state is JobState.PENDING
     assert job.base_model == "gemini-3.5-flash"
     assert job.epochs == 3
     assert job.adapter_size == 4

@@ -6,12 +6,28 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
+import json
 import re
+from pathlib import Path
 from typing import Any
 
+import googleapiclient
 import httpx
 import pytest
 
+from bot.emulator import (
+    ALL_STATES,
+    CANCELLING,
+    EXPIRED,
+    FAILED,
+    PARTIALLY_SUCCEEDED,
+    PAUSED,
+    PENDING,
+    RUNNING,
+    SUCCEEDED,
+    EmulatorServer,
+    schema,
+)
 from bot.tuning.catalogue import ModelInfo, default_catalogue
 from bot.tuning.refs import Location
 from bot.tuning.spec import (
@@ -26,19 +42,7 @@ from bot.tuning.spec import (
     validate_form,
 )
 from bot.tuning.submission_key import labels_for_submission
-from bot.vertex import emulator as emulator_module
 from bot.vertex.client import TuningClient
-from bot.vertex.emulator import (
-    CANCELLING,
-    EXPIRED,
-    FAILED,
-    PARTIALLY_SUCCEEDED,
-    PAUSED,
-    PENDING,
-    RUNNING,
-    SUCCEEDED,
-    EmulatorServer,
-)
 from bot.vertex.errors import InvalidArgument
 from bot.vertex.wire import spec_to_body
 from tests.fakes.vertex_emulator import ManualClock, client_for, running_emulator
@@ -140,20 +144,37 @@ def test_emulator_accepts_exactly_the_discovery_field_names() -> None:
     def names(schema_id: str) -> set[str]:
         return set(schemas[schema_id]["properties"])
 
-    assert set(emulator_module._TUNING_JOB_FIELDS) == names(TUNING_JOB)
-    assert set(emulator_module._SUPERVISED_FIELDS) == names(
-        "GoogleCloudAiplatformV1SupervisedTuningSpec"
-    )
-    assert set(emulator_module._HYPER_FIELDS) == names(
-        "GoogleCloudAiplatformV1SupervisedHyperParameters"
-    )
-    assert set(emulator_module._ENCRYPTION_FIELDS) == names("GoogleCloudAiplatformV1EncryptionSpec")
+    assert set(schema.TUNING_JOB_FIELDS) == names(TUNING_JOB)
+    assert set(schema.SUPERVISED_FIELDS) == names("GoogleCloudAiplatformV1SupervisedTuningSpec")
+    assert set(schema.HYPER_FIELDS) == names("GoogleCloudAiplatformV1SupervisedHyperParameters")
+    assert set(schema.ENCRYPTION_FIELDS) == names("GoogleCloudAiplatformV1EncryptionSpec")
+    assert set(schema.PRE_TUNED_MODEL_FIELDS) == names("GoogleCloudAiplatformV1PreTunedModel")
     enum = schemas["GoogleCloudAiplatformV1SupervisedHyperParameters"]["properties"]["adapterSize"][
         "enum"
     ]
-    assert set(emulator_module._ADAPTER_SIZES) == set(enum)
+    assert set(schema.ADAPTER_SIZES) == set(enum)
+    # Every name has exactly one proto number (numbers accepted on input, as proto3 JSON does).
+    assert sorted(schema.ENUMS["adapterSize"].values()) == sorted(enum)
     states = schemas[TUNING_JOB]["properties"]["state"]["enum"]
-    assert set(states) == emulator_module.ALL_STATES
+    assert set(states) == ALL_STATES
+
+
+def test_v1beta1_fields_are_the_beta_discovery_document_s() -> None:
+    path = (
+        Path(googleapiclient.__file__).parent / "discovery_cache/documents/aiplatform.v1beta1.json"
+    )
+    schemas = json.loads(path.read_text("utf-8"))["schemas"]
+    beta = schema.messages("v1beta1")
+    pairs = {
+        "tuning_job": "TuningJob",
+        "supervisedTuningSpec": "SupervisedTuningSpec",
+        "hyperParameters": "SupervisedHyperParameters",
+        "encryptionSpec": "EncryptionSpec",
+        "preTunedModel": "PreTunedModel",
+    }
+    for table, schema_id in pairs.items():
+        expected = set(schemas[f"GoogleCloudAiplatformV1beta1{schema_id}"]["properties"])
+        assert set(beta[table]) == expected, table
 
 
 async def _raw(http: httpx.AsyncClient, server: EmulatorServer, verb: str, path: str) -> Any:
@@ -182,9 +203,10 @@ async def test_emulator_answers_fit_the_discovery_document() -> None:
             for uri in ("gs://b/fail.jsonl", "gs://b/expire.jsonl", "gs://b/partial.jsonl"):
                 names.append(emulator.add_job(project, region, training_uri=uri))
             paused = emulator.add_job(project, region, state=PAUSED)
+            names.append(emulator.add_job(project, region, state="JOB_STATE_QUEUED"))
             running = emulator.add_job(project, region, state=RUNNING)
             seen: set[str] = set()
-            for _ in range(4):  # QUEUED, PENDING, RUNNING, then each job's ending
+            for _ in range(4):  # (QUEUED,) PENDING, RUNNING, then each job's ending
                 for name in [*names, paused, running]:
                     job = await _raw(http, server, "GET", name)
                     seen.add(job["state"])

@@ -5,11 +5,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from bot.emulator import EmulatorServer
 from bot.tuning.spec import TuningJobSpec
 from bot.tuning.submission_key import SUBMISSION_LABEL
 from bot.vertex.auth import NoAuth
 from bot.vertex.client import TuningClient
-from bot.vertex.emulator import EmulatorServer
 from bot.vertex.errors import CreateOutcomeUnknown, Unavailable
 from bot.vertex.submit import submit_job
 from tests.conftest import free_port

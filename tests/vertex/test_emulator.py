@@ -9,18 +9,21 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.vertex.emulator import (
+from bot.emulator import (
     CANCELLED,
     FAILED,
     PENDING,
-    QUEUED,
     RUNNING,
     SUCCEEDED,
     EmulatorServer,
+    derived_number,
 )
 from tests.fakes.vertex_emulator import ManualClock, running_emulator
 
 PARENT = "projects/emulator-project/locations/us-central1"
+NUMBER = derived_number("emulator-project")
+# Vertex names resources by project NUMBER whatever the URL said.
+NUMBERED = f"projects/{NUMBER}/locations/us-central1"
 JOBS = f"/v1/{PARENT}/tuningJobs"
 GOOD = {
     "baseModel": "gemini-3.5-flash",
@@ -68,19 +71,20 @@ async def test_a_job_moves_through_its_states_on_the_timetable(
     created = (await api.post(JOBS, json=GOOD)).json()
     path = f"/v1/{created['name']}"
     states = []
-    for _ in range(4):
+    for _ in range(3):
         states.append((await api.get(path)).json()["state"])
         clock.advance(10)
     job = (await api.get(path)).json()
 
-    assert states == [QUEUED, PENDING, RUNNING, SUCCEEDED]
+    assert created["state"] == PENDING
+    assert states == [PENDING, RUNNING, SUCCEEDED]
     assert created["createTime"] < job["startTime"] < job["endTime"]
     assert job["updateTime"] == job["endTime"]
-    assert job["tunedModel"]["model"].startswith(f"{PARENT}/models/")
+    assert job["tunedModel"]["model"].startswith(f"{NUMBERED}/models/")
     assert job["tunedModel"]["model"].endswith("@1")
     # gemini-3.x endpoints are served from the multi-region location.
-    assert job["tunedModel"]["endpoint"].startswith("projects/emulator-project/locations/us/")
-    assert job["experiment"].startswith(PARENT)
+    assert job["tunedModel"]["endpoint"].startswith(f"projects/{NUMBER}/locations/us/")
+    assert job["experiment"].startswith(NUMBERED)
     stats = job["tuningDataStats"]["supervisedTuningDataStats"]
     assert isinstance(stats["tuningDatasetExampleCount"], str)
     assert int(stats["totalBillableTokenCount"]) > 0
@@ -98,7 +102,7 @@ async def test_training_uri_chooses_the_ending(
     api: httpx.AsyncClient, clock: ManualClock, uri: str, state: str, code: int | None
 ) -> None:
     name = (await api.post(JOBS, json=_with(trainingDatasetUri=uri))).json()["name"]
-    clock.advance(29)
+    clock.advance(19)
     assert (await api.get(f"/v1/{name}")).json()["state"] == RUNNING
     clock.advance(1)
     job = (await api.get(f"/v1/{name}")).json()
@@ -166,8 +170,8 @@ async def test_create_accepts_snake_case_and_numbers_and_ignores_output_fields(
         "tunedModel": {"model": "m"},
     }
     job = (await api.post(JOBS, json=body)).json()
-    assert job["state"] == QUEUED
-    assert job["name"].startswith(f"{PARENT}/tuningJobs/")
+    assert job["state"] == PENDING
+    assert job["name"].startswith(f"{NUMBERED}/tuningJobs/")
     assert "tunedModel" not in job
     assert job["supervisedTuningSpec"]["hyperParameters"]["epochCount"] == "3"
 
@@ -196,7 +200,7 @@ async def test_cancel_goes_through_cancelling_to_cancelled(
     api: httpx.AsyncClient, clock: ManualClock
 ) -> None:
     name = (await api.post(JOBS, json=GOOD)).json()["name"]
-    clock.advance(25)  # running
+    clock.advance(15)  # running
     response = await api.post(f"/v1/{name}:cancel", json={})
     assert response.status_code == 200
     assert response.json() == {}
@@ -241,7 +245,7 @@ async def test_list_refuses_bad_tokens_and_sizes(
         emu.emulator.add_job("emulator-project", "us-central1")
     token = (await api.get(JOBS, params={"pageSize": 1})).json()["nextPageToken"]
     await _error(await api.get(JOBS, params={"pageToken": "garbage"}), 400)
-    other_filter = {"pageToken": token, "filter": 'state="JOB_STATE_QUEUED"'}
+    other_filter = {"pageToken": token, "filter": 'state="JOB_STATE_PENDING"'}
     await _error(await api.get(JOBS, params=other_filter), 400)
     await _error(await api.get(JOBS, params={"pageSize": -1}), 400)
     assert (await api.get("/v1/projects/nobody/locations/us-central1/tuningJobs")).json() == {}
@@ -252,16 +256,16 @@ async def test_list_refuses_bad_tokens_and_sizes(
     [
         ('state="JOB_STATE_RUNNING"', {"running"}),
         ("state=JOB_STATE_RUNNING", {"running"}),
-        ('state!="JOB_STATE_RUNNING"', {"queued", "done", "labelled"}),
+        ('state!="JOB_STATE_RUNNING"', {"pending", "done", "labelled"}),
         ('labels.team="ml"', {"labelled"}),
         ("labels.team:*", {"labelled"}),
         ('state="JOB_STATE_RUNNING" OR state="JOB_STATE_SUCCEEDED"', {"running", "done"}),
         (
-            '(state="JOB_STATE_QUEUED" OR state="JOB_STATE_RUNNING") AND labels.team="ml"',
+            '(state="JOB_STATE_PENDING" OR state="JOB_STATE_RUNNING") AND labels.team="ml"',
             {"labelled"},
         ),
-        ('NOT state="JOB_STATE_QUEUED"', {"running", "done"}),
-        ('state="JOB_STATE_QUEUED" labels.team="ml"', {"labelled"}),
+        ('NOT state="JOB_STATE_PENDING"', {"running", "done"}),
+        ('state="JOB_STATE_PENDING" labels.team="ml"', {"labelled"}),
     ],
 )
 async def test_list_filters(
@@ -269,7 +273,7 @@ async def test_list_filters(
 ) -> None:
     e = emu.emulator
     ids = {
-        e.add_job("emulator-project", "us-central1", display_name="queued"): "queued",
+        e.add_job("emulator-project", "us-central1", display_name="pending"): "pending",
         e.add_job(
             "emulator-project", "us-central1", display_name="running", state=RUNNING
         ): "running",
@@ -341,7 +345,7 @@ def test_ten_thousand_jobs_cost_nothing_until_read(emu: EmulatorServer) -> None:
     for _ in range(10_000):
         emu.emulator.add_job("emulator-project", "us-central1")
     with httpx.Client(base_url=emu.base_url) as api:
-        page = api.get(JOBS, params={"pageSize": 100, "filter": 'state="JOB_STATE_QUEUED"'}).json()
+        page = api.get(JOBS, params={"pageSize": 100, "filter": 'state="JOB_STATE_PENDING"'}).json()
     assert len(page["tuningJobs"]) == 100
 
 

@@ -25,3 +25,22 @@ async def test_emulator_subprocess_answers_a_list(vertex_emulator_process: Emula
     assert [j.name for j in jobs] == [name]
     assert job.state is JobState.RUNNING
     assert emulator.stats()["list"] == 2  # the 503, then the answer
+
+
+def test_the_process_names_jobs_by_the_project_number_it_was_given() -> None:
+    from tests.conftest import free_port
+
+    process = EmulatorProcess(free_port(), "--project-number", f"{LOCATION.project}=555555555555")
+    process.start()
+    try:
+        name = process.add_job(LOCATION.project, LOCATION.region)
+        with httpx.Client(base_url=process.base_url) as http:
+            by_id = http.get(
+                f"/v1beta1/projects/{LOCATION.project}/locations/{LOCATION.region}/tuningJobs"
+            )
+            missing = http.get("/v1/nowhere/at/all")
+    finally:
+        process.stop()
+    assert name.startswith(f"projects/555555555555/locations/{LOCATION.region}/tuningJobs/")
+    assert [job["name"] for job in by_id.json()["tuningJobs"]] == [name]
+    assert missing.json()["error"]["status"] == "NOT_FOUND"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.config import load_settings
+from bot.emulator import EmulatorServer
 from bot.vertex.client import TuningClient
-from bot.vertex.emulator import EmulatorServer
 
 
 async def test_from_settings_uses_the_emulator_without_credentials(

@@ -11,12 +11,12 @@ import httpx
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.emulator import Emulator, EmulatorServer
 from bot.slack.announcements import ENDING_EVENT_TYPE
 from bot.slack.notifier import SlackNotifier
 from bot.tuning.states import JobState
 from bot.vertex.auth import NoAuth
 from bot.vertex.client import TuningClient
-from bot.vertex.emulator import Emulator, EmulatorServer
 from bot.vertex.retry import RetryPolicy
 from bot.watch.budget import RequestBudget
 from bot.watch.model import NewWatch, Watch, WatchKind

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.emulator import Emulator, EmulatorServer
 from bot.tuning.states import JobState
-from bot.vertex.emulator import Emulator, EmulatorServer
 from bot.watch.model import NewWatch, WatchKind
 from bot.watch.store import SqlWatchStore
 from tests.fakes.slack_api import FakeSlackApi
