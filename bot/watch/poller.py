@@ -5,10 +5,24 @@
 Reading. The claimed watches are grouped by job (channels watching the same job share one read)
 and the jobs by project and region. A lone job is read with `get`. Several jobs in one location
 are read with a paged `list` filtered to the active states, stopping as soon as every watched job
-was seen; a watched job missing from the complete active listing has ended (or is gone) and is
-read with `get`, which also yields the tuned model for the announcement. When the server rejects
-the filter, the location is listed without it from then on. Each request spends one unit of the
-location's `RequestBudget`; when it runs out, the unread watches stay due for the next cycle.
+was seen, when one is left, or once the pages read reach half the location's watched jobs (a page
+must save `get`s to be worth it). Listed jobs are matched to watches by job id, since Google
+names them by project number whatever the watch says.
+
+Jobs missing from the active listing have ended (or are gone). When several are missing at once
+(a mass cancel, a quota event), the unfiltered listing, newest first, `page_size` (100) a page,
+is scanned for them: 200 simultaneous endings cost two or three pages instead of 200 `get`s.
+The scan stops when every missing job was found, when one is left, when it has cost
+`_SCAN_SLACK` requests more than the `get`s it saved, or after `_SCAN_SLACK` pages in a row
+without a missing job (an old job behind thousands of newer ones): whatever is still missing is
+read with `get`. Listed jobs carry the same fields as `get` answers (tuned model, error), so
+announcements are complete either way. When the server rejects the filter, the location is
+listed without it from then on; when it ignores the filter (the answer holds ended jobs), the
+first listing already was the unfiltered one and is not repeated. Each request spends one unit
+of the location's `RequestBudget`; when it runs out, the unread watches stay due for the next
+cycle. A failed listing (or scan) is the failure of every job it had not yet shown. Jobs whose
+state every claimed watch already shows come back as the small `QuietJob`, which keeps memory
+flat with 10,000 watches.
 
 Announcing exactly once. For an ended job the poller, holding the lease, first marks the row
 "announcing" (a conditional update that succeeds only if nobody marked it before), then posts the
@@ -196,7 +210,7 @@ async def _read_location(
     if len(names) > 1:
         use_filter = location not in memory.filter_rejected
         try:
-            await _list_into(
+            listed = await _list_active(
                 reader, budget, location, unseen, results, use_filter, config, report, shown
             )
         except InvalidArgument:
@@ -204,14 +218,20 @@ async def _read_location(
                 raise
             log.info("list filter rejected", extra={"location": location.parent})
             memory.filter_rejected.add(location)
-            await _list_into(
+            listed = await _list_active(
                 reader, budget, location, unseen, results, False, config, report, shown
             )
         except VertexError as error:
             # A failed listing is every job's failure: they back off, other locations go on.
-            for name in unseen:
-                results[name] = error
-            return results
+            return _fail_unseen(results, unseen, error)
+        if len(unseen) > 1 and listed.filtered:
+            # Several watched jobs left the active listing at once (a mass cancel, a quota
+            # event): the unfiltered listing, newest first, holds a page's worth of them per
+            # request where `get` costs one request each.
+            try:
+                await _scan_all(reader, budget, location, unseen, results, config, report, shown)
+            except VertexError as error:
+                return _fail_unseen(results, unseen, error)
 
     async def get_one(name: str) -> None:
         if not budget.try_take(location):
@@ -229,7 +249,32 @@ async def _read_location(
     return results
 
 
-async def _list_into(
+def _fail_unseen(
+    results: dict[str, JobResult], unseen: set[str], error: VertexError
+) -> dict[str, JobResult]:
+    for name in unseen:
+        results[name] = error
+    return results
+
+
+@dataclass(frozen=True, slots=True)
+class _Listing:
+    """What the active listing of one location showed beyond the jobs themselves."""
+
+    # The answer held only active jobs: the server applied the state filter, so jobs that
+    # ended are still to be found. False when listed unfiltered or Google ignored the filter.
+    filtered: bool
+
+
+# The unfiltered scan may cost at most this many requests more than one `get` per job found,
+# and stops after this many pages in a row without a watched job (the rest are older).
+_SCAN_SLACK = 2
+
+# After a page: how many watched jobs it held, pages read so far -> read the next one?
+_MorePages = Callable[[int, int], bool]
+
+
+async def _list_active(
     reader: JobReader,
     budget: RequestBudget,
     location: Location,
@@ -239,28 +284,103 @@ async def _list_into(
     config: PollConfig,
     report: CycleReport,
     shown: Mapping[str, JobState],
+) -> _Listing:
+    """Page through the active jobs until every watched one was seen (or paging stops paying)."""
+    total = len(unseen)
+    all_active = True
+
+    def more(_hits: int, pages_read: int) -> bool:
+        # Another page pays off while it can still save `get`s; a straggler costs one each.
+        return len(unseen) > 1 and pages_read * 2 < total
+
+    def note(job: TuningJob) -> None:
+        nonlocal all_active
+        if job.state not in ACTIVE_STATES:
+            all_active = False
+
+    await _list_into(
+        reader,
+        budget,
+        location,
+        _ACTIVE_FILTER if use_filter else None,
+        unseen,
+        results,
+        config,
+        report,
+        shown,
+        more,
+        note,
+    )
+    return _Listing(filtered=use_filter and all_active)
+
+
+async def _scan_all(
+    reader: JobReader,
+    budget: RequestBudget,
+    location: Location,
+    unseen: set[str],
+    results: dict[str, JobResult],
+    config: PollConfig,
+    report: CycleReport,
+    shown: Mapping[str, JobState],
 ) -> None:
-    """Page through `list` until every watched job was seen (or paging stops paying off)."""
-    if not budget.try_take(location):
+    """Find ended jobs in the unfiltered listing, newest first, while pages beat `get`s.
+
+    Cost is bounded either way: the scan stops once it has spent `_SCAN_SLACK` requests more
+    than the `get`s it saved, or after `_SCAN_SLACK` pages in a row held none of the missing
+    jobs (an old job behind thousands of newer ones is then read with `get`), or when a single
+    job is left (a `get` costs the same as a page and is certain to find it).
+    """
+    found, dry = 0, 0
+
+    def more(hits: int, pages_read: int) -> bool:
+        nonlocal found, dry
+        found += hits
+        dry = 0 if hits else dry + 1
+        return len(unseen) > 1 and pages_read < found + _SCAN_SLACK and dry < _SCAN_SLACK
+
+    await _list_into(reader, budget, location, None, unseen, results, config, report, shown, more)
+
+
+async def _list_into(
+    reader: JobReader,
+    budget: RequestBudget,
+    location: Location,
+    filter_text: str | None,
+    unseen: set[str],
+    results: dict[str, JobResult],
+    config: PollConfig,
+    report: CycleReport,
+    shown: Mapping[str, JobState],
+    more: _MorePages,
+    note: Callable[[TuningJob], None] | None = None,
+) -> None:
+    """Page through `list`, moving the watched jobs it shows from `unseen` into `results`.
+
+    Each page spends one unit of the budget; `more` decides after each page whether the next
+    one is worth a request. `note` sees every listed job, watched or not.
+    """
+    if not unseen or not budget.try_take(location):
         return
     report.vertex_calls["list"] += 1
-    total, pages_read = len(unseen), 0
+    pages_read = 0
     # Google may name jobs by project number where the watch has the project id: match on
     # the job id, which is unique within the location.
     by_job_id = {JobRef.from_name(name).job_id: name for name in unseen}
-    pages = reader.list_pages(
-        location, filter=_ACTIVE_FILTER if use_filter else None, page_size=config.page_size
-    )
+    pages = reader.list_pages(location, filter=filter_text, page_size=config.page_size)
     try:
         async for page in pages:
+            hits = 0
             for job in page.jobs:
+                if note is not None:
+                    note(job)
                 name = by_job_id.get(job.ref.job_id)
                 if name is not None and name in unseen:
                     unseen.discard(name)
                     results[name] = _keep(job, shown, name)
+                    hits += 1
             pages_read += 1
-            # Another page pays off while it can still save `get`s; a straggler costs one each.
-            if len(unseen) <= 1 or pages_read * 2 >= total or not budget.try_take(location):
+            if not more(hits, pages_read) or not budget.try_take(location):
                 return
             report.vertex_calls["list"] += 1
         # The last page cost nothing extra: give back the token taken for "the next page".

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.tuning.refs import Location
+from bot.tuning.refs import JobRef
 from bot.tuning.states import JobState
 from bot.watch.model import NewWatch, WatchKind
 from tests.watch.conftest import PROJECT, REGION, Rig
@@ -42,15 +42,26 @@ async def test_one_cycle_reads_all_watched_jobs_with_few_requests(
     assert report.read_errors == 0
 
 
-async def test_jobs_that_ended_cost_one_get_each_on_top_of_the_listing(rig: Rig) -> None:
+async def test_jobs_that_ended_are_found_in_one_page_of_the_unfiltered_listing(rig: Rig) -> None:
     names = _watch_many(rig, 100)
     for name in names[:5]:
         rig.emulator.set_state(name, "JOB_STATE_SUCCEEDED")
 
     report = await rig.cycle()
 
-    assert {k: v for k, v in report.vertex_calls.items() if v} == {"list": 1, "get": 5}
+    # The active listing, then the newest page of all jobs, which holds the five endings.
+    assert {k: v for k, v in report.vertex_calls.items() if v} == {"list": 2}
     assert report.announced == 5
+
+
+async def test_a_single_ended_job_costs_one_get_on_top_of_the_listing(rig: Rig) -> None:
+    names = _watch_many(rig, 100)
+    rig.emulator.set_state(names[0], "JOB_STATE_SUCCEEDED")
+
+    report = await rig.cycle()
+
+    assert {k: v for k, v in report.vertex_calls.items() if v} == {"list": 1, "get": 1}
+    assert report.announced == 1
 
 
 async def test_unrelated_active_jobs_do_not_make_listing_cost_more_than_gets(rig: Rig) -> None:
@@ -64,7 +75,7 @@ async def test_unrelated_active_jobs_do_not_make_listing_cost_more_than_gets(rig
 
 
 async def test_a_server_that_rejects_the_filter_is_listed_without_it(rig: Rig) -> None:
-    _watch_many(rig, 10)
+    names = _watch_many(rig, 10)
     rig.emulator.inject("list", 400, message="Unsupported filter field: state.")
 
     first = await rig.cycle()
@@ -72,4 +83,5 @@ async def test_a_server_that_rejects_the_filter_is_listed_without_it(rig: Rig) -
 
     assert {k: v for k, v in first.vertex_calls.items() if v} == {"list": 2}
     assert {k: v for k, v in second.vertex_calls.items() if v} == {"list": 1}
-    assert rig.memory.filter_rejected == {Location(PROJECT, REGION)}
+    # The location as the watches name it (the emulator names jobs by project number).
+    assert rig.memory.filter_rejected == {JobRef.from_name(names[0]).location}
