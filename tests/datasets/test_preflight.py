@@ -61,7 +61,8 @@ async def test_an_object_the_bot_may_not_read_is_a_warning_naming_the_role_to_gr
     report = await run_preflight(
         "gs://team-data/secret.jsonl", model=FLASH, validation=False, opener=opener
     )
-    assert report.ok and report.unchecked
+    assert report.ok
+    assert report.unchecked
     assert _keys(report.errors) == []
     assert _keys(report.warnings) == ["preflight.forbidden"]
     text = "\n".join(report_lines(report, "ja"))
@@ -78,7 +79,9 @@ async def test_unreachable_storage_is_a_finding(http: httpx.AsyncClient) -> None
     assert _keys(report.errors) == ["preflight.unreachable"]
 
 
-async def test_missing_credentials_leave_the_file_unchecked_not_refused(fake_gcs: FakeGcs, http: httpx.AsyncClient) -> None:
+async def test_missing_credentials_leave_the_file_unchecked_not_refused(
+    fake_gcs: FakeGcs, http: httpx.AsyncClient
+) -> None:
     class Broken:
         async def headers(self) -> dict[str, str]:
             raise RuntimeError("metadata server said no")
@@ -89,7 +92,8 @@ async def test_missing_credentials_leave_the_file_unchecked_not_refused(fake_gcs
         "gs://team-data/t.jsonl", model=FLASH, validation=False, opener=opener
     )
     assert _keys(report.warnings) == ["preflight.credentials"]
-    assert report.ok and report.unchecked
+    assert report.ok
+    assert report.unchecked
     assert fake_gcs.requests == []
 
 
