@@ -7,6 +7,7 @@ while uvicorn serves it from another. HTTP lives in `routes` (Google's surface) 
 
 from __future__ import annotations
 
+import bisect
 import collections
 import copy
 import datetime as dt
@@ -75,6 +76,8 @@ class Emulator:
         self.counts: collections.Counter[str] = collections.Counter()
         self.received: list[tuple[str, str, Any]] = []  # (method, path, JSON body) in order
         self._jobs: dict[str, Job] = {}
+        # Each location's jobs in creation order, so a page starts with a bisect, not a sort.
+        self._by_location: dict[tuple[str, str], list[Job]] = {}
         self._by_model: dict[str, Job] = {}  # tuned model id -> the job that makes it
         self._faults: dict[str, list[Fault]] = collections.defaultdict(list)
         self._holds: dict[str, list[threading.Event]] = collections.defaultdict(list)
@@ -171,6 +174,7 @@ class Emulator:
         with self._lock:
             self.release_holds()
             self._jobs.clear()
+            self._by_location.clear()
             self._by_model.clear()
             self._faults.clear()
             self.counts.clear()
@@ -215,6 +219,7 @@ class Emulator:
                 serving_region=self.models.serving_location(base_model or "", region),
             )
             self._jobs[job.name] = job
+            self._by_location.setdefault((job.number, job.region), []).append(job)
             self._by_model[job.model_id] = job
             return job
 
@@ -283,17 +288,12 @@ class Emulator:
         number = self.projects.number(project)
         now = self.clock()
         with self._lock:
-            candidates = sorted(
-                (j for j in self._jobs.values() if j.number == number and j.region == region),
-                key=lambda j: j.seq,
-                reverse=True,
-            )
+            located = self._by_location.get((number, region), [])
+            end = len(located) if after is None else bisect.bisect_left(located, after, key=_seq)
             page: list[dict[str, Any]] = []
             last_seq: int | None = None
             more = False
-            for job in candidates:
-                if after is not None and job.seq >= after:
-                    continue
+            for job in reversed(located[:end]):
                 rendered = self._render(job, now)
                 if predicate is not None and not predicate(rendered):
                     continue
@@ -355,3 +355,7 @@ class Emulator:
         """Request counts by method and the number of jobs."""
         with self._lock:
             return {"counts": {m: self.counts.get(m, 0) for m in METHODS}, "jobs": len(self._jobs)}
+
+
+def _seq(job: Job) -> int:
+    return job.seq
