@@ -32,7 +32,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.datasets.preflight import Budget, run_preflight
 from bot.datasets.sources import DatasetOpener
 from bot.datasets.text import report_lines, summary_line
-from bot.handlers.jobs import JobHandlers
+from bot.handlers.jobs import CreateLookups, JobHandlers
 from bot.logs import configure_logging, register_secret, register_url_password
 from bot.metrics import REGISTRY
 from bot.slack.app import build_bolt_app, slack_web_client
@@ -43,11 +43,12 @@ from bot.slack.mrkdwn import escape
 from bot.slack.notifier import SlackNotifier
 from bot.slack.surface import Surface
 from bot.tuning.catalogue import default_catalogue
+from bot.tuning.job import TuningJob
 from bot.tuning.refs import Location
 from bot.tuning.spec import TuningJobSpec
 from bot.vertex.auth import GoogleAuth
 from bot.vertex.client import TuningClient
-from bot.vertex.submit import SubmitResult, submit_job
+from bot.vertex.submit import SubmitResult, find_submitted, submit_job
 from bot.watch.budget import RequestBudget
 from bot.watch.poller import PollConfig
 from bot.watch.service import Watcher
@@ -129,12 +130,20 @@ async def build_runtime(settings: Settings, *, http: httpx.AsyncClient | None = 
     store = await asyncio.to_thread(SqlWatchStore.open, settings.database_url)
     slack = slack_web_client(settings.slack_bot_token, settings.slack_api_url)
 
+    lookups = CreateLookups()
+
     async def submit(location: Location, spec: TuningJobSpec, key: str) -> SubmitResult:
-        return await submit_job(tuning, location, spec, key)
+        return await submit_job(tuning, location, spec, key, lookup_delays=lookups.quick)
+
+    async def find(location: Location, key: str) -> TuningJob | None:
+        return await find_submitted(tuning, location, key)
 
     handlers = JobHandlers(
         client=tuning,
         submit=submit,
+        find_submitted=find,
+        lookups=lookups,
+        projects=settings.project_scope,
         store=store,
         location=settings.default_location,
         policy=settings.access_policy,
@@ -175,16 +184,21 @@ class _Readiness:
 
     async def healthz(self, request: Request) -> Response:
         """200 when the store is reachable."""
-        ok = await self._runtime().store.ping()
-        return PlainTextResponse(
-            "ok" if ok else "store unreachable", status_code=200 if ok else 503
-        )
+        store = self._runtime().store
+        if not await store.ping():
+            return PlainTextResponse("store unreachable", status_code=503)
+        if store.writes_failing:
+            # Reads work but nothing can be saved: watches and cards would silently go stale.
+            return PlainTextResponse("store not writable", status_code=503)
+        return PlainTextResponse("ok")
 
     async def readyz(self, request: Request) -> Response:
         """200 when the store and Slack (`auth.test`) both answer, else 503."""
         runtime = self._runtime()
         if not await runtime.store.ping():
             return PlainTextResponse("store unreachable", status_code=503)
+        if runtime.store.writes_failing:
+            return PlainTextResponse("store not writable", status_code=503)
         if self._slack_connected is not None and not await self._slack_connected():
             # Socket Mode: a revoked app token retries forever; the bot hears nothing meanwhile.
             return PlainTextResponse("socket mode not connected", status_code=503)

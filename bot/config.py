@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.tuning.access import AccessPolicy
+from bot.tuning.projects import ProjectScope
 from bot.tuning.refs import Location
 
 EMULATOR_PROJECT = "emulator-project"
@@ -48,6 +49,7 @@ class Settings:
     allowed_buckets: tuple[str, ...]
     vertex_requests_per_minute: int = 60
     log_level: str = "INFO"
+    allowed_projects: tuple[str, ...] = ()  # besides google_cloud_project
 
     @property
     def socket_mode(self) -> bool:
@@ -58,6 +60,11 @@ class Settings:
     def default_location(self) -> Location:
         """Project and region used when a user gives only a job number."""
         return Location(self.google_cloud_project, self.tuning_region)
+
+    @property
+    def project_scope(self) -> ProjectScope:
+        """The projects users may reach: the configured one and TUNING_ALLOWED_PROJECTS."""
+        return ProjectScope(frozenset({self.google_cloud_project, *self.allowed_projects}))
 
     @property
     def access_policy(self) -> AccessPolicy:
@@ -103,6 +110,37 @@ def _buckets(env: Mapping[str, str]) -> tuple[str, ...]:
         if not value.startswith("gs://") or len(value) <= len("gs://"):
             raise ConfigError(
                 "TUNING_ALLOWED_BUCKETS", "expected comma-separated prefixes such as gs://team-data"
+            )
+    return values
+
+
+def _database_url(env: Mapping[str, str]) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    raw = env.get("DATABASE_URL", "").strip() or "sqlite:///tuning-bot.db"
+    hint = "expected sqlite:///path.db or postgresql+psycopg://user@host/db"
+    try:
+        url = make_url(raw)
+        _ = url.port  # a port that is not a number fails only here
+        backend = url.get_backend_name()
+        # The driver is imported now, so a missing one is this line, not a traceback later.
+        url.get_dialect().import_dbapi()
+    except (ArgumentError, ValueError, NoSuchModuleError, ImportError):
+        raise ConfigError("DATABASE_URL", hint) from None
+    if backend not in ("sqlite", "postgresql"):
+        raise ConfigError("DATABASE_URL", hint)
+    return raw
+
+
+def _projects(env: Mapping[str, str]) -> tuple[str, ...]:
+    values = tuple(
+        v.strip() for v in env.get("TUNING_ALLOWED_PROJECTS", "").split(",") if v.strip()
+    )
+    for value in values:
+        if not (_PROJECT.fullmatch(value) or re.fullmatch(r"[0-9]{1,20}", value)):
+            raise ConfigError(
+                "TUNING_ALLOWED_PROJECTS", "expected comma-separated project ids such as acme-ml"
             )
     return values
 
@@ -167,11 +205,7 @@ def load_settings(
     storage = env.get("STORAGE_EMULATOR_HOST", "").strip() or None
     if storage is not None and not re.fullmatch(r"https?://[^\s/]+/?", storage):
         raise ConfigError("STORAGE_EMULATOR_HOST", "expected a URL such as http://127.0.0.1:4443")
-    database_url = env.get("DATABASE_URL", "").strip() or "sqlite:///tuning-bot.db"
-    if not database_url.startswith(("sqlite:", "postgresql")):
-        raise ConfigError(
-            "DATABASE_URL", "expected sqlite:///path.db or postgresql+psycopg://user@host/db"
-        )
+    database_url = _database_url(env)
     slack_api_url = env.get("SLACK_API_URL", "").strip() or "https://slack.com/api/"
     if not re.fullmatch(r"https?://\S+", slack_api_url):
         raise ConfigError("SLACK_API_URL", "expected a URL such as https://slack.com/api/")
@@ -198,4 +232,5 @@ def load_settings(
         allowed_buckets=_buckets(env),
         vertex_requests_per_minute=_integer(env, "VERTEX_REQUESTS_PER_MINUTE", 60, 1, 600),
         log_level=log_level,
+        allowed_projects=_projects(env),
     )

@@ -99,6 +99,9 @@ BAD = [
     ("STORAGE_EMULATOR_HOST", "127.0.0.1:4443", "expected a URL such as http://127.0.0.1:4443"),
     ("DATABASE_URL", "mysql://db/bot", "expected sqlite:///path.db or postgresql+psycopg://"),
     ("DATABASE_URL", "tuning-bot.db", "expected sqlite:///path.db or postgresql+psycopg://"),
+    ("DATABASE_URL", "postgresql+psycopg://bot@db:port/tuning", "expected sqlite:///path.db"),
+    ("DATABASE_URL", "postgresql+nosuchdriver://bot@db/tuning", "expected sqlite:///path.db"),
+    ("TUNING_ALLOWED_PROJECTS", "acme-ml, Bad_Project", "expected comma-separated project ids"),
     ("POLL_INTERVAL_SECONDS", "0.1", "expected a number from 0.2 to 86400"),
     ("POLL_INTERVAL_SECONDS", "abc", "expected a number from 0.2 to 86400"),
     ("POLL_INTERVAL_SECONDS", "nan", "expected a number from 0.2 to 86400"),
@@ -247,3 +250,14 @@ def test_access_policy_comes_from_the_allow_lists() -> None:
     policy = settings.access_policy
     assert policy.admins == frozenset({"U0ADMIN01"})
     assert policy.allowed_channels == frozenset({"C0TEAM001"})
+
+
+def test_allowed_projects_always_include_the_configured_one() -> None:
+    settings = load_settings(
+        {**BASE, "GOOGLE_CLOUD_PROJECT": "acme-ml", "TUNING_ALLOWED_PROJECTS": "acme-research"},
+        dotenv=None,
+    )
+    assert settings.project_scope.allowed == {"acme-ml", "acme-research"}
+    assert load_settings(
+        {**BASE, "GOOGLE_CLOUD_PROJECT": "acme-ml"}, dotenv=None
+    ).project_scope.allowed == {"acme-ml"}

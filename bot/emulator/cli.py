@@ -42,12 +42,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--require-token", default=None, help="answer 401 unless requests carry this bearer token"
     )
+    parser.add_argument(
+        "--listing-delay",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="leave jobs younger than this out of listings (Google's list may lag a create)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str]) -> int:
     """`tuning-bot emulator [--host H] [--port P] [--seconds-per-state S] [--ignore-filter]
-    [--project-number ID=NUMBER ...] [--require-token T]`."""
+    [--project-number ID=NUMBER ...] [--require-token T] [--listing-delay S]`."""
     args = parse_args(argv)
     import uvicorn
 
@@ -56,6 +63,7 @@ def main(argv: list[str]) -> int:
         honour_filter=not args.ignore_filter,
         project_numbers=dict(args.project_number),
         require_token=args.require_token,
+        listing_delay=args.listing_delay,
     )
     print(
         f"Vertex AI tuning emulator on http://{args.host}:{args.port} — "

@@ -64,9 +64,13 @@ class Emulator:
         require_token: str | None = None,
         project_numbers: Mapping[str, str] | None = None,
         models: ModelTable | None = None,
+        listing_delay: float = 0.0,
     ) -> None:
         self.seconds_per_state = max(0.0, seconds_per_state)
         self.honour_filter = honour_filter
+        # Google does not promise that `list` shows a new job at once: jobs younger than this
+        # (by the emulator's clock) are left out of listings, though `get` finds them.
+        self.listing_delay = max(0.0, listing_delay)
         self.clock = clock
         self.models = models or default_table()
         self.projects = ProjectNumbers(project_numbers)
@@ -294,6 +298,8 @@ class Emulator:
             last_seq: int | None = None
             more = False
             for job in reversed(located[:end]):
+                if now - job.created < self.listing_delay:
+                    continue
                 rendered = self._render(job, now)
                 if predicate is not None and not predicate(rendered):
                     continue

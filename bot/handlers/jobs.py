@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -13,11 +13,13 @@ from bot.tuning.catalogue import Catalogue
 from bot.tuning.dataset_uris import uri_allowed, validate_dataset_uri
 from bot.tuning.job import TuningJob
 from bot.tuning.problems import DomainError, Problem
+from bot.tuning.projects import ProjectScope
 from bot.tuning.refs import JobRef, Location
 from bot.tuning.spec import SpecCheck, TuningJobSpec, validate_form
 from bot.tuning.states import LIST_FILTERS, JobState
 from bot.tuning.submission_key import submission_key
-from bot.vertex.errors import FailedPrecondition
+from bot.vertex.errors import FailedPrecondition, NotFound
+from bot.vertex.submit import BACKGROUND_LOOKUP_DELAYS, QUICK_LOOKUP_DELAYS
 from bot.watch.model import AuditEntry, NewWatch, WatchKind, WatchRepository
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,17 @@ class Submitted(Protocol):
 
 # (location, spec, submission key) → the job, created at most once per key.
 Submitter = Callable[[Location, TuningJobSpec, str], Awaitable[Submitted]]
+# (location, submission key) → the job created for that key, if Google lists it.
+SubmissionFinder = Callable[[Location, str], Awaitable[TuningJob | None]]
+
+
+@dataclass
+class CreateLookups:
+    """When to look for a job whose create Google never confirmed: while the form waits, then
+    in the background, before the user is offered to create it again."""
+
+    quick: tuple[float, ...] = QUICK_LOOKUP_DELAYS
+    background: tuple[float, ...] = BACKGROUND_LOOKUP_DELAYS
 
 
 @dataclass(frozen=True)
@@ -96,10 +109,16 @@ class JobHandlers:
         location: Location,
         policy: AccessPolicy,
         catalogue: Catalogue,
+        find_submitted: SubmissionFinder | None = None,
         allowed_buckets: tuple[str, ...] = (),
         today: Callable[[], dt.date] = lambda: dt.datetime.now(dt.UTC).date(),
+        lookups: CreateLookups | None = None,
+        projects: ProjectScope | None = None,
     ) -> None:
         self.client = client
+        self.projects = projects or ProjectScope(frozenset({location.project}))
+        self.lookups = lookups or CreateLookups()
+        self._find_submitted = find_submitted
         self.store = store
         self.location = location
         self.policy = policy
@@ -113,11 +132,47 @@ class JobHandlers:
         """None when allowed, else the i18n key of the reason (the refusal is audited)."""
         owners: frozenset[str] = frozenset()
         if action is Action.CANCEL and job is not None:
-            owners = frozenset(w.started_by for w in await self.store.watches_for_job(job))
+            # Whoever started the job from Slack; watching a job grants no right to cancel it.
+            owners = frozenset(
+                w.started_by
+                for w in await self.store.watches_for_job(job)
+                if w.kind is WatchKind.CREATED
+            )
         key = self.policy.refusal(action, actor.user_id, actor.channel_id, owners)
         if key is not None:
             await self.audit(actor, action.value, job.name if job else None, "refused", key)
         return key
+
+    async def in_scope(self, actor: Actor, ref: JobRef, action: Action) -> JobRef:
+        """`ref` when its project is one the bot may act in; raises DomainError otherwise.
+
+        A project number the bot has not seen yet is resolved by asking Google for the job
+        under each allowed project id: only if Google names it with that number is it ours.
+        """
+        allowed = self.projects.allows(ref.project)
+        if allowed is None:
+            for project in self.projects.ids:
+                try:
+                    job = await self.client.get(JobRef(project, ref.region, ref.job_id))
+                except NotFound:
+                    continue
+                self.projects.learn(project, job.ref.project)
+                if job.ref.project == ref.project:
+                    return ref
+        elif allowed:
+            return ref
+        await self.audit(actor, action.value, ref.name, "refused", "auth.project_not_allowed")
+        raise DomainError(
+            Problem.of(
+                "auth.project_not_allowed",
+                project=ref.project,
+                allowed=", ".join(sorted(self.projects.allowed)),
+            )
+        )
+
+    def _learn(self, asked: str, jobs: Iterable[TuningJob]) -> None:
+        for job in jobs:
+            self.projects.learn(asked, job.ref.project)
 
     async def audit(
         self, actor: Actor, action: str, job_name: str | None, outcome: str, detail: str | None
@@ -145,10 +200,18 @@ class JobHandlers:
         """Create the job once per (view, spec): a repeat finds the job made the first time."""
         key = submission_key(view_id, spec)
         try:
-            return await self._submit(self.location, spec, key)
+            submitted = await self._submit(self.location, spec, key)
         except Exception as exc:
             await self.audit(actor, "create", None, "failed", type(exc).__name__)
             raise
+        self._learn(self.location.project, [submitted.job])
+        return submitted
+
+    async def find_created(self, view_id: str, spec: TuningJobSpec) -> TuningJob | None:
+        """The job an unconfirmed create of this submission made, once Google lists it."""
+        if self._find_submitted is None:
+            return None
+        return await self._find_submitted(self.location, submission_key(view_id, spec))
 
     def dataset_problem(self, uri: str) -> Problem | None:
         """Why a dataset location may not be read for this user (bad URI, bucket not allowed).
@@ -222,11 +285,14 @@ class JobHandlers:
             if len(jobs) >= LIST_PAGE_SIZE or pages_read >= LIST_MAX_PAGES_PER_ANSWER:
                 break
         jobs.sort(key=_newest_first)
+        self._learn(self.location.project, jobs)
         return JobListing(jobs, next_token)
 
     async def get(self, ref: JobRef) -> TuningJob:
         """The job as Google reports it now."""
-        return await self.client.get(ref)
+        job = await self.client.get(ref)
+        self._learn(ref.project, [job])
+        return job
 
     # -- change ----------------------------------------------------------------------------
     async def cancel(self, actor: Actor, ref: JobRef) -> TuningJob:

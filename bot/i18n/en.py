@@ -57,8 +57,9 @@ MESSAGES: dict[str, str] = {
     "Ask an admin to add you.",
     "auth.channel_not_allowed": "Sorry, tuning jobs cannot be run from this channel. Try one of "
     "the channels the bot is set up for.",
-    "auth.cancel_not_owner": "Sorry, only the person who started or watched this job, or an "
-    "admin, can cancel it.",
+    "auth.cancel_not_owner": "Sorry, only the person who started this job from Slack, or an "
+    "admin, can cancel it. Watching a job does not give the right to cancel it.",
+    "auth.project_not_allowed": "Sorry, the bot does not act in project `{project}`: it works in {allowed}. An admin can add a project to TUNING_ALLOWED_PROJECTS.",
     # --- job states -----------------------------------------------------------------------
     "state.unspecified": "Unknown",
     "state.queued": "Queued",
@@ -90,7 +91,19 @@ MESSAGES: dict[str, str] = {
     "google.create_unknown": "Google did not confirm whether the tuning job was created, and the "
     "bot could not find it yet. Check `/tune list` in a few minutes before trying again, so that "
     "the job is not started twice.",
+    "create.looking": ":hourglass_flowing_sand: Google did not confirm whether the job was created: its answer was lost on the way. So that no job is started twice, the bot does not send it again. It keeps looking for the job for about ten minutes and posts its card in {channel} as soon as Google lists it. You can close this form.",
+    "create.found_late": ":white_check_mark: Google lists the job now ({job}): it was created once, and its card is in the channel.",
+    "create.not_found": ":warning: For ten minutes Google has not listed the job *{name}* whose creation it never confirmed. It was probably not created, but Google's listing can lag. Look in `/tune list` or the Cloud console; if it is not there, create it now.",
+    "create.again_button": "Create the job now",
+    "create.again_confirm_title": "Create the job?",
+    "create.again_confirm_text": "If Google did create the first one after all, you will have two paid jobs. Check /tune list first.",
+    "create.again_confirm_yes": "Create it",
+    "create.again_confirm_no": "Not now",
+    "create.again_expired": "The bot no longer holds this request (it restarted since). Open the form again with `/tune`.",
+    "create.again_not_yours": "Only the person who submitted the form can create this job.",
     # --- Slack surface (commands, modals, messages) ---------------------------------------
+    "cmd.restarting": ":arrows_counterclockwise: The bot is restarting and could not finish this. Try again in a minute.",
+    "cmd.restarting_create": ":arrows_counterclockwise: The bot is restarting and could not finish starting your job. Before you submit it again, look in `/tune list`: Google may have created it.",
     "help.title": "*`/tune` — Vertex AI tuning from Slack*",
     "help.unknown": "Sorry, I did not understand that. Here is what `/tune` can do:",
     "help.create.usage": "/tune",
@@ -217,6 +230,9 @@ MESSAGES: dict[str, str] = {
     "ending.experiment": "Experiment",
     "ending.dropped_examples": "Dropped examples",
     "ending.none": "—",
+    "watch.read_denied": ":lock: The bot can no longer read *{name}* from Google: {error}\nGrant the bot's service account the permission `aiplatform.tuningJobs.get` in project {project} (the Vertex AI User role, `roles/aiplatform.user`, includes it). The bot keeps checking and will say here when it can read the job again.",
+    "watch.read_failing": ":warning: Google refuses to let the bot read *{name}*: {error}\nThe bot keeps checking and will say here when it can read the job again.",
+    "watch.read_recovered": ":white_check_mark: The bot can read *{name}* from Google again and keeps watching it.",
     "watch.paused": ":double_vertical_bar: *{name}* is paused. The bot keeps checking it, less often, and will post here when it ends.",
     # --- dataset pre-flight ---------------------------------------------------------------
     "preflight.kind_training": "Training dataset",

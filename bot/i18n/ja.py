@@ -63,8 +63,9 @@ MESSAGES: dict[str, str] = {
     "管理者に追加を依頼してください。",
     "auth.channel_not_allowed": "申し訳ありませんが、このチャンネルからはチューニング ジョブを"
     "実行できません。ボットが設定されているチャンネルでお試しください。",
-    "auth.cancel_not_owner": "申し訳ありませんが、このジョブをキャンセルできるのは、開始した人・"
-    "ウォッチした人・管理者だけです。",
+    "auth.cancel_not_owner": "申し訳ありませんが、このジョブをキャンセルできるのは、Slack から"
+    "開始した人と管理者だけです。ウォッチしていてもキャンセルはできません。",
+    "auth.project_not_allowed": "申し訳ありませんが、ボットはプロジェクト `{project}` では操作しません（対象は {allowed}）。プロジェクトの追加は、管理者が TUNING_ALLOWED_PROJECTS で行えます。",
     # --- job states -----------------------------------------------------------------------
     "state.unspecified": "不明",
     "state.queued": "キュー待ち",
@@ -98,7 +99,19 @@ MESSAGES: dict[str, str] = {
     "google.create_unknown": "チューニング ジョブが作成されたかどうかを Google から確認できず、"
     "ボットでもまだ見つけられていません。ジョブが二重に開始されないよう、数分後に `/tune list` "
     "で確認してから、もう一度お試しください。",
+    "create.looking": ":hourglass_flowing_sand: ジョブが作成されたかどうか、Google から確認が取れませんでした（応答が途中で失われました）。ジョブが二重に開始されないよう、ボットは作成を再送しません。10 分ほどジョブを探し続け、Google の一覧に現れたら {channel} にカードを投稿します。このフォームは閉じてかまいません。",
+    "create.found_late": ":white_check_mark: ジョブが Google の一覧に現れました（{job}）。作成は 1 回だけで、カードはチャンネルにあります。",
+    "create.not_found": ":warning: 作成の確認が取れなかったジョブ *{name}* は、10 分たっても Google の一覧に現れません。作成されなかった可能性が高いものの、一覧の反映が遅れることもあります。`/tune list` または Cloud コンソールで確認し、見当たらなければ今すぐ作成してください。",
+    "create.again_button": "今すぐジョブを作成",
+    "create.again_confirm_title": "ジョブを作成しますか？",
+    "create.again_confirm_text": "最初のジョブが実は作成されていた場合、有料のジョブが 2 つになります。先に /tune list で確認してください。",
+    "create.again_confirm_yes": "作成する",
+    "create.again_confirm_no": "今はしない",
+    "create.again_expired": "このリクエストはボットに残っていません（その後ボットが再起動しました）。`/tune` でもう一度フォームを開いてください。",
+    "create.again_not_yours": "このジョブを作成できるのは、フォームを送信した本人だけです。",
     # --- Slack surface (commands, modals, messages) ---------------------------------------
+    "cmd.restarting": ":arrows_counterclockwise: ボットが再起動するため、この操作を完了できませんでした。1 分ほどしてからもう一度お試しください。",
+    "cmd.restarting_create": ":arrows_counterclockwise: ボットが再起動するため、ジョブの開始を最後まで行えませんでした。もう一度送信する前に `/tune list` を確認してください。Google がすでに作成している可能性があります。",
     "help.title": "*`/tune` — Slack から Vertex AI のチューニングを実行します*",
     "help.unknown": "申し訳ありません。入力内容を理解できませんでした。`/tune` でできることは次のとおりです。",
     "help.create.usage": "/tune",
@@ -218,6 +231,9 @@ MESSAGES: dict[str, str] = {
     "ending.experiment": "テスト（Vertex AI Experiments）",
     "ending.dropped_examples": "除外された例の数",
     "ending.none": "—",
+    "watch.read_denied": ":lock: ボットが Google から *{name}* を読み取れなくなりました: {error}\nボットのサービス アカウントに、プロジェクト {project} の権限 `aiplatform.tuningJobs.get` を付与してください（Vertex AI ユーザー ロール `roles/aiplatform.user` に含まれています）。ボットは確認を続け、読み取れるようになったらここでお知らせします。",
+    "watch.read_failing": ":warning: Google が *{name}* の読み取りを拒否しています: {error}\nボットは確認を続け、読み取れるようになったらここでお知らせします。",
+    "watch.read_recovered": ":white_check_mark: ボットは再び Google から *{name}* を読み取れるようになりました。引き続きウォッチします。",
     "watch.paused": ":double_vertical_bar: *{name}* は一時停止中です。ボットは確認の間隔を広げてウォッチを続け、終了したらここでお知らせします。",
     # --- dataset pre-flight ---------------------------------------------------------------
     "preflight.kind_training": "トレーニング データセット",

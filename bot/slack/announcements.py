@@ -100,6 +100,33 @@ def paused_message(job: TuningJob, *, language: str, display_name: str | None = 
     )
 
 
+def read_failing_message(
+    job_name: str,
+    *,
+    display_name: str | None,
+    language: str,
+    project: str,
+    status: str,
+    message: str,
+    denied: bool,
+) -> str:
+    """The one note that Google keeps refusing to let the bot read the job (and what to grant)."""
+    # Google's message may quote user input: escaped like everything else from the API.
+    error = escape(truncate(f"{status}: {message}" if message else status, 500))
+    return translate(
+        language,
+        "watch.read_denied" if denied else "watch.read_failing",
+        name=_title(job_name, display_name),
+        error=error,
+        project=code(project),
+    )
+
+
+def read_recovered_message(job_name: str, *, display_name: str | None, language: str) -> str:
+    """The note that the job can be read again after `read_failing_message`."""
+    return translate(language, "watch.read_recovered", name=_title(job_name, display_name))
+
+
 def ending_metadata(job_name: str, watch_id: int) -> dict[str, Any]:
     """Message metadata that lets a restarted watcher recognise its own ending post."""
     return {

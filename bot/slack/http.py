@@ -106,6 +106,9 @@ def payload_problem(payload: Any) -> str | None:
         user = payload.get("user")
         if not isinstance(user, Mapping) or not _is_text(user.get("id")):
             return "payload has no user"
+    channel = payload.get("channel")
+    if channel is not None and not (isinstance(channel, Mapping) and _is_text(channel.get("id"))):
+        return "payload has a malformed channel"
     view = payload.get("view")
     if kind in ("view_submission", "view_closed") and not _has_strings(view, "id", "type"):
         return "payload has no proper view"

@@ -14,9 +14,15 @@ def escape(text: str | None) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def code_text(text: str | None) -> str:
+    """Text that is safe inside a code span: escaped, and with no backtick to close the span
+    (a catalogue template may put a user's value between backticks)."""
+    return escape(text).replace("`", "'")
+
+
 def code(text: str | None) -> str:
-    """Inline code: escaped, with backticks removed so the span cannot be broken out of."""
-    return "`" + escape(text).replace("`", "'") + "`" if text else ""
+    """Inline code whose content cannot break out of the span."""
+    return f"`{code_text(text)}`" if text else ""
 
 
 def slack_date(when: dt.datetime, fmt: str = "{date_short_pretty} {time}") -> str:

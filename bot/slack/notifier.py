@@ -2,6 +2,15 @@
 
 Build the `AsyncWebClient` with `retry_handlers=[]`: a transparent retry of `chat.postMessage`
 after a lost connection could post an ending twice; the poller decides what to retry instead.
+
+Which failures prove a post did not happen: only Slack's own answer, `{"ok": false, "error":
+…}` below HTTP 500, and HTTP 429. Anything else may have been posted before the answer was
+lost: a timeout or reset connection, any HTTP 5xx (a proxy or Slack's edge failing after the
+message was stored), a body that is not Slack's JSON (slack_sdk raises `SlackApiError` for it,
+sometimes with the raw aiohttp response attached), and the `ok: false` codes Slack documents as
+"some part may have succeeded" (`internal_error`, `fatal_error`, ...). Those raise
+`NotifyError(..., delivered_unknown=True)`, and the poller looks in the thread before posting
+an ending again.
 """
 
 from __future__ import annotations
@@ -24,6 +33,8 @@ from bot.slack.announcements import (
     ending_metadata,
     gone_message,
     paused_message,
+    read_failing_message,
+    read_recovered_message,
 )
 from bot.slack.status_card import render_status_card
 from bot.tuning.job import TuningJob
@@ -40,6 +51,10 @@ CHANNEL_GONE_ERRORS = frozenset(
 )
 # chat.update errors that mean "the card is gone": post a fresh one instead.
 _CARD_GONE_ERRORS = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+# `ok: false` codes after which Slack does not promise that nothing happened.
+_UNSURE_ERRORS = frozenset(
+    {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
 
 
 def _retry_after(response: Any) -> float:
@@ -98,19 +113,43 @@ class SlackNotifier:
                 )
             return await self._client.api_call(method, json={"channel": channel, **kwargs})
         except SlackApiError as error:
-            response = error.response
-            code = str(response.get("error") or "unknown_error")
-            SLACK_CALLS.labels(method=method, error=code).inc()
-            if response.status_code == 429:
-                wait = _retry_after(response)
-                self._blocked[key] = self._clock() + wait
-                raise RateLimited(code, wait) from None
-            if code in CHANNEL_GONE_ERRORS:
-                raise ChannelGone(code) from None
-            raise NotifyError(code) from None
+            raise self._refused(method, key, error.response) from None
         except (aiohttp.ClientError, TimeoutError) as error:
             SLACK_CALLS.labels(method=method, error="connection").inc()
             raise NotifyError(type(error).__name__, delivered_unknown=True) from None
+        except (AttributeError, TypeError, ValueError):
+            # slack_sdk fails this way on a 200 answer whose body is text, not JSON.
+            SLACK_CALLS.labels(method=method, error="bad_answer").inc()
+            raise NotifyError("bad_answer", delivered_unknown=True) from None
+
+    def _refused(self, method: str, key: tuple[str, str], response: Any) -> NotifyError:
+        """The NotifyError for an answer slack_sdk rejected."""
+        # An `AsyncSlackResponse`, or the raw aiohttp response when the body was not JSON.
+        status = getattr(response, "status_code", None) or getattr(response, "status", None)
+        data = getattr(response, "data", None)
+        code = data.get("error") if isinstance(data, dict) else None
+        label = str(code) if isinstance(code, str) and code else f"http_{status}"
+        SLACK_CALLS.labels(method=method, error=label).inc()
+        if status == 429:
+            wait = _retry_after(response)
+            self._blocked[key] = self._clock() + wait
+            return RateLimited(label, wait)
+        said_no = (
+            isinstance(status, int)
+            and status < 500
+            and isinstance(data, dict)
+            and data.get("ok") is False
+            and isinstance(code, str)
+            and bool(code)
+            and code not in _UNSURE_ERRORS
+        )
+        if not said_no:
+            # 5xx, a body that is not Slack's JSON, or an error Slack does not vouch for:
+            # the message may be in the channel already.
+            return NotifyError(label, delivered_unknown=True)
+        if label in CHANNEL_GONE_ERRORS:
+            return ChannelGone(label)
+        return NotifyError(label)
 
     async def show_status(self, watch: Watch, job: TuningJob) -> str:
         """Edit the status card in place; post a new one when there is none (or it was deleted)."""
@@ -170,8 +209,38 @@ class SlackNotifier:
             watch, paused_message(job, language=watch.language, display_name=watch.display_name)
         )
 
+    async def note_read_failing(
+        self, watch: Watch, *, status: str, message: str, denied: bool
+    ) -> None:
+        """Thread reply: Google refuses the bot's reads of this job (and what to grant)."""
+        await self._reply(
+            watch,
+            read_failing_message(
+                watch.job_name,
+                display_name=watch.display_name,
+                language=watch.language,
+                project=watch.project,
+                status=status,
+                message=message,
+                denied=denied,
+            ),
+        )
+
+    async def note_read_recovered(self, watch: Watch) -> None:
+        """Thread reply: the job can be read again."""
+        await self._reply(
+            watch,
+            read_recovered_message(
+                watch.job_name, display_name=watch.display_name, language=watch.language
+            ),
+        )
+
     async def ending_posted(self, watch: Watch) -> bool | None:
-        """Look in the card's thread for this watch's ending (needs `channels:history`)."""
+        """Look in the card's thread for this watch's ending (needs `channels:history`).
+
+        A check that failed for now (rate limit, 5xx, timeout) raises, so the caller retries
+        later instead of posting blind; a refusal (no history scope) answers None.
+        """
         if watch.message_ts is None:
             return None
         try:
@@ -185,6 +254,8 @@ class SlackNotifier:
             )
         except NotifyError as error:
             log.info("could not check thread for an earlier ending", extra={"error": error.error})
+            if isinstance(error, RateLimited) or error.delivered_unknown:
+                raise
             return None
         messages = response.get("messages")
         if not isinstance(messages, list):

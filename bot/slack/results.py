@@ -15,9 +15,8 @@ def dropped_line(stats: DataStats | None, language: str) -> str | None:
     """`*Dropped examples:* 57 (e.g. “…”; “…”)`, or None when Google dropped none."""
     if stats is None or not stats.dropped_examples:
         return None
-    line = (
-        f"*{translate(language, 'ending.dropped_examples')}:* "
-        + translate(language, "format.count", count=f"{stats.dropped_examples:,}")
+    line = f"*{translate(language, 'ending.dropped_examples')}:* " + translate(
+        language, "format.count", count=f"{stats.dropped_examples:,}"
     )
     # Google samples one reason per sampled example: show distinct ones, not a count of them.
     reasons = list(dict.fromkeys(stats.dropped_reasons))[:MAX_REASONS]

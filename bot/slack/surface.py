@@ -5,18 +5,23 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
 from bot.handlers.jobs import Actor, JobHandlers
-from bot.i18n import render
+from bot.i18n import DEFAULT_LANGUAGE, render, translate
 from bot.metrics import COMMANDS
 from bot.slack.dataset_check import DatasetCheck
 from bot.slack.locale import LocaleCache
-from bot.slack.mrkdwn import escape
+from bot.slack.mrkdwn import code_text
 from bot.tuning.problems import Problem
 from bot.vertex.errors import VertexError, problem_for
 
@@ -60,6 +65,38 @@ class RecentKeys:
         self._seen.pop(key, None)
 
 
+class PendingCreates:
+    """Submissions whose create Google never confirmed, held for the user's explicit "create
+    again" (in memory: after a restart the user fills in the form again)."""
+
+    def __init__(self, ttl_seconds: float = 86_400.0, max_items: int = 1_000) -> None:
+        self._ttl = ttl_seconds
+        self._max = max_items
+        self._items: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+
+    def put(self, item: Any) -> str:
+        """Keep `item`; returns the token a button carries to find it again."""
+        now = time.monotonic()
+        while self._items and (
+            len(self._items) >= self._max or now - next(iter(self._items.values()))[0] > self._ttl
+        ):
+            self._items.popitem(last=False)
+        token = secrets.token_urlsafe(12)
+        self._items[token] = (now, item)
+        return token
+
+    def take(self, token: str) -> Any | None:
+        """The item for `token`, removed (a second click finds nothing); None when unknown."""
+        entry = self._items.pop(token, None)
+        if entry is None or time.monotonic() - entry[0] > self._ttl:
+            return None
+        return entry[1]
+
+    def give_back(self, token: str, item: Any) -> None:
+        """Keep an item taken by someone it did not belong to."""
+        self._items[token] = (time.monotonic(), item)
+
+
 @dataclass
 class Surface:
     """The Slack surface's collaborators."""
@@ -70,23 +107,53 @@ class Surface:
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     triggers: RecentKeys = field(default_factory=RecentKeys)
     submissions: RecentKeys = field(default_factory=RecentKeys)
+    pending_creates: PendingCreates = field(default_factory=PendingCreates)
+    sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep
+    drain_seconds: float = DRAIN_SECONDS
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _abandoned: dict[asyncio.Task[None], Callable[[], Coroutine[Any, Any, None]]] = field(
+        default_factory=dict
+    )
 
-    def after_ack(self, work: Coroutine[Any, Any, None]) -> None:
-        """Run the slow part of a request after its ack, on the same event loop."""
+    def after_ack(
+        self,
+        work: Coroutine[Any, Any, None],
+        *,
+        if_abandoned: Callable[[], Coroutine[Any, Any, None]] | None = None,
+    ) -> None:
+        """Run the slow part of a request after its ack, on the same event loop.
+
+        `if_abandoned` tells the user when a shutdown cuts the work short (see `drain`).
+        """
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
+        if if_abandoned is not None:
+            self._abandoned[task] = if_abandoned
         task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
+        self._abandoned.pop(task, None)
         if not task.cancelled() and task.exception() is not None:
             log.error("work after ack failed", exc_info=task.exception())
 
     async def drain(self) -> None:
-        """Let running work finish (shutdown), waiting at most DRAIN_SECONDS."""
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=DRAIN_SECONDS)
+        """Let running work finish (shutdown) for `drain_seconds`; what is still running then
+        is cancelled, and its user told that the bot is restarting."""
+        if not self._tasks:
+            return
+        _, running = await asyncio.wait(set(self._tasks), timeout=self.drain_seconds)
+        notices = [self._abandoned[t] for t in running if t in self._abandoned]
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        for notice in notices:
+            try:
+                await notice()
+            except Exception:  # the process is going away; say so in the log at least
+                log.warning("could not tell a user the bot is restarting", exc_info=True)
+        if running:
+            log.warning("work cut short by shutdown", extra={"count": len(running)})
 
     @property
     def project(self) -> str:
@@ -99,9 +166,10 @@ class Surface:
 
 
 def problem_text(language: str, problem: Problem) -> str:
-    """A problem in the user's language with its parameters escaped for mrkdwn."""
+    """A problem in the user's language with its parameters escaped for mrkdwn, also where a
+    template puts them in a code span."""
     safe: Mapping[str, str | int | float] = {
-        k: escape(v) if isinstance(v, str) else v for k, v in problem.params.items()
+        k: code_text(v) if isinstance(v, str) else v for k, v in problem.params.items()
     }
     return render(language, Problem(problem.key, safe))
 
@@ -129,3 +197,26 @@ def observe(
             "latency_ms": latency,
         },
     )
+
+
+async def restarting(surface: Surface, body: Mapping[str, Any], respond: AsyncRespond) -> None:
+    """Tell the user who clicked that the bot restarts before it could answer."""
+    user = body.get("user")
+    user_id = str(user.get("id") or "") if isinstance(user, Mapping) else ""
+    language = surface.locales.cached(user_id) or DEFAULT_LANGUAGE
+    await respond(
+        text=translate(language, "cmd.restarting"),
+        response_type="ephemeral",
+        replace_original=False,
+    )
+
+
+async def withdraw_card(client: AsyncWebClient, channel: str | None, ts: str | None) -> None:
+    """Delete a status card whose watch could not be saved: a card that never changes again
+    would tell the channel the job is stuck."""
+    if channel is None or ts is None:
+        return
+    try:
+        await client.chat_delete(channel=channel, ts=ts)
+    except SlackApiError as exc:
+        log.warning("could not withdraw the card", extra={"error": exc.response.get("error")})

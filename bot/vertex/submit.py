@@ -1,4 +1,12 @@
-"""Submit a tuning job at most once per submission key, even when a create's answer is lost."""
+"""Submit a tuning job at most once per submission key, even when a create's answer is lost.
+
+`tuningJobs.create` has no request id, so every job the bot creates carries its submission key
+as a label. A create whose outcome is unknown (the answer was lost after the request left) is
+never sent again on the bot's own initiative: Google does not promise that `list` shows a new job
+at once, so a few empty look-ups prove nothing. The job is looked for while the user waits
+(`QUICK_LOOKUP_DELAYS`), then for minutes in the background (`BACKGROUND_LOOKUP_DELAYS`, driven by
+the caller), and created again only when the user explicitly asks after all came back empty.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +24,9 @@ from bot.vertex.errors import CreateOutcomeUnknown, VertexError
 
 log = logging.getLogger(__name__)
 
-MAX_CREATES = 2
-LOOKUP_DELAYS = (1.0, 2.0, 4.0)
+QUICK_LOOKUP_DELAYS = (1.0, 2.0, 4.0)
+# About ten minutes in all: long enough for any listing lag Google has been seen to have.
+BACKGROUND_LOOKUP_DELAYS = (10.0, 20.0, 30.0, 60.0, 60.0, 120.0, 120.0, 180.0)
 
 
 @dataclass(frozen=True)
@@ -34,48 +43,37 @@ async def submit_job(
     spec: TuningJobSpec,
     submission_key: str,
     *,
-    lookup_delays: tuple[float, ...] = LOOKUP_DELAYS,
+    lookup_delays: tuple[float, ...] = QUICK_LOOKUP_DELAYS,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> SubmitResult:
     """Create the job labelled with `submission_key` unless one exists already.
 
-    A create whose outcome is unknown is resolved by looking for the label (a few times, since a
-    new job may take a moment to be listed); it is sent again only when the job is confirmed
-    absent, and at most MAX_CREATES times in all. Raises CreateOutcomeUnknown when that is not
-    enough to know, and VertexError for errors Google reports.
+    Sends at most one create. When its outcome is unknown the job is looked up after each of
+    `lookup_delays`; if none finds it, CreateOutcomeUnknown is raised and the caller keeps
+    looking (see `find_submitted`). Raises VertexError for errors Google reports.
     """
     labelled = spec.with_labels(labels_for_submission(submission_key))
     existing = await client.find_by_label(location, SUBMISSION_LABEL, submission_key)
     if existing is not None:
         return SubmitResult(existing, reused=True)
-    creates = 0
-    while True:
-        creates += 1
-        try:
-            return SubmitResult(await client.create(location, labelled), reused=False)
-        except CreateOutcomeUnknown as exc:
-            log.warning("vertex create outcome unknown (%s); looking the job up", exc.status)
+    try:
+        return SubmitResult(await client.create(location, labelled), reused=False)
+    except CreateOutcomeUnknown as exc:
+        log.warning("vertex create outcome unknown (%s); looking the job up", exc.status)
+        for delay in lookup_delays:
+            await sleep(delay)
             try:
-                found = await _look_up(client, location, submission_key, lookup_delays, sleep)
+                found = await find_submitted(client, location, submission_key)
             except VertexError as lookup_error:
-                raise exc from lookup_error
+                log.info("look-up after an unknown create failed", exc_info=lookup_error)
+                continue
             if found is not None:
                 return SubmitResult(found, reused=True)
-            if creates >= MAX_CREATES:
-                raise
+        raise
 
 
-async def _look_up(
-    client: TuningClient,
-    location: Location,
-    key: str,
-    delays: tuple[float, ...],
-    sleep: Callable[[float], Awaitable[None]],
+async def find_submitted(
+    client: TuningClient, location: Location, submission_key: str
 ) -> TuningJob | None:
-    """The job with the submission label; None only when every look-up found nothing."""
-    for delay in delays:
-        await sleep(delay)
-        found = await client.find_by_label(location, SUBMISSION_LABEL, key)
-        if found is not None:
-            return found
-    return None
+    """The job created for `submission_key`, or None when Google's listing does not show it."""
+    return await client.find_by_label(location, SUBMISSION_LABEL, submission_key)

@@ -69,7 +69,23 @@ def _v2_job_key(conn: Connection) -> None:
         index.create(conn, checkfirst=True)
 
 
-STEPS: list[Callable[[Connection], None]] = [_v1_initial, _v2_job_key]
+def _v3_read_trouble(conn: Connection) -> None:
+    """Remember 404s and refused reads across polls (a 404 ends a watch only once it lasted)."""
+    present = {c["name"] for c in inspect(conn).get_columns("watches")}
+    false = "false" if conn.dialect.name == "postgresql" else "0"
+    added = {
+        "missing_since": watches.c.missing_since.type.compile(dialect=conn.dialect),
+        "missing_count": "INTEGER NOT NULL DEFAULT 0",
+        "read_error_count": "INTEGER NOT NULL DEFAULT 0",
+        "read_error_noted": f"BOOLEAN NOT NULL DEFAULT {false}",
+    }
+    for name, ddl in added.items():
+        # v1 already creates these on a fresh database: add only what is missing.
+        if name not in present:
+            conn.execute(text(f"ALTER TABLE watches ADD COLUMN {name} {ddl}"))
+
+
+STEPS: list[Callable[[Connection], None]] = [_v1_initial, _v2_job_key, _v3_read_trouble]
 LATEST = len(STEPS)
 
 

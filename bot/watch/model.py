@@ -63,6 +63,10 @@ class Watch:
     lease_owner: str | None = None
     lease_until: dt.datetime | None = None
     card_note: str | None = None  # text the status message keeps through every edit
+    missing_since: dt.datetime | None = None  # first of the 404s in a row now being counted
+    missing_count: int = 0  # 404s in a row (the job is declared gone only once they lasted)
+    read_error_count: int = 0  # reads in a row refused for good (403, 400, ...)
+    read_error_noted: bool = False  # the thread was told the job cannot be read
 
     @property
     def location(self) -> Location:

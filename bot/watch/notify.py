@@ -12,7 +12,8 @@ class NotifyError(Exception):
     """A message could not be sent or edited.
 
     `delivered_unknown` is True when the request may have reached the chat service (timeout,
-    connection reset): an ending post in that state is checked for before it is sent again.
+    connection reset, an HTTP 5xx or an answer that is not the service's own JSON): an ending
+    post in that state is checked for before it is sent again.
     """
 
     def __init__(self, error: str, *, delivered_unknown: bool = False) -> None:
@@ -52,7 +53,22 @@ class Notifier(Protocol):
         """Reply in the thread that the job is paused."""
         ...
 
+    async def note_read_failing(
+        self, watch: Watch, *, status: str, message: str, denied: bool
+    ) -> None:
+        """Reply in the thread that Google refuses to let the bot read the job (`denied`: for
+        lack of permission, which the reply names)."""
+        ...
+
+    async def note_read_recovered(self, watch: Watch) -> None:
+        """Reply in the thread that the job can be read again."""
+        ...
+
     async def ending_posted(self, watch: Watch) -> bool | None:
         """After an interrupted post: True when the thread already holds this watch's ending,
-        False when it certainly does not, None when that cannot be told."""
+        False when it certainly does not, None when that cannot be told.
+
+        Raises `NotifyError` when the check itself failed for now (rate limit, 5xx, timeout):
+        the caller then tries again later rather than posting blind.
+        """
         ...

@@ -33,8 +33,34 @@ if it does not. The one window that can still repeat a message: Slack has accept
 the process dies before the "announced" update commits *and* the thread cannot be checked
 (missing history scope, or the check fails). That window is one HTTP answer plus one indexed
 single-row update long; it cannot be closed because `chat.postMessage` has no idempotency key.
-An error that proves the post did not happen (Slack's `ok: false`, HTTP 429) clears the mark so
-the ending is tried again.
+Only an error that proves the post did not happen (Slack's own `ok: false` refusal, HTTP 429)
+clears the mark so the ending is tried again at once. A timeout, an HTTP 5xx or an answer that
+is not Slack's JSON may follow a stored message: the mark stays and the thread is checked first
+(a check that fails for now is retried later; the ending is not posted blind).
+
+Vanished jobs. One 404 is not believed (a replica behind, a glitch): the watch counts its 404s
+in a row (`missing_count`, `missing_since`) and polls on at the usual pace. Only once they
+lasted `gone_after_polls` polls and `gone_after_seconds` does a 404 lead to the unfiltered
+listing of the location, read to its last page; the job is declared gone only when the listing
+agrees. A good answer (or the listing showing the job) resets the count.
+
+Refused reads. Errors Google will repeat until someone acts (403, 401, 400, ...) are retried
+at most `refused_backoff_intervals` intervals apart (rate limits, 5xx and lost connections keep
+the exponential backoff up to `max_backoff`). After `note_after_errors` of them in a row the
+thread is told once what failed and which permission to grant (`read_error_noted`, stored, so a
+restart does not repeat it); the first good read after that says so once.
+
+An answer without `state` (UNSPECIFIED) keeps the last known state: the card is not edited and
+nothing counts as changed.
+
+Time limits. Each location is read and acted on as soon as its own answers are in, so a slow
+region delays nobody else. The cycle waits for one location's reads at most `read_limit`, and
+for one watch's Slack calls at most `post_limit` (a hung `chat.postMessage`); what overruns goes
+on in the background (`PollerMemory.hand_over`) holding its leases, every write still fenced on
+them. Each new cycle renews those leases on its own clock and leaves those watches alone, so
+they are never claimed twice; the background work writes its results and releases the leases
+when it ends. Slack steps run `concurrency` at a time across locations, endings before cards
+within each location.
 """
 
 from __future__ import annotations
@@ -47,14 +73,31 @@ import logging
 import random
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.tuning.job import TuningJob
 from bot.tuning.refs import JobRef, Location
 from bot.tuning.states import ACTIVE_STATES, JobState
-from bot.vertex.errors import InvalidArgument, NotFound, VertexError
+from bot.vertex.errors import (
+    CredentialsUnavailable,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    QuotaExceeded,
+    Unauthenticated,
+    Unavailable,
+    VertexError,
+)
 from bot.watch.budget import RequestBudget
 from bot.watch.model import AuditEntry, Watch
 from bot.watch.notify import ChannelGone, Notifier, NotifyError, RateLimited
@@ -96,11 +139,16 @@ class JobReader(Protocol):
         ...
 
 
-class _Gone:
-    """A `get` answered 404: the job no longer exists (or we may no longer see it)."""
+@dataclass(frozen=True, slots=True)
+class _Missing:
+    """A `get` answered 404. `confirmed`: the whole unfiltered listing of the location, read in
+    the same cycle, did not hold the job either."""
+
+    confirmed: bool
 
 
-GONE = _Gone()
+MISSING = _Missing(confirmed=False)  # one more 404, not (yet) believed
+GONE = _Missing(confirmed=True)  # 404 and absent from the listing
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +163,7 @@ class QuietJob:
     create_time: dt.datetime | None
 
 
-JobResult = TuningJob | QuietJob | _Gone | VertexError | None  # None: not read (budget spent)
+JobResult = TuningJob | QuietJob | _Missing | VertexError | None  # None: not read (budget spent)
 
 
 def _keep(
@@ -137,6 +185,20 @@ class PollConfig:
     concurrency: int = 8
     max_backoff: float = 1800.0
     paused_factor: float = 8.0
+    # One 404 can be a glitch (a replica that has not caught up): a job is declared gone only
+    # after this many 404s in a row spanning at least this long, and once an unfiltered
+    # listing of its location agrees.
+    gone_after_polls: int = 3
+    gone_after_seconds: float = 300.0
+    # Reads Google refuses until someone acts (403, 400, ...): the thread is told after this
+    # many in a row, and they are retried at most this many intervals apart, so that a granted
+    # permission shows within minutes rather than after `max_backoff`.
+    note_after_errors: int = 3
+    refused_backoff_intervals: float = 4.0
+    # How long a cycle waits for one location's reads, and for one watch's Slack calls, before
+    # that work goes on in the background (see `read_limit` and `post_limit`).
+    read_limit_seconds: float | None = None
+    post_limit_seconds: float | None = None
 
     @property
     def lease(self) -> dt.timedelta:
@@ -145,6 +207,20 @@ class PollConfig:
         if seconds is None:
             seconds = min(max(3 * self.interval, 5.0), 120.0)
         return dt.timedelta(seconds=seconds)
+
+    @property
+    def read_limit(self) -> float:
+        """Seconds a cycle waits for one location's reads: default half an interval, 1–30 s."""
+        if self.read_limit_seconds is not None:
+            return self.read_limit_seconds
+        return min(max(0.5 * self.interval, 1.0), 30.0)
+
+    @property
+    def post_limit(self) -> float:
+        """Seconds a cycle waits for one watch's Slack calls: default half an interval, 2–15 s."""
+        if self.post_limit_seconds is not None:
+            return self.post_limit_seconds
+        return min(max(0.5 * self.interval, 2.0), 15.0)
 
     def slowdown(self, job: TuningJob | QuietJob | None, watch: Watch, now: dt.datetime) -> float:
         """Interval multiplier: long-running jobs and paused ones are polled less often."""
@@ -158,17 +234,14 @@ class PollConfig:
             return 2.0
         return 1.0
 
-    def backoff(self, error_count: int) -> dt.timedelta:
-        """Delay after `error_count` consecutive read errors of one job, jittered."""
-        base = min(self.interval * (2 ** min(error_count, 20)), self.max_backoff)
+    def backoff(self, error_count: int, *, refused: bool = False) -> dt.timedelta:
+        """Delay after `error_count` consecutive read errors of one job, jittered; `refused`
+        errors (see `_refused`) wait at most `refused_backoff_intervals` intervals."""
+        ceiling = self.max_backoff
+        if refused:
+            ceiling = min(ceiling, self.interval * self.refused_backoff_intervals)
+        base = min(self.interval * (2 ** min(error_count, 20)), ceiling)
         return dt.timedelta(seconds=base * random.uniform(0.8, 1.2))  # noqa: S311 - jitter, not secrecy
-
-
-@dataclass
-class PollerMemory:
-    """What one process learns across cycles (nothing here is needed for correctness)."""
-
-    filter_rejected: set[Location] = field(default_factory=set)
 
 
 @dataclass
@@ -184,11 +257,73 @@ class CycleReport:
     read_errors: int = 0
     ended_watches: int = 0
     lost_leases: int = 0
+    missing: int = 0  # 404s counted but not (yet) believed
+    notes: int = 0  # "cannot read" / "can read again" replies
+    slow_reads: int = 0  # locations whose reads went on in the background
+    slow_steps: int = 0  # watches whose Slack calls went on in the background
 
     @property
     def total_vertex_calls(self) -> int:
         """get + list requests sent."""
         return sum(self.vertex_calls.values())
+
+
+# Strong references to background work: the event loop keeps only weak ones.
+_RUNNING: set[asyncio.Task[None]] = set()
+
+
+@dataclass
+class PollerMemory:
+    """What one process keeps across cycles.
+
+    `filter_rejected` only saves requests. The work still running from earlier cycles (a
+    location whose reads overran `read_limit`, a watch whose Slack calls overran `post_limit`)
+    is needed for correctness: its watches stay leased to it, and the next cycle renews those
+    leases and does not touch the watches. `late` counts what that work did once it finished.
+    """
+
+    filter_rejected: set[Location] = field(default_factory=set)
+    late: CycleReport = field(default_factory=CycleReport)
+    _busy: Counter[int] = field(default_factory=Counter)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def busy(self) -> frozenset[int]:
+        """Ids of the watches whose work from an earlier cycle still runs."""
+        return frozenset(self._busy)
+
+    def hand_over(
+        self,
+        work: Awaitable[object],
+        watch_ids: Sequence[int],
+        release: Callable[[Sequence[int]], Awaitable[object]],
+    ) -> None:
+        """Let `work` finish in the background; its watches' leases are released after it."""
+        ids = list(watch_ids)
+        self._busy.update(ids)
+
+        async def finish() -> None:
+            try:
+                await work
+            except Exception:  # nobody awaits this task: say why it stopped
+                log.exception("background poll work failed")
+            finally:
+                try:
+                    # Fenced on our owner name: a lease another replica took stays theirs.
+                    await asyncio.shield(release(ids))
+                except Exception:
+                    log.warning("could not release leases after background work", exc_info=True)
+                self._busy.subtract(ids)
+                self._busy = +self._busy  # drop the ids that reached zero
+
+        task = asyncio.create_task(finish())
+        for tasks in (self._tasks, _RUNNING):
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+    async def settle(self) -> None:
+        """Wait until all background work has finished (tests, orderly shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
 
 def _utcnow() -> dt.datetime:
@@ -204,7 +339,9 @@ async def _read_location(
     memory: PollerMemory,
     report: CycleReport,
     shown: Mapping[str, JobState],
+    ripe: Collection[str] = (),
 ) -> dict[str, JobResult]:
+    """Read one location's jobs; a 404 of a job in `ripe` is checked against the listing."""
     results: dict[str, JobResult] = {}
     unseen = set(names)
     if len(names) > 1:
@@ -241,12 +378,53 @@ async def _read_location(
         try:
             results[name] = _keep(await reader.get(JobRef.from_name(name)), shown, name)
         except NotFound:
-            results[name] = GONE
+            results[name] = MISSING
         except VertexError as error:
             results[name] = error
 
     await _bounded(config.concurrency, (functools.partial(get_one, n) for n in sorted(unseen)))
+    absent = {name for name in ripe if results.get(name) is MISSING}
+    if absent:
+        await _confirm_gone(reader, budget, location, absent, results, config, report, shown)
     return results
+
+
+async def _confirm_gone(
+    reader: JobReader,
+    budget: RequestBudget,
+    location: Location,
+    absent: set[str],
+    results: dict[str, JobResult],
+    config: PollConfig,
+    report: CycleReport,
+    shown: Mapping[str, JobState],
+) -> None:
+    """Look for jobs that keep answering 404 in the whole unfiltered listing of their location.
+
+    Only a listing read to its end proves a job absent (it becomes `GONE`); one that shows the
+    job brings it back, and one cut short (budget spent, an error) leaves the 404 unconfirmed
+    until the next poll. Rare (once per vanished job), so its cost is not bounded further.
+    """
+    unseen = set(absent)
+    try:
+        complete = await _list_into(
+            reader,
+            budget,
+            location,
+            None,
+            unseen,
+            results,
+            config,
+            report,
+            shown,
+            lambda _hits, _pages: bool(unseen),
+        )
+    except VertexError as error:
+        log.info("listing to confirm a 404 failed", extra={"error": str(error)})
+        return
+    if complete:
+        for name in unseen:
+            results[name] = GONE
 
 
 def _fail_unseen(
@@ -354,14 +532,15 @@ async def _list_into(
     shown: Mapping[str, JobState],
     more: _MorePages,
     note: Callable[[TuningJob], None] | None = None,
-) -> None:
+) -> bool:
     """Page through `list`, moving the watched jobs it shows from `unseen` into `results`.
 
     Each page spends one unit of the budget; `more` decides after each page whether the next
-    one is worth a request. `note` sees every listed job, watched or not.
+    one is worth a request. `note` sees every listed job, watched or not. True when the
+    listing was read to its last page.
     """
     if not unseen or not budget.try_take(location):
-        return
+        return False
     report.vertex_calls["list"] += 1
     pages_read = 0
     # Google may name jobs by project number where the watch has the project id: match on
@@ -381,11 +560,12 @@ async def _list_into(
                     hits += 1
             pages_read += 1
             if not more(hits, pages_read) or not budget.try_take(location):
-                return
+                return False
             report.vertex_calls["list"] += 1
         # The last page cost nothing extra: give back the token taken for "the next page".
         report.vertex_calls["list"] -= 1
         budget.refund(location)
+        return True
     finally:
         aclose = getattr(pages, "aclose", None)
         if aclose is not None:
@@ -400,18 +580,20 @@ async def read_jobs(
     memory: PollerMemory,
     report: CycleReport,
     shown: Mapping[str, JobState] | None = None,
+    ripe: Collection[str] = (),
 ) -> dict[str, JobResult]:
     """Read the current state of every named job, one group of requests per location.
 
     `shown` names jobs whose state every watch already shows; those come back as `QuietJob`
-    when that state has not changed.
+    when that state has not changed. A job in `ripe` that answers 404 is looked for in its
+    location's unfiltered listing and comes back `GONE` when that does not hold it either.
     """
     by_location: dict[Location, set[str]] = {}
     for name in names:
         by_location.setdefault(JobRef.from_name(name).location, set()).add(name)
     parts = await asyncio.gather(
         *(
-            _read_location(reader, budget, loc, group, config, memory, report, shown or {})
+            _read_location(reader, budget, loc, group, config, memory, report, shown or {}, ripe)
             for loc, group in sorted(by_location.items())
         )
     )
@@ -422,7 +604,7 @@ async def read_jobs(
 
 
 class _Cycle:
-    """The per-watch work of one cycle, sharing the store, notifier and report."""
+    """The per-watch work of one location in one cycle, sharing the store, notifier and report."""
 
     def __init__(
         self,
@@ -432,6 +614,7 @@ class _Cycle:
         config: PollConfig,
         now: dt.datetime,
         report: CycleReport,
+        started: float | None = None,
     ) -> None:
         self.store = store
         self.notifier = notifier
@@ -440,11 +623,15 @@ class _Cycle:
         self.now = now
         self.report = report
         self.quiet: list[dict[str, Any]] = []
-        self._started = time.monotonic()
+        self._started = time.monotonic() if started is None else started
 
     def clock(self) -> dt.datetime:
         """The cycle's `now` moved on by the time the cycle has taken (lease checks need it)."""
         return self.now + dt.timedelta(seconds=time.monotonic() - self._started)
+
+    def later(self, report: CycleReport) -> _Cycle:
+        """The same work for results that arrive after the cycle returned, on the moved clock."""
+        return _Cycle(self.store, self.notifier, self.owner, self.config, self.clock(), report)
 
     async def write(self, watch: Watch, values: dict[str, Any], *, release: bool = True) -> bool:
         ok = await self.store.update_fenced(watch.id, self.owner, values, release=release)
@@ -514,7 +701,13 @@ class _Cycle:
             ):
                 self.report.lost_leases += 1
                 return
-            if await self.notifier.ending_posted(watch):
+            try:
+                posted = await self.notifier.ending_posted(watch)
+            except NotifyError as error:
+                # The thread could not be read just now: look again later, never post blind.
+                await self.on_slack_error(watch, error, seen)
+                return
+            if posted:
                 await self._mark_announced(watch, job)
                 return
         try:
@@ -523,6 +716,8 @@ class _Cycle:
             else:
                 await self.notifier.announce_ending(watch, job)
         except NotifyError as error:
+            # Only a refusal proves the post did not happen; after a timeout, a 5xx or an
+            # answer that is not Slack's, "announcing" stays and the thread is checked first.
             if not error.delivered_unknown:
                 await self.store.clear_announcing(watch.id, self.owner)
             await self.on_slack_error(watch, error, seen)
@@ -547,9 +742,9 @@ class _Cycle:
             self.report.lost_leases += 1
 
     async def follow(self, watch: Watch, job: TuningJob) -> None:
-        """A job still running: edit its card when the state changed, note a pause once."""
-        values = _seen_values(job)
-        values["error_count"] = 0
+        """A job still running: edit its card when the state changed, note a pause once, and
+        say once that the job can be read again after a "cannot read" note."""
+        values = {**_seen_values(job), **_READ_OK}
         try:
             if watch.message_ts is None or watch.card_state is not job.state:
                 ts = await self.notifier.show_status(watch, job)
@@ -558,6 +753,10 @@ class _Cycle:
                 if watch.message_ts is None:
                     values["message_ts"] = ts
                     watch = dataclasses.replace(watch, message_ts=ts)
+            if watch.read_error_noted:
+                await self.notifier.note_read_recovered(watch)
+                self.report.notes += 1
+                values["read_error_noted"] = False
             if job.state.is_paused and not watch.paused_noted:
                 await self.notifier.note_paused(watch, job)
                 values["paused_noted"] = True
@@ -582,7 +781,7 @@ class _Cycle:
                 "id": watch.id,
                 "last_state": job.state,
                 "last_update_time": job.update_time,
-                "error_count": 0,
+                **_READ_OK,
                 "next_poll_at": self.now + dt.timedelta(seconds=self.config.interval * factor),
             }
         )
@@ -593,14 +792,64 @@ class _Cycle:
         written = await self.store.save_many(self.owner, rows)
         self.report.lost_leases += len(rows) - written
 
-    async def read_failed(self, watch: Watch, error: VertexError) -> None:
-        """Back off this job alone; the others keep their schedule."""
-        count = watch.error_count + 1
-        self.report.read_errors += 1
+    async def missing(self, watch: Watch) -> None:
+        """A 404 not (yet) believed: count it and poll again at the usual pace."""
+        self.report.missing += 1
         await self.write(
             watch,
-            {"error_count": count, "next_poll_at": self.now + self.config.backoff(count)},
+            {
+                "missing_count": watch.missing_count + 1,
+                "missing_since": watch.missing_since or self.now,
+                "next_poll_at": self.now + dt.timedelta(seconds=self.config.interval),
+            },
         )
+
+    async def read_failed(self, watch: Watch, error: VertexError) -> None:
+        """Back off this job alone; after a few refusals in a row, say so once in its thread."""
+        count = watch.error_count + 1
+        refused = _refused(error)
+        self.report.read_errors += 1
+        values: dict[str, Any] = {
+            "error_count": count,
+            "next_poll_at": self.now + self.config.backoff(count, refused=refused),
+        }
+        if refused:
+            refusals = watch.read_error_count + 1
+            values["read_error_count"] = refusals
+            if refusals >= self.config.note_after_errors and not watch.read_error_noted:
+                try:
+                    await self.notifier.note_read_failing(
+                        watch,
+                        status=error.status,
+                        message=error.message,
+                        denied=isinstance(error, PermissionDenied | Unauthenticated),
+                    )
+                except NotifyError as slack_error:
+                    await self.on_slack_error(watch, slack_error, values)
+                    return
+                self.report.notes += 1
+                values["read_error_noted"] = True
+        await self.write(watch, values)
+
+
+def _refused(error: VertexError) -> bool:
+    """A read Google will keep refusing until someone acts (403, 401, 400, ...), unlike rate
+    limits, 5xx and lost connections, which pass by themselves (and keep `max_backoff`)."""
+    if isinstance(error, Unavailable | QuotaExceeded | CredentialsUnavailable):
+        # Credentials that cannot be had are the whole bot's trouble, logged as such; a note
+        # in every thread asking for a permission would mislead.
+        return False
+    if isinstance(error, Unauthenticated):
+        return True
+    return 400 <= error.http_status < 500 and error.http_status != 429
+
+
+def _gone_ripe(watch: Watch, config: PollConfig, now: dt.datetime) -> bool:
+    """True when one more 404 now would have lasted long enough to be believed."""
+    since = watch.missing_since or now
+    return watch.missing_count + 1 >= config.gone_after_polls and now - since >= dt.timedelta(
+        seconds=config.gone_after_seconds
+    )
 
 
 def _shown_states(claimed: Iterable[Watch]) -> dict[str, JobState]:
@@ -614,6 +863,7 @@ def _shown_states(claimed: Iterable[Watch]) -> dict[str, JobState]:
             or watch.message_ts is None
             or watch.announcing_at is not None
             or watch.paused_noted
+            or watch.read_error_noted  # owes "can read again"
             or state.is_paused
             or state.has_ended
             or shown.setdefault(watch.job_name, state) is not state
@@ -622,7 +872,14 @@ def _shown_states(claimed: Iterable[Watch]) -> dict[str, JobState]:
     return {name: state for name, state in shown.items() if name not in mixed}
 
 
-_QUIET_COLUMNS = frozenset({"last_state", "last_update_time", "error_count", "next_poll_at"})
+# A read that worked ends every run of errors and 404s.
+_READ_OK: dict[str, Any] = {
+    "error_count": 0,
+    "read_error_count": 0,
+    "missing_count": 0,
+    "missing_since": None,
+}
+_QUIET_COLUMNS = frozenset({"last_state", "last_update_time", "next_poll_at", *_READ_OK})
 
 
 def _seen_values(job: TuningJob) -> dict[str, Any]:
@@ -644,6 +901,162 @@ async def _bounded(limit: int, work: Iterable[Callable[[], Awaitable[None]]]) ->
     await asyncio.gather(*(worker() for _ in range(limit)))
 
 
+_Step = tuple[Watch, Callable[[], Awaitable[None]]]
+
+
+@dataclass
+class _Shared:
+    """What every location's work in one cycle shares."""
+
+    store: SqlWatchStore
+    reader: JobReader
+    notifier: Notifier
+    budget: RequestBudget
+    owner: str
+    config: PollConfig
+    memory: PollerMemory
+    report: CycleReport
+    now: dt.datetime
+    started: float
+    shown: Mapping[str, JobState]
+    ripe: frozenset[int]  # watches whose next 404 would be believed
+    slots: asyncio.Semaphore  # Slack steps in flight, across locations
+    stopping: asyncio.Event | None
+
+    def release(self, watch_ids: Sequence[int]) -> Awaitable[int]:
+        return self.store.release(watch_ids, self.owner)
+
+
+async def _logged(step: Callable[[], Awaitable[None]]) -> None:
+    try:
+        await step()
+    except Exception:  # one watch's failure must not stop the others
+        log.exception("watch step failed")
+
+
+async def _run_steps(steps: Sequence[_Step], cycle: _Cycle, shared: _Shared, *, late: bool) -> None:
+    """Run the watches' steps, `concurrency` at a time.
+
+    In the cycle itself a step still busy after `post_limit` (a hung `chat.postMessage`) goes
+    on in the background with its lease, and its slot goes to the next watch. Work that is
+    already late (`late`) has nobody waiting for it and runs each step to its end.
+    """
+
+    async def run(watch: Watch, step: Callable[[], Awaitable[None]]) -> None:
+        if late:
+            await _logged(step)
+            return
+        async with shared.slots:
+            task = asyncio.create_task(_logged(step))
+            try:
+                done, _ = await asyncio.wait({task}, timeout=shared.config.post_limit)
+            except asyncio.CancelledError:
+                task.cancel()
+                raise
+        if not done:
+            cycle.report.slow_steps += 1
+            shared.memory.hand_over(task, [watch.id], shared.release)
+
+    await _bounded(shared.config.concurrency, (functools.partial(run, w, s) for w, s in steps))
+
+
+async def _handle_location(
+    cycle: _Cycle,
+    group: Sequence[Watch],
+    results: Mapping[str, JobResult],
+    shared: _Shared,
+    *,
+    late: bool = False,
+) -> None:
+    """Act on one location's results: endings first, then cards and notes, then quiet rows."""
+    report = cycle.report
+    endings: list[_Step] = []
+    following: list[_Step] = []
+    untouched: list[int] = []
+    for watch in group:
+        result = results.get(watch.job_name)
+        if result is None:
+            report.unread += 1
+            untouched.append(watch.id)
+        elif isinstance(result, _Missing):
+            if result.confirmed and watch.id in shared.ripe:
+                endings.append((watch, functools.partial(cycle.announce, watch, None)))
+            else:
+                following.append((watch, functools.partial(cycle.missing, watch)))
+        elif isinstance(result, VertexError):
+            following.append((watch, functools.partial(cycle.read_failed, watch, result)))
+        elif result.state is JobState.UNSPECIFIED:
+            # Google left the state out (or sent one we do not know): keep the last known
+            # one. The card is not edited and nothing counts as changed.
+            cycle.unchanged(
+                watch, QuietJob(watch.last_state, watch.last_update_time, result.create_time)
+            )
+        elif isinstance(result, QuietJob):
+            cycle.unchanged(watch, result)
+        elif result.state.has_ended:
+            endings.append((watch, functools.partial(cycle.announce, watch, result)))
+        else:
+            following.append((watch, functools.partial(cycle.follow, watch, result)))
+    await cycle.store.release(untouched, cycle.owner)
+    await _run_steps(endings, cycle, shared, late=late)
+    if shared.stopping is not None and shared.stopping.is_set():
+        return
+    await _run_steps(following, cycle, shared, late=late)
+    await cycle.flush_quiet()
+
+
+async def _poll_location(location: Location, group: Sequence[Watch], shared: _Shared) -> None:
+    """Read one location and act on it as soon as its answers are in, whatever the others do.
+
+    Reads still running after `read_limit` (a region in a 503 storm, retried with backoff for
+    up to two minutes; a hung request) go on in the background: the location's watches keep
+    their leases, and are written when the answers arrive.
+    """
+    names = {w.job_name for w in group}
+    ripe = {w.job_name for w in group if w.id in shared.ripe}
+    read = asyncio.create_task(
+        _read_location(
+            shared.reader,
+            shared.budget,
+            location,
+            names,
+            shared.config,
+            shared.memory,
+            shared.report,
+            shared.shown,
+            ripe,
+        )
+    )
+    try:
+        done, _ = await asyncio.wait({read}, timeout=shared.config.read_limit)
+    except asyncio.CancelledError:
+        read.cancel()
+        raise
+    cycle = _Cycle(
+        shared.store,
+        shared.notifier,
+        shared.owner,
+        shared.config,
+        shared.now,
+        shared.report,
+        shared.started,
+    )
+    if done:
+        await _handle_location(cycle, group, read.result(), shared)
+        return
+    shared.report.slow_reads += 1
+    log.info(
+        "reads overran the cycle; finishing them in the background",
+        extra={"location": location.parent},
+    )
+
+    async def finish() -> None:
+        results = await read
+        await _handle_location(cycle.later(shared.memory.late), group, results, shared, late=True)
+
+    shared.memory.hand_over(finish(), [w.id for w in group], shared.release)
+
+
 async def run_poll_cycle(
     store: SqlWatchStore,
     reader: JobReader,
@@ -656,55 +1069,63 @@ async def run_poll_cycle(
     now: dt.datetime | None = None,
     stopping: asyncio.Event | None = None,
 ) -> CycleReport:
-    """Claim due watches, read their jobs, announce endings first, then refresh changed cards."""
+    """Claim due watches, read their jobs location by location, announce endings first, then
+    refresh changed cards; work that overruns its time limit finishes in the background."""
     now = now or _utcnow()
+    started = time.monotonic()
     memory = memory or PollerMemory()
     report = CycleReport()
+    lease_until = now + config.lease
+    busy = memory.busy()
+    if busy:
+        # Work from earlier cycles still runs on these: keep their leases alive (on this
+        # cycle's clock) so that nobody, this process included, claims them meanwhile.
+        await store.renew_leases(sorted(busy), owner, lease_until=lease_until)
     # A watch due a moment after this cycle would otherwise wait a whole extra interval.
     due_by = now + dt.timedelta(seconds=config.interval * 0.25)
     claimed = await store.claim_due(
-        owner, now=now, lease_until=now + config.lease, limit=config.max_claim, due_by=due_by
+        owner, now=now, lease_until=lease_until, limit=config.max_claim, due_by=due_by
     )
+    # A busy watch claimed again (its renewal came too late) still belongs to its work: not
+    # touched here, and not released either.
+    busy = memory.busy()
+    claimed = [w for w in claimed if w.id not in busy]
     report.claimed = len(claimed)
     if not claimed:
         return report
-    names = {w.job_name for w in claimed}
-    report.jobs = len(names)
-    try:
-        results = await read_jobs(
-            reader, budget, names, config, memory, report, _shown_states(claimed)
-        )
-    except BaseException:
-        await store.release([w.id for w in claimed], owner)
-        raise
-    cycle = _Cycle(store, notifier, owner, config, now, report)
-    endings: list[Callable[[], Awaitable[None]]] = []
-    following: list[Callable[[], Awaitable[None]]] = []
-    untouched: list[int] = []
+    report.jobs = len({w.job_name for w in claimed})
+    groups: dict[Location, list[Watch]] = {}
     for watch in claimed:
-        result = results.get(watch.job_name)
-        if result is None:
-            report.unread += 1
-            untouched.append(watch.id)
-        elif isinstance(result, _Gone):
-            endings.append(functools.partial(cycle.announce, watch, None))
-        elif isinstance(result, VertexError):
-            following.append(functools.partial(cycle.read_failed, watch, result))
-        elif isinstance(result, QuietJob):
-            cycle.unchanged(watch, result)
-        elif result.state.has_ended:
-            endings.append(functools.partial(cycle.announce, watch, result))
-        else:
-            following.append(functools.partial(cycle.follow, watch, result))
-    await store.release(untouched, owner)
+        groups.setdefault(JobRef.from_name(watch.job_name).location, []).append(watch)
+    shared = _Shared(
+        store=store,
+        reader=reader,
+        notifier=notifier,
+        budget=budget,
+        owner=owner,
+        config=config,
+        memory=memory,
+        report=report,
+        now=now,
+        started=started,
+        shown=_shown_states(claimed),
+        ripe=frozenset(w.id for w in claimed if _gone_ripe(w, config, now)),
+        slots=asyncio.Semaphore(config.concurrency),
+        stopping=stopping,
+    )
+
+    async def poll(location: Location, group: list[Watch]) -> None:
+        try:
+            await _poll_location(location, group, shared)
+        except Exception:  # one location's failure must not stop the others
+            log.exception("poll of one location failed", extra={"location": location.parent})
+
     try:
-        await _bounded(config.concurrency, endings)
-        if stopping is not None and stopping.is_set():
-            return report
-        await _bounded(config.concurrency, following)
-        await cycle.flush_quiet()
+        await asyncio.gather(*(poll(loc, group) for loc, group in sorted(groups.items())))
     finally:
         # Whatever was not written (shutdown, cancellation) goes back to the pool now rather
-        # than when the lease expires. Rows marked "announcing" keep that mark.
-        await asyncio.shield(store.release([w.id for w in claimed], owner))
+        # than when the lease expires. Rows marked "announcing" keep that mark; rows whose
+        # work goes on in the background keep their lease until it ends.
+        busy = memory.busy()
+        await asyncio.shield(store.release([w.id for w in claimed if w.id not in busy], owner))
     return report

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -34,6 +35,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.exc import OperationalError
 
 from bot.tuning.refs import JobRef
 from bot.tuning.states import JobState
@@ -55,6 +58,10 @@ _POLLER_COLUMNS = frozenset(
         "display_name",
         "finished_at",
         "end_reason",
+        "missing_since",
+        "missing_count",
+        "read_error_count",
+        "read_error_noted",
     }
 )
 
@@ -63,10 +70,20 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+# How long a SQLite write waits for another writer (a backup, an operator's `sqlite3`) before it
+# fails and is reported; `?timeout=` in DATABASE_URL overrides it.
+SQLITE_WRITE_WAIT_SECONDS = 5.0
+READ_ONLY = "tuning_bot_read_only"
+PING_SECONDS = 1.0  # a liveness probe must hear back quickly, whatever holds the database
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL, a busy timeout and `BEGIN IMMEDIATE` writes."""
+    """An engine for `url`; SQLite gets WAL, lock-free reads and `BEGIN IMMEDIATE` writes."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        args: dict[str, Any] = {"check_same_thread": False}
+        if "timeout" not in make_url(url).query:
+            args["timeout"] = SQLITE_WRITE_WAIT_SECONDS
+        engine = create_engine(url, connect_args=args)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -75,16 +92,24 @@ def make_engine(url: str) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
+            if conn.get_execution_options().get(READ_ONLY):
+                # Each read runs on its own in autocommit: a WAL reader never waits for a
+                # writer, so /healthz and commands read while a backup holds the write lock.
+                return
             # Take the write lock up front: no deadlock when two readers both upgrade.
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def reading(engine: Engine) -> Connection:
+    """A connection for reads only (on SQLite it takes no lock)."""
+    return engine.connect().execution_options(**{READ_ONLY: True})
 
 
 def _poller_values(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -121,6 +146,10 @@ def _watch(row: RowMapping) -> Watch:
         lease_owner=row["lease_owner"],
         lease_until=row["lease_until"],
         card_note=row["card_note"],
+        missing_since=row["missing_since"],
+        missing_count=row["missing_count"] or 0,
+        read_error_count=row["read_error_count"] or 0,
+        read_error_noted=bool(row["read_error_noted"]),
     )
 
 
@@ -130,6 +159,25 @@ class SqlWatchStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._dialect = engine.dialect.name
+        # Monotonic time since which every write has failed (locked, read-only, disk full).
+        self._writes_failing_since: float | None = None
+        event.listen(engine, "commit", self._write_committed)
+        event.listen(engine, "handle_error", self._write_failed)
+
+    def _write_committed(self, conn: Connection) -> None:
+        self._writes_failing_since = None
+
+    def _write_failed(self, context: ExceptionContext) -> None:
+        conn = context.connection
+        read = conn is not None and conn.get_execution_options().get(READ_ONLY)
+        failed = isinstance(context.sqlalchemy_exception, OperationalError)
+        if failed and not read and self._writes_failing_since is None:
+            self._writes_failing_since = time.monotonic()
+
+    @property
+    def writes_failing(self) -> bool:
+        """True while writes fail (the last one did and none succeeded since)."""
+        return self._writes_failing_since is not None
 
     @classmethod
     def open(cls, url: str) -> SqlWatchStore:
@@ -192,6 +240,10 @@ class SqlWatchStore:
                 "announcing_at": revived(None, _W.announcing_at),
                 "announcing_by": revived(None, _W.announcing_by),
                 "paused_noted": revived(False, _W.paused_noted),
+                "missing_since": revived(None, _W.missing_since),
+                "missing_count": revived(0, _W.missing_count),
+                "read_error_count": revived(0, _W.read_error_count),
+                "read_error_noted": revived(False, _W.read_error_noted),
                 "last_state": revived(excluded.last_state, _W.last_state),
                 "message_ts": func.coalesce(excluded.message_ts, _W.message_ts),
                 "card_state": func.coalesce(excluded.card_state, _W.card_state),
@@ -222,7 +274,7 @@ class SqlWatchStore:
         return await asyncio.to_thread(self._watches_for_job, job)
 
     def _watches_for_job(self, job: JobRef) -> list[Watch]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(select(watches).where(_W.job_key == job.key).order_by(_W.id))
             found = [_watch(r) for r in rows.mappings()]
         return [w for w in found if job.same_job(JobRef.from_name(w.job_name))]
@@ -247,12 +299,16 @@ class SqlWatchStore:
             )
 
     async def ping(self) -> bool:
-        """True when the database answers (readiness)."""
-        return await asyncio.to_thread(self._ping)
+        """True when the database answers a read within PING_SECONDS (health checks)."""
+        try:
+            async with asyncio.timeout(PING_SECONDS):
+                return await asyncio.to_thread(self._ping)
+        except TimeoutError:
+            return False
 
     def _ping(self) -> bool:
         try:
-            with self.engine.connect() as conn:
+            with reading(self.engine) as conn:
                 conn.execute(text("SELECT 1"))
             return True
         except Exception:  # any failure means "not ready"; the caller reports it
@@ -368,6 +424,27 @@ class SqlWatchStore:
             )
             return result.rowcount
 
+    async def renew_leases(
+        self, watch_ids: Sequence[int], owner: str, *, lease_until: dt.datetime
+    ) -> int:
+        """Extend leases `owner` still holds (work that outlived its cycle); returns how many."""
+        return await asyncio.to_thread(self.renew_leases_sync, watch_ids, owner, lease_until)
+
+    def renew_leases_sync(
+        self, watch_ids: Sequence[int], owner: str, lease_until: dt.datetime
+    ) -> int:
+        """Synchronous `renew_leases`."""
+        if not watch_ids:
+            return 0
+        with self.engine.begin() as conn:
+            # Fenced like every write: a lease another replica took over stays theirs.
+            result = conn.execute(
+                update(watches)
+                .where(_W.id.in_(list(watch_ids)), _W.lease_owner == owner)
+                .values(lease_until=lease_until)
+            )
+            return result.rowcount
+
     async def mark_announcing(
         self, watch_id: int, owner: str, *, now: dt.datetime, lease_until: dt.datetime
     ) -> bool:
@@ -462,18 +539,18 @@ class SqlWatchStore:
     # -- reading, for the service, metrics and tests ----------------------------------------
     def all_watches(self) -> list[Watch]:
         """Every stored watch, oldest first."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return [_watch(r) for r in conn.execute(select(watches).order_by(_W.id)).mappings()]
 
     def get_watch(self, watch_id: int) -> Watch | None:
         """One watch by id."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(select(watches).where(_W.id == watch_id)).mappings().first()
             return _watch(row) if row is not None else None
 
     def audit_entries(self) -> list[AuditEntry]:
         """The audit table in insertion order."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(select(audit_log).order_by(audit_log.c.id)).mappings()
             return [
                 AuditEntry(
@@ -489,7 +566,7 @@ class SqlWatchStore:
 
     def count_active_by_state(self) -> dict[str, int]:
         """Unfinished watches per last seen state name (for the watched-jobs gauge)."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(
                 select(_W.last_state, func.count())
                 .where(_W.finished_at.is_(None))

@@ -71,6 +71,12 @@ watches = Table(
     Column("paused_noted", Boolean, nullable=False, default=False),
     Column("finished_at", UtcDateTime()),
     Column("end_reason", String(32)),
+    # Schema v3. A 404 is believed only after it lasted (see `PollConfig.gone_after_*`).
+    Column("missing_since", UtcDateTime()),  # first 404 of the current run of 404s
+    Column("missing_count", Integer, nullable=False, default=0),  # 404s in a row
+    # Consecutive reads refused for good (403, 400, ...), and whether the thread was told.
+    Column("read_error_count", Integer, nullable=False, default=0),
+    Column("read_error_noted", Boolean, nullable=False, default=False),
     Column("created_at", UtcDateTime(), nullable=False),
 )
 

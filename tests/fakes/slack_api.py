@@ -1,7 +1,9 @@
 """A loopback HTTP server that behaves like the Slack Web API, for tests and benchmarks.
 
 It records every call, answers like Slack (`{"ok": true, ...}`), and can be told to fail a
-method (`error`), rate-limit it (HTTP 429 with `Retry-After`) or hold it until released.
+method (`error`), rate-limit it (HTTP 429 with `Retry-After`), hold it until released, or
+carry a call out and then lose its answer (`lose_answer`: HTTP 5xx or a body that is not JSON,
+as a failing proxy or Slack's edge would).
 `apps.connections.open` with the app-level token answers a URL of a loopback Socket Mode server
 (`socket_mode`, started on first use).
 """
@@ -39,10 +41,13 @@ class SlackCall:
 
 @dataclass
 class _Fault:
-    kind: str  # "error" | "ratelimit" | "hold"
+    kind: str  # "error" | "ratelimit" | "hold" | "lost"
     times: int
     error: str = ""
     retry_after: int = 1
+    status: int = 503  # "lost": the answer sent instead of Slack's
+    body: bytes = b""
+    content_type: str = "text/html"
     release: threading.Event = field(default_factory=threading.Event)
 
 
@@ -130,6 +135,22 @@ class FakeSlackApi:
         self._add(method, fault)
         return fault.release
 
+    def lose_answer(
+        self,
+        method: str,
+        *,
+        status: int = 503,
+        body: bytes = b"<html><body>503 Service Unavailable</body></html>",
+        content_type: str = "text/html",
+        times: int = 1,
+    ) -> None:
+        """The next `times` calls of `method` take effect (a post is recorded and served in
+        its thread), but answer HTTP `status` with `body` instead of Slack's JSON."""
+        self._add(
+            method,
+            _Fault("lost", times, status=status, body=body, content_type=content_type),
+        )
+
     def _add(self, method: str, fault: _Fault) -> None:
         with self._lock:
             self._faults.setdefault(method, []).append(fault)
@@ -185,6 +206,11 @@ class FakeSlackApi:
             body = json.dumps({"ok": False, "error": "ratelimited"}).encode()
             _send(request, 429, body, "application/json", {"Retry-After": str(fault.retry_after)})
             return
+        elif fault is not None and fault.kind == "lost":
+            if token == self.bot_token:
+                self._answer(method, args)  # the call happens; only its answer is lost
+            _send(request, fault.status, fault.body, fault.content_type)
+            return
         elif fault is not None:
             _send_json(request, {"ok": False, "error": fault.error})
             return
@@ -225,6 +251,8 @@ class FakeSlackApi:
             return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts}}
         if method == "chat.update":
             return {"ok": True, "channel": channel, "ts": args.get("ts"), "text": args.get("text")}
+        if method == "chat.delete":
+            return {"ok": True, "channel": channel, "ts": args.get("ts")}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
         if method in ("views.open", "views.push", "views.update", "views.publish"):

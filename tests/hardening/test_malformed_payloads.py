@@ -68,6 +68,30 @@ REFUSED_BODIES = {
     "action without action_id": interaction_body(
         {"type": "block_actions", "user": {"id": USER}, "actions": [{"value": "1"}]}
     ),
+    "block action whose channel is a string (cancel)": interaction_body(
+        {
+            "type": "block_actions",
+            "user": {"id": USER},
+            "channel": "C0TUNING1",
+            "actions": [{"action_id": "job_cancel", "value": "x"}],
+        }
+    ),
+    "block action whose channel is a string (more)": interaction_body(
+        {
+            "type": "block_actions",
+            "user": {"id": USER},
+            "channel": "C0TUNING1",
+            "actions": [{"action_id": "jobs_list_more", "value": "{}"}],
+        }
+    ),
+    "block action whose channel has no id": interaction_body(
+        {
+            "type": "block_actions",
+            "user": {"id": USER},
+            "channel": {"name": "tuning"},
+            "actions": [{"action_id": "job_cancel", "value": "x"}],
+        }
+    ),
     "command without user_id": _command_without("user_id"),
     "command without channel_id": _command_without("channel_id"),
     "command without trigger_id": _command_without("trigger_id"),

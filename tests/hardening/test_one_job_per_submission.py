@@ -115,3 +115,93 @@ def test_two_different_views_with_the_same_values_make_two_jobs(bot: BotUnderTes
     bot.slack.wait_for("chat.postMessage", 2)
     assert bot.emulator.counts["create"] == 2
     assert len(bot.emulator.jobs()) == 2
+
+
+def _lagging_listing(bot: BotUnderTest) -> None:
+    """Google creates the job, its answer is lost, and `list` does not show it for a while."""
+    bot.runtime.surface.handlers.lookups.quick = (0.01, 0.01, 0.01)
+    bot.runtime.surface.handlers.lookups.background = (0.05,) * 4
+    bot.emulator.listing_delay = 3600.0
+    bot.emulator.inject("create", 503, after_commit=True)
+
+
+def test_a_lost_create_that_listings_do_not_show_yet_is_never_sent_again(
+    bot: BotUnderTest,
+) -> None:
+    _lagging_listing(bot)
+    bot.interact(submission(view_id="V0LAG0001"))
+    update = bot.slack.wait_for("views.update", 2)[-1].args["view"]
+    assert "keeps looking" in str(update)
+    # Every background look-up came back empty: the user is asked, nothing is created again.
+    (offer,) = bot.slack.wait_for("chat.postEphemeral")
+    assert "Create the job now" in str(offer.args["blocks"])
+    assert bot.emulator.counts["create"] == 1
+    assert len(bot.emulator.jobs()) == 1
+    assert bot.slack.calls_to("chat.postMessage") == []
+
+
+def test_a_lost_create_is_announced_once_google_lists_it(bot: BotUnderTest) -> None:
+    _lagging_listing(bot)
+    bot.runtime.surface.handlers.lookups.background = (0.3,) * 20
+    bot.interact(submission(view_id="V0LAG0002"))
+    assert "keeps looking" in str(bot.slack.wait_for("views.update", 2)[-1].args["view"])
+    bot.emulator.listing_delay = 0.0  # Google's listing caught up
+    _settled(bot)
+    (job,) = bot.emulator.jobs()
+    (watch,) = bot.store.all_watches()
+    assert watch.ref.job_id == job["name"].rsplit("/", 1)[-1]
+    (told,) = bot.slack.wait_for("chat.postEphemeral")
+    assert "created once" in told.args["text"]
+    assert bot.emulator.counts["create"] == 1
+
+
+def test_create_again_needs_the_submitters_click_and_makes_one_more_job(
+    bot: BotUnderTest,
+) -> None:
+    _lagging_listing(bot)
+    bot.interact(submission(view_id="V0LAG0003"))
+    (offer,) = bot.slack.wait_for("chat.postEphemeral")
+    button = offer.args["blocks"][1]["elements"][0]
+    assert button["confirm"]  # Slack asks before the click is sent
+    click = {
+        "type": "block_actions",
+        "channel": {"id": CHANNEL},
+        "response_url": bot.slack.response_url("again"),
+        "actions": [{"action_id": button["action_id"], "value": button["value"]}],
+    }
+    bot.interact({**click, "user": {"id": "U0MALLORY"}})
+    assert "Only the person who submitted" in bot.replies("again")[0]["text"]
+    assert bot.emulator.counts["create"] == 1
+    bot.emulator.listing_delay = 0.0
+    bot.interact({**click, "user": {"id": "U0ALICE01"}})
+    # The first job is listed now: found by its label, not created a second time.
+    reply = bot.replies("again", 2)[1]
+    assert reply["replace_original"] is True
+    assert bot.emulator.counts["create"] == 1
+    _settled(bot)
+    # A second click finds nothing left to create.
+    bot.interact({**click, "user": {"id": "U0ALICE01"}})
+    assert "no longer holds this request" in bot.replies("again", 3)[2]["text"]
+
+
+def test_create_again_creates_when_google_still_has_no_such_job(bot: BotUnderTest) -> None:
+    bot.runtime.surface.handlers.lookups.quick = (0.01,)
+    bot.runtime.surface.handlers.lookups.background = (0.05,) * 2
+    bot.emulator.inject("create", 503)  # refused before anything was made: unknown to the bot
+    bot.interact(submission(view_id="V0LAG0004"))
+    (offer,) = bot.slack.wait_for("chat.postEphemeral")
+    assert bot.emulator.jobs() == []
+    button = offer.args["blocks"][1]["elements"][0]
+    bot.interact(
+        {
+            "type": "block_actions",
+            "user": {"id": "U0ALICE01"},
+            "channel": {"id": CHANNEL},
+            "response_url": bot.slack.response_url("again"),
+            "actions": [{"action_id": button["action_id"], "value": button["value"]}],
+        }
+    )
+    _settled(bot)
+    assert bot.emulator.counts["create"] == 2
+    assert len(bot.emulator.jobs()) == 1
+    assert "was created" in bot.replies("again")[0]["text"]

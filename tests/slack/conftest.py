@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
@@ -14,7 +14,7 @@ import httpx
 import pytest
 import uvicorn
 
-from bot.app import build_http_app
+from bot.app import Runtime, build_http_app
 from bot.config import load_settings
 from bot.emulator import Emulator, EmulatorServer
 from bot.watch.store import SqlWatchStore
@@ -39,6 +39,8 @@ class BotUnderTest:
     emulator: Emulator
     store: SqlWatchStore
     http: httpx.Client
+    runtime: Runtime  # the bot's own objects, for tests that tune its timings
+    stop: Callable[[], None]  # shut the bot down as SIGTERM does (graceful, lifespan end)
     _triggers: Iterator[int] = field(default_factory=lambda: count(1))
 
     def post(self, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -171,10 +173,19 @@ def bot(
         **env_extra,
     }
     settings = load_settings(env, dotenv=None)
-    server, thread, port = serve(build_http_app(settings, run_watcher=run_watcher))
+    built: list[Runtime] = []
+    server, thread, port = serve(
+        build_http_app(settings, run_watcher=run_watcher, on_ready=built.append)
+    )
     store = SqlWatchStore.open(sqlite_url)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=30)
+
     with httpx.Client(timeout=10) as http:
-        yield BotUnderTest(f"http://127.0.0.1:{port}", fake_slack, emulator.emulator, store, http)
-    server.should_exit = True
-    thread.join(timeout=10)
+        yield BotUnderTest(
+            f"http://127.0.0.1:{port}", fake_slack, emulator.emulator, store, http, built[0], stop
+        )
+    stop()
     store.close()

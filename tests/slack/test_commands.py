@@ -184,7 +184,7 @@ def test_someone_else_may_not_cancel(bot: BotUnderTest) -> None:
     name = _watched_job(bot, "U0ALICE01")
     bot.command(f"cancel {name}", user="U0MALLORY")
     reply = bot.replies()[0]
-    assert "only the person who started or watched" in _text(reply)
+    assert "only the person who started this job from Slack" in _text(reply)
     assert reply["response_type"] == "ephemeral"
     assert bot.emulator.counts["cancel"] == 0
     refused = [e for e in bot.store.audit_entries() if e.outcome == "refused"]
@@ -277,3 +277,13 @@ def test_a_broken_database_gets_an_answer_not_silence(bot: BotUnderTest) -> None
     assert "Something went wrong on the bot's side" in _text(bot.replies()[0])
     bot.command("get 123", reply="after")  # and the bot goes on answering
     assert "Google has no such job" in _text(bot.replies("after")[0])
+
+
+def test_backticks_in_what_a_user_typed_cannot_break_out_of_a_code_span(
+    bot: BotUnderTest,
+) -> None:
+    bot.command("watch x`*PWN*`y")
+    text = str(bot.replies()[0]["text"])
+    # The echoed reference stays one code span: no backtick of the user's closes it early.
+    assert "`x'*PWN*'y`" in text
+    assert text.count("`") % 2 == 0

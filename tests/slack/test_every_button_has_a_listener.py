@@ -15,6 +15,7 @@ from bot.slack.announcements import ending_message, gone_message
 from bot.slack.blocks import help_message, job_detail_message, list_message, notice
 from bot.slack.modal import ModalMetadata, create_modal, message_modal
 from bot.slack.status_card import render_status_card
+from bot.slack.unconfirmed import create_again_blocks
 from bot.tuning.catalogue import default_catalogue
 from bot.tuning.job import Checkpoint, DataStats, JobError, TunedModel, TuningJob
 from bot.tuning.refs import JobRef
@@ -80,6 +81,7 @@ def every_message(language: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     )
     yield "create form", modal["blocks"]
     yield "message modal", message_modal(language, "creating…")["blocks"]
+    yield "create again", create_again_blocks(language, "not listed", "token")
 
 
 def interactive_ids(blocks: list[dict[str, Any]]) -> set[str]:
@@ -112,7 +114,7 @@ def test_every_rendered_action_id_has_a_listener(bot: BotUnderTest) -> None:
         for action_id in interactive_ids(blocks)
     }
     # The list is not empty by accident: the card, the ending, the list and the form all act.
-    assert {"job_cancel", "job_open_console", "ending_open_console", "jobs_list_more"} <= ids
+    assert {"job_cancel", "ending_open_console", "jobs_list_more", "job_create_again"} <= ids
     for action_id in sorted(ids):
         payload = {
             "type": "block_actions",

@@ -187,3 +187,20 @@ def test_an_oversized_body_is_refused_before_it_is_read(bot: BotUnderTest) -> No
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert streamed.status_code == 413
+
+
+def test_a_command_cut_short_by_shutdown_tells_the_user_to_try_again(bot: BotUnderTest) -> None:
+    bot.runtime.surface.drain_seconds = 0.2
+    held = bot.emulator.hold("get")
+    try:
+        bot.command("get 4242")
+        deadline = time.monotonic() + 10
+        while bot.emulator.counts["get"] == 0:  # the request is at Google, held there
+            assert time.monotonic() < deadline, "the get never reached the emulator"
+            time.sleep(0.01)
+        bot.stop()  # what SIGTERM does: uvicorn's graceful shutdown, then the lifespan's end
+    finally:
+        held.set()
+    (reply,) = bot.replies()
+    assert reply["response_type"] == "ephemeral"
+    assert "restarting" in reply["text"]

@@ -11,7 +11,7 @@ from bot.tuning.submission_key import SUBMISSION_LABEL
 from bot.vertex.auth import NoAuth
 from bot.vertex.client import TuningClient
 from bot.vertex.errors import CreateOutcomeUnknown, Unavailable
-from bot.vertex.submit import submit_job
+from bot.vertex.submit import find_submitted, submit_job
 from tests.conftest import free_port
 from tests.fakes.vertex_emulator import (
     LOCATION,
@@ -96,29 +96,34 @@ async def test_submit_job_with_a_lost_answer_yields_exactly_one_job(
     assert server.emulator.counts["create"] == 1
 
 
-async def test_submit_job_creates_again_only_when_confirmed_absent(
+async def test_submit_job_never_sends_a_create_twice(
     server: EmulatorServer, client: TuningClient, spec: TuningJobSpec, sleeps: RecordedSleeps
 ) -> None:
-    server.emulator.inject("create", 503)  # refused before the job was made
-
-    result = await submit_job(client, LOCATION, spec, KEY, sleep=sleeps)
-
-    assert result.reused is False
-    assert len(server.emulator.jobs()) == 1
-    assert server.emulator.counts["create"] == 2
-    assert len(sleeps.delays) == 3  # three look-ups found nothing before the second create
-
-
-async def test_submit_job_gives_up_after_two_unknown_creates(
-    server: EmulatorServer, client: TuningClient, spec: TuningJobSpec, sleeps: RecordedSleeps
-) -> None:
-    server.emulator.inject("create", 503, times=10)
+    server.emulator.inject("create", 503)  # refused; the bot cannot know it was not created
 
     with pytest.raises(CreateOutcomeUnknown):
         await submit_job(client, LOCATION, spec, KEY, sleep=sleeps)
 
-    assert server.emulator.counts["create"] == 2
-    assert server.emulator.jobs() == []
+    assert server.emulator.counts["create"] == 1
+    assert len(sleeps.delays) == 3  # three look-ups found nothing; the caller keeps looking
+
+
+async def test_a_job_listings_do_not_show_yet_is_found_later_not_created_again(
+    server: EmulatorServer, client: TuningClient, spec: TuningJobSpec, sleeps: RecordedSleeps
+) -> None:
+    # Google created the job and lost the answer, and `list` does not show it for a while.
+    server.emulator.listing_delay = 3600.0
+    server.emulator.inject("create", 503, after_commit=True)
+
+    with pytest.raises(CreateOutcomeUnknown):
+        await submit_job(client, LOCATION, spec, KEY, sleep=sleeps)
+    assert await find_submitted(client, LOCATION, KEY) is None
+
+    server.emulator.listing_delay = 0.0
+    found = await find_submitted(client, LOCATION, KEY)
+    assert found is not None
+    assert found.name == server.emulator.jobs()[0]["name"]
+    assert server.emulator.counts["create"] == 1
 
 
 async def test_submit_job_with_failing_look_ups_does_not_create_again(

@@ -108,13 +108,18 @@ async def test_a_deleted_job_ends_its_watch_with_a_message(rig: Rig) -> None:
     missing = f"projects/team-tuning/locations/us-central1/tuningJobs/{9 * 10**17}"
     rig.watch(missing)
 
+    # 404s are believed once they lasted `gone_after_polls` polls and `gone_after_seconds`.
     await rig.cycle()
-    await rig.cycle()
+    await rig.cycle(advance=150)
+    assert thread_replies(rig.slack, missing) == []
+    assert rig.emulator.counts["list"] == 0
+    await rig.cycle(advance=150)
 
     replies = thread_replies(rig.slack, missing)
     assert len(replies) == 1
     assert "no longer exists" in _text(replies[0])
     assert rig.store.all_watches()[0].end_reason == "job_gone"
+    assert rig.emulator.counts["list"] == 1  # the unfiltered listing agreed before that
 
 
 async def test_watch_without_a_card_gets_one_posted_and_remembered(rig: Rig) -> None:

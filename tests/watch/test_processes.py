@@ -184,6 +184,30 @@ def test_worker_without_a_bot_token_names_the_variable_in_one_line(
         assert token not in done.stderr
 
 
+def test_worker_with_a_malformed_database_url_names_the_variable_in_one_line(
+    tmp_path: Path,
+) -> None:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "VERTEX_EMULATOR_HOST": "127.0.0.1:9",
+        "DATABASE_URL": "postgresql+psycopg://bot:secret-pw@db.internal:port/tuning",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.watch"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("tuning-bot watcher: DATABASE_URL:")
+    assert "secret-pw" not in done.stderr
+
+
 @pytest.mark.parametrize("held", ["slack:chat.postMessage", "vertex:get"])
 def test_kill_9_mid_cycle_and_restart_loses_and_repeats_nothing(
     held: str,

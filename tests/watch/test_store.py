@@ -206,6 +206,10 @@ async def test_adding_an_active_watch_again_keeps_its_announcing_mark(store_url:
     store.close()
 
 
+# Added by schema step 3.
+_V3_COLUMNS = ("missing_since", "missing_count", "read_error_count", "read_error_noted")
+
+
 def _version_1_database(url: str) -> None:
     """A database as release 1 left it: watches keyed on the job name as first stored."""
     from sqlalchemy import Column, MetaData, Table, UniqueConstraint, insert
@@ -217,7 +221,7 @@ def _version_1_database(url: str) -> None:
     columns = [
         Column(c.name, c.type, nullable=c.nullable, primary_key=c.primary_key)
         for c in watches.columns
-        if c.name != "job_key"
+        if c.name not in ("job_key", *_V3_COLUMNS)
     ]
     v1 = Table(
         "watches",
@@ -284,3 +288,117 @@ async def test_an_upgraded_database_finds_its_watches_by_either_name(store_url: 
     with store.engine.connect() as conn:
         assert conn.execute(select(schema_version.c.version)).scalar_one() == LATEST
     store.close()
+
+
+async def test_renewed_leases_are_not_claimed_and_stay_fenced(store_url: str) -> None:
+    store = SqlWatchStore.open(store_url)
+    mine = store.add_watch_sync(_new(1), now=NOW)
+    taken = store.add_watch_sync(_new(2), now=NOW)
+    store.claim_due_sync("replica-a", NOW, NOW + dt.timedelta(seconds=5), 10)
+    # Job 2 goes back and replica-b takes it; replica-a's work on job 1 goes on.
+    store.release_sync([taken.id], "replica-a")
+    store.claim_due_sync("replica-b", NOW, NOW + dt.timedelta(seconds=60), 10)
+
+    renewed = await store.renew_leases(
+        [mine.id, taken.id], "replica-a", lease_until=NOW + dt.timedelta(seconds=30)
+    )
+
+    assert renewed == 1
+    later = NOW + dt.timedelta(seconds=10)  # past the first lease, within the renewed one
+    assert store.claim_due_sync("replica-c", later, later + dt.timedelta(seconds=5), 10) == []
+    assert store.get_watch(taken.id).lease_owner == "replica-b"  # type: ignore[union-attr]
+    store.close()
+
+
+async def test_read_trouble_columns_are_written_and_reset_when_watched_again(
+    store_url: str,
+) -> None:
+    store = SqlWatchStore.open(store_url)
+    watch = store.add_watch_sync(_new(1), now=NOW)
+    assert (watch.missing_count, watch.read_error_count, watch.read_error_noted) == (0, 0, False)
+    store.claim_due_sync("replica-a", NOW, NOW + dt.timedelta(seconds=30), 1)
+    values = {
+        "missing_since": NOW,
+        "missing_count": 2,
+        "read_error_count": 3,
+        "read_error_noted": True,
+        "finished_at": NOW,
+    }
+    assert store.update_fenced_sync(watch.id, "replica-a", values, release=True)
+    stored = store.get_watch(watch.id)
+    assert stored is not None
+    assert (stored.missing_since, stored.missing_count) == (NOW, 2)
+    assert (stored.read_error_count, stored.read_error_noted) == (3, True)
+
+    again = await store.add_watch(_new(1))
+
+    assert (again.missing_since, again.missing_count) == (None, 0)
+    assert (again.read_error_count, again.read_error_noted) == (0, False)
+    store.close()
+
+
+def _version_2_database(url: str) -> None:
+    """A database as release 2 left it: no read-trouble columns yet, one watch in it."""
+    from sqlalchemy import Column, Index, MetaData, Table, insert
+
+    from bot.watch.store import make_engine
+    from bot.watch.tables import watches
+
+    old = MetaData()
+    v2 = Table(
+        "watches",
+        old,
+        *[
+            Column(c.name, c.type, nullable=c.nullable, primary_key=c.primary_key)
+            for c in watches.columns
+            if c.name not in _V3_COLUMNS
+        ],
+    )
+    Index("uq_watches_key_channel", v2.c.job_key, v2.c.channel_id, unique=True)
+    Table(
+        "schema_version",
+        old,
+        *[Column(c.name, c.type, primary_key=c.primary_key) for c in schema_version.columns],
+    )
+    engine = make_engine(url)
+    old.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(old.tables["schema_version"]).values(id=1, version=2, applied_at=NOW))
+        conn.execute(
+            insert(v2).values(
+                job_name=JOB.format(1),
+                job_key=ref(1).key,
+                project="team-tuning",
+                region="us-central1",
+                channel_id="C0TEAM001",
+                started_by="U0STARTER",
+                kind="created",
+                language="en",
+                last_state="JOB_STATE_RUNNING",
+                next_poll_at=NOW,
+                error_count=0,
+                paused_noted=False,
+                created_at=NOW,
+                message_ts="1.1",
+            )
+        )
+    engine.dispose()
+
+
+async def test_a_version_2_database_gains_the_read_trouble_columns(store_url: str) -> None:
+    _version_2_database(store_url)
+    store = SqlWatchStore.open(store_url)
+
+    (watch,) = await store.watches_for_job(ref(1))
+    assert (watch.message_ts, watch.missing_count, watch.missing_since) == ("1.1", 0, None)
+    assert (watch.read_error_count, watch.read_error_noted) == (0, False)
+    store.close()
+    # Opening again runs no step twice; running step 3 on its own output changes nothing.
+    again = SqlWatchStore.open(store_url)
+    from bot.watch.migrations import STEPS
+
+    with again.engine.begin() as conn:
+        STEPS[2](conn)
+        assert conn.execute(select(schema_version.c.version)).scalar_one() == LATEST == 3
+    assert len(again.all_watches()) == 1
+    again.close()

@@ -10,7 +10,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.i18n import translate
 from bot.slack import blocks
-from bot.slack.surface import Surface, observe, problem_text, vertex_problem_text
+from bot.slack.surface import Surface, observe, problem_text, restarting, vertex_problem_text
 from bot.tuning.access import Action
 from bot.tuning.problems import DomainError
 from bot.tuning.refs import JobRef
@@ -29,7 +29,10 @@ class CancelButton:
         """Acknowledge, then check and cancel; the answer goes to the clicking user only."""
         started = time.monotonic()
         await ack()
-        self.surface.after_ack(self.work(body, action, respond, started))
+        self.surface.after_ack(
+            self.work(body, action, respond, started),
+            if_abandoned=lambda: restarting(self.surface, body, respond),
+        )
 
     async def work(
         self, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond, started: float
@@ -51,7 +54,12 @@ class CancelButton:
             observe("button.cancel", "refused", user=user, job=ref.name, started=started)
             return
         try:
+            ref = await handlers.in_scope(actor, ref, Action.CANCEL)
             job = await handlers.cancel(actor, ref)
+        except DomainError as exc:
+            await _ephemeral(respond, problem_text(actor.language, exc.problem))
+            observe("button.cancel", "refused", user=user, job=ref.name, started=started)
+            return
         except VertexError as exc:
             text = vertex_problem_text(actor.language, exc, self.surface.project, ref.name)
             await _ephemeral(respond, text)

@@ -9,7 +9,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.i18n import translate
 from bot.slack import blocks
-from bot.slack.surface import Surface, observe, vertex_problem_text
+from bot.slack.surface import Surface, observe, restarting, vertex_problem_text
 from bot.tuning.access import Action
 from bot.tuning.states import LIST_FILTERS
 from bot.vertex.errors import VertexError
@@ -26,7 +26,10 @@ class ListMore:
     ) -> None:
         """Acknowledge; the page is fetched after."""
         await ack()
-        self.surface.after_ack(self.work(body, action, respond))
+        self.surface.after_ack(
+            self.work(body, action, respond),
+            if_abandoned=lambda: restarting(self.surface, body, respond),
+        )
 
     async def work(
         self, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond

@@ -21,7 +21,13 @@ from bot.slack.commands import TuneCommand, Verb, parse_command
 from bot.slack.modal import ModalMetadata, create_modal
 from bot.slack.mrkdwn import code, escape
 from bot.slack.status_card import render_status_card
-from bot.slack.surface import Surface, observe, problem_text, vertex_problem_text
+from bot.slack.surface import (
+    Surface,
+    observe,
+    problem_text,
+    vertex_problem_text,
+    withdraw_card,
+)
 from bot.tuning.access import Action
 from bot.tuning.problems import DomainError
 from bot.tuning.refs import JobRef, parse_job_ref
@@ -58,7 +64,14 @@ class TuneCommandListener:
             observe(f"tune.{parsed.verb.value}", "ok", user=user, started=started)
             return
         await ack()
-        self.surface.after_ack(self.work(parsed, command, respond, client, started))
+
+        async def restarting() -> None:
+            language = self.surface.locales.cached(user) or DEFAULT_LANGUAGE
+            await _ephemeral(respond, translate(language, "cmd.restarting"))
+
+        self.surface.after_ack(
+            self.work(parsed, command, respond, client, started), if_abandoned=restarting
+        )
 
     async def work(
         self,
@@ -135,6 +148,8 @@ class TuneCommandListener:
         if refusal is not None:
             await _ephemeral(respond, translate(language, refusal))
             return "refused", ref.name if ref else None
+        if ref is not None:
+            ref = await handlers.in_scope(actor, ref, action)
         if parsed.verb is Verb.CREATE:
             try:
                 await self._open_modal(actor, command, client)
@@ -224,7 +239,13 @@ class TuneCommandListener:
             key = "sub.not_in_channel" if error in _NOT_IN_CHANNEL else "sub.post_failed"
             await _ephemeral(respond, translate(actor.language, key, error=escape(error)))
             return "slack_error"
-        await handlers.remember(actor, job, WatchKind.WATCHED, posted.get("ts"))
+        try:
+            await handlers.remember(actor, job, WatchKind.WATCHED, posted.get("ts"))
+        except Exception:
+            log.exception("watch not saved", extra={"job": job.name})
+            await withdraw_card(client, actor.channel_id, posted.get("ts"))
+            await _ephemeral(respond, translate(actor.language, "cmd.internal_error"))
+            return "error"
         await _ephemeral(respond, translate(actor.language, "sub.watching", job=code(job.name)))
         return "ok"
 

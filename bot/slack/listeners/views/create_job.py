@@ -19,12 +19,19 @@ from bot.slack.dataset_check import DatasetCheck, DatasetVerdict
 from bot.slack.modal import ModalMetadata, create_modal, message_modal, read_form
 from bot.slack.mrkdwn import code, escape, truncate
 from bot.slack.status_card import job_title, render_status_card
-from bot.slack.surface import Surface, observe, problem_text, vertex_problem_text
+from bot.slack.surface import (
+    Surface,
+    observe,
+    problem_text,
+    vertex_problem_text,
+    withdraw_card,
+)
+from bot.slack.unconfirmed import create_again_blocks
 from bot.tuning.access import Action
 from bot.tuning.job import TuningJob
 from bot.tuning.problems import Problem
 from bot.tuning.spec import TuningJobSpec
-from bot.vertex.errors import VertexError
+from bot.vertex.errors import CreateOutcomeUnknown, VertexError
 from bot.watch.model import WatchKind
 
 log = logging.getLogger(__name__)
@@ -32,6 +39,16 @@ log = logging.getLogger(__name__)
 # A modal cannot wait long for its answer; a longer check ends as a partial report.
 PREFLIGHT_SECONDS = 20.0
 MAX_BANNER_LINES = 12
+
+
+@dataclass(frozen=True)
+class Started:
+    """How a create went: what to tell the user, and Google's refusal when the form should
+    come back with it on top."""
+
+    text: str
+    outcome: str
+    refusal: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,7 +120,10 @@ class CreateJobSubmission:
             # Submit pressed again (or Slack repeated it): the first submission is at work.
             observe("modal.create", "repeat", user=user, started=started)
             return
-        self.surface.after_ack(self.submit(submission, dataset_check, client))
+        self.surface.after_ack(
+            self.submit(submission, dataset_check, client),
+            if_abandoned=lambda: self._restarting(submission, client),
+        )
 
     async def _audit_refusal(self, actor: Actor, started: float) -> None:
         await self.surface.handlers.refusal(Action.CREATE, actor)
@@ -180,26 +200,58 @@ class CreateJobSubmission:
     async def create(
         self, submission: Submission, summary: str | None, client: AsyncWebClient
     ) -> None:
-        """Create the job, post its status card, remember the watch; or show Google's refusal."""
+        """Create the job and say how it went in the modal; Google's refusal brings the form
+        back with the values kept."""
+        started = await self.start(submission, summary, client)
+        if started.refusal is not None:
+            form_view = self._form(submission, started.refusal, submission.metadata)
+            await self._show(client, submission, form_view, started.refusal)
+            return
+        # An unconfirmed create is also said in the channel if the form was closed meanwhile.
+        instead = started.text if started.outcome == "create_unknown" else None
+        await self._show(
+            client, submission, message_modal(submission.actor.language, started.text), instead
+        )
+
+    async def start(
+        self, submission: Submission, summary: str | None, client: AsyncWebClient
+    ) -> Started:
+        """Create the job once, post its status card and remember the watch."""
         actor, view_id, started = submission.actor, submission.view_id, submission.started
         try:
             result = await self.surface.handlers.create(actor, view_id, submission.spec)
+        except CreateOutcomeUnknown:
+            # Never sent again on the bot's own initiative: keep looking, then ask the user.
+            self.surface.after_ack(
+                self.keep_looking(submission, summary, client),
+                if_abandoned=lambda: self._restarting(submission, client),
+            )
+            observe("modal.create", "create_unknown", user=actor.user_id, started=started)
+            channel = f"<#{actor.channel_id}>" if actor.channel_id else ""
+            text = translate(actor.language, "create.looking", channel=channel)
+            return Started(text, "create_unknown")
         except VertexError as exc:
             # Keep the modal and the user's values; Google's message and the fix lead it.
             self.surface.submissions.forget(view_id)
             text = vertex_problem_text(actor.language, exc, self.surface.project)
-            form_view = self._form(submission, f":x: {text}", submission.metadata)
-            await self._show(client, submission, form_view, f":x: {text}")
             observe("modal.create", "google_error", user=actor.user_id, started=started)
-            return
+            return Started(f":x: {text}", "google_error", refusal=f":x: {text}")
         job = result.job
         done = translate(actor.language, "modal.created", name=job_title(job), job=code(job.name))
         if result.reused and await self.surface.handlers.already_announced(
             job.ref, actor.channel_id
         ):
-            await self._show(client, submission, message_modal(actor.language, done))
             observe("modal.create", "repeat", user=actor.user_id, job=job.name, started=started)
-            return
+            return Started(done, "repeat")
+        warning = await self._follow(submission, job, summary, client)
+        observe("modal.create", "ok", user=actor.user_id, job=job.name, started=started)
+        return Started(warning or done, "ok")
+
+    async def _follow(
+        self, submission: Submission, job: TuningJob, summary: str | None, client: AsyncWebClient
+    ) -> str | None:
+        """Post the card and store the watch; a warning to show instead of "created", if any."""
+        actor = submission.actor
         # The card escapes this text itself.
         notes = [render(actor.language, w) for w in submission.warnings]
         card_note = " ".join([*notes, summary or ""]).strip() or None
@@ -207,11 +259,61 @@ class CreateJobSubmission:
         try:
             await self.surface.handlers.remember(actor, job, WatchKind.CREATED, ts, card_note)
         except Exception:
-            # The paid job exists whatever the database says: tell the user how to follow it.
+            # The paid job exists whatever the database says: tell the user how to follow it,
+            # and take back the card, which nothing would ever update.
             log.exception("watch not saved", extra={"job": job.name})
-            done = translate(actor.language, "modal.watch_not_saved", job=code(job.name))
-        await self._show(client, submission, message_modal(actor.language, done))
-        observe("modal.create", "ok", user=actor.user_id, job=job.name, started=started)
+            await withdraw_card(client, actor.channel_id, ts)
+            return translate(actor.language, "modal.watch_not_saved", job=code(job.name))
+        return None
+
+    async def keep_looking(
+        self, submission: Submission, summary: str | None, client: AsyncWebClient
+    ) -> None:
+        """Look for the unconfirmed job for minutes; post its card when found, else offer to
+        create it again (the user's explicit word, never the bot's)."""
+        handlers, actor = self.surface.handlers, submission.actor
+        for delay in handlers.lookups.background:
+            await self.surface.sleep(delay)
+            try:
+                job = await handlers.find_created(submission.view_id, submission.spec)
+            except VertexError as exc:
+                log.info("look-up of an unconfirmed create failed", extra={"error": exc.status})
+                continue
+            if job is None:
+                continue
+            if not await handlers.already_announced(job.ref, actor.channel_id):
+                await self._follow(submission, job, summary, client)
+            text = translate(actor.language, "create.found_late", job=code(job.name))
+            await self._tell(client, actor, text)
+            observe("modal.create", "found_late", user=actor.user_id, job=job.name)
+            return
+        token = self.surface.pending_creates.put((submission, summary))
+        text = translate(
+            actor.language,
+            "create.not_found",
+            name=escape(submission.spec.display_name or submission.spec.base_model),
+        )
+        await self._tell(client, actor, text, create_again_blocks(actor.language, text, token))
+        observe("modal.create", "not_found", user=actor.user_id)
+
+    async def _restarting(self, submission: Submission, client: AsyncWebClient) -> None:
+        """A shutdown cut the create short: say where to look before submitting again."""
+        text = translate(submission.actor.language, "cmd.restarting_create")
+        await self._show(client, submission, message_modal(submission.actor.language, text), text)
+
+    async def _tell(
+        self,
+        client: AsyncWebClient,
+        actor: Actor,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+    ) -> None:
+        try:
+            await client.chat_postEphemeral(
+                channel=str(actor.channel_id), user=actor.user_id, text=text, blocks=blocks
+            )
+        except SlackApiError as exc:
+            log.warning("could not tell the user", extra={"error": exc.response.get("error")})
 
     async def _post_card(
         self, actor: Actor, job: TuningJob, client: AsyncWebClient, notes: str | None
