@@ -710,6 +710,14 @@ class _Cycle:
             if posted:
                 await self._mark_announced(watch, job)
                 return
+        current = self.clock()
+        if not await self.store.confirm_announcing(
+            watch.id, self.owner, now=current, lease_until=current + self.config.lease
+        ):
+            # Frozen or slowed past the lease since the mark: another replica may have adopted
+            # the row and posted; posting now would repeat it.
+            self.report.lost_leases += 1
+            return
         try:
             if job is None:
                 await self.notifier.announce_gone(watch)

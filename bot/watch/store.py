@@ -523,6 +523,35 @@ class SqlWatchStore:
             )
             return result.rowcount == 1
 
+    async def confirm_announcing(
+        self, watch_id: int, owner: str, *, now: dt.datetime, lease_until: dt.datetime
+    ) -> bool:
+        """Just before an ending post: renew the lease if `owner` still holds it and the mark.
+
+        False when the lease ran out meanwhile (a replica frozen or slowed between marking and
+        posting): another replica may have adopted the row, so this one must not post.
+        """
+        return await asyncio.to_thread(
+            self._confirm_announcing, watch_id, owner, now, lease_until
+        )
+
+    def _confirm_announcing(
+        self, watch_id: int, owner: str, now: dt.datetime, lease_until: dt.datetime
+    ) -> bool:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(watches)
+                .where(
+                    _W.id == watch_id,
+                    _W.lease_owner == owner,
+                    _W.announcing_by == owner,
+                    _W.announced_at.is_(None),
+                    _W.lease_until > now,
+                )
+                .values(lease_until=lease_until)
+            )
+            return result.rowcount == 1
+
     async def clear_announcing(self, watch_id: int, owner: str) -> bool:
         """Forget a started ending post that Slack certainly refused (so it is tried again)."""
         return await asyncio.to_thread(self._clear_announcing, watch_id, owner)

@@ -303,3 +303,43 @@ async def test_japanese_watch_is_announced_in_japanese(rig: Rig) -> None:
 def test_lease_defaults_stay_between_five_seconds_and_two_minutes() -> None:
     assert PollConfig(interval=0.2).lease == dt.timedelta(seconds=5)
     assert PollConfig(interval=3600).lease == dt.timedelta(seconds=120)
+
+
+async def test_a_replica_that_lost_its_lease_before_posting_does_not_post(rig: Rig) -> None:
+    """Frozen (or slowed) between marking an ending and posting it, past its lease: another
+    replica may have adopted the row meanwhile, so this one must stay silent."""
+    import asyncio
+
+    from sqlalchemy import update
+
+    from bot.watch.tables import watches
+
+    serve_thread_history(rig.slack)
+    name = rig.add_job(JobState.RUNNING)
+    watch = rig.watch(name)
+    rig.emulator.set_state(name, JobState.SUCCEEDED.value)
+    lease = rig.now + dt.timedelta(seconds=5)
+    rig.store.claim_due_sync("dead-replica", rig.now, lease, 10)
+    await rig.store.mark_announcing(watch.id, "dead-replica", now=rig.now, lease_until=lease)
+    held = rig.slack.hold("conversations.replies")  # this replica's thread check, in flight
+
+    cycle = asyncio.create_task(rig.cycle())
+    while not rig.slack.calls_to("conversations.replies"):
+        await asyncio.sleep(0.01)
+    # Meanwhile a third replica took the row over (this one's lease had run out).
+    with rig.store.engine.begin() as conn:
+        conn.execute(
+            update(watches)
+            .where(watches.c.id == watch.id)
+            .values(
+                lease_owner="replica-c",
+                announcing_by="replica-c",
+                lease_until=rig.now + dt.timedelta(hours=1),
+            )
+        )
+    held.set()
+    await cycle
+    await rig.memory.settle()
+
+    assert thread_replies(rig.slack, name) == []
+    assert rig.store.all_watches()[0].announcing_by == "replica-c"
