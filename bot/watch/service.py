@@ -113,11 +113,14 @@ class Watcher:
             WATCHED_JOBS.labels(state=state).set(count)
 
     async def stop(self, grace: float = 10.0) -> None:
-        """Stop the clock and let the running cycle end cleanly (cancelled after `grace`)."""
+        """Stop the clock; the running cycle and background work may finish within `grace`
+        seconds (the cycle is cancelled after it)."""
         self._stopping.set()
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
         current = self._current
         if current is not None and not current.done():
             done, _ = await asyncio.wait({current}, timeout=grace)
@@ -125,6 +128,13 @@ class Watcher:
                 current.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await current
+        # Work the poller handed to the background (a slow region, a hung post) may finish in
+        # what is left of the grace; otherwise its leases expire and another process takes over.
+        remaining = deadline - loop.time()
+        if remaining > 0:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(remaining):
+                    await self.memory.settle()
 
     async def aclose(self) -> None:
         """Close the clients and the database pool."""

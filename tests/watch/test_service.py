@@ -81,3 +81,32 @@ async def test_metrics_show_watched_jobs_by_state_after_a_cycle(rig: Rig) -> Non
 
     assert gauge(JobState.RUNNING.value) == 1
     assert gauge(JobState.QUEUED.value) == 2
+
+
+async def test_stop_lets_a_post_handed_to_the_background_finish_within_the_grace(
+    rig: Rig,
+) -> None:
+    serve_thread_history(rig.slack)
+    name = rig.add_job(JobState.RUNNING)
+    rig.watch(name, message_ts="1700000000.000001")
+    rig.emulator.set_state(name, JobState.SUCCEEDED.value)
+    release = rig.slack.hold("chat.postMessage")
+    # A post limit shorter than the hold: the cycle hands the post to the background.
+    watcher = Watcher(
+        rig.store,
+        rig.client,
+        rig.notifier,
+        config=PollConfig(interval=60, post_limit_seconds=0.2),
+        budget=rig.budget,
+        owner="replica-a",
+    )
+    await watcher.run_once()
+    assert rig.store.all_watches()[0].announced_at is None  # still held at Slack
+
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.3, release.set)
+    await watcher.stop(grace=10)
+
+    (stored,) = rig.store.all_watches()
+    assert stored.announced_at is not None
+    assert len(thread_replies(rig.slack, name)) == 1
