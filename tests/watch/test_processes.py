@@ -19,45 +19,15 @@ from bot.tuning.states import JobState
 from bot.watch.model import NewWatch, WatchKind
 from bot.watch.store import SqlWatchStore
 from tests.fakes.slack_api import FakeSlackApi
+from tests.fakes.watcher_processes import (
+    Processes,
+    add_heartbeat,
+    wait_for_more_cycles,
+    wait_until,
+)
 from tests.watch.conftest import PROJECT, REGION, serve_thread_history, thread_replies
 
 INTERVAL = "0.2"
-
-
-def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-
-
-class Processes:
-    """Starts watcher processes and makes sure none outlives the test."""
-
-    def __init__(self, tmp_path: Path, env: dict[str, str]) -> None:
-        self.tmp_path = tmp_path
-        self.env = env
-        self.started: list[subprocess.Popen[bytes]] = []
-
-    def start(self) -> subprocess.Popen[bytes]:
-        log = (self.tmp_path / f"watcher-{len(self.started)}.log").open("wb")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.watch"],
-            env=self.env,
-            cwd=self.tmp_path,  # no stray .env file
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        self.started.append(proc)
-        return proc
-
-    def stop_all(self) -> None:
-        for proc in self.started:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(timeout=10)
 
 
 @pytest.fixture
@@ -102,32 +72,6 @@ def _watch_jobs(store: SqlWatchStore, emulator: Emulator, count: int) -> list[st
     return names
 
 
-def _watch_heartbeat(store: SqlWatchStore, emulator: Emulator) -> str:
-    """A watched job that keeps running, so every later cycle shows up as a read."""
-    name = emulator.add_job(PROJECT, REGION, state="JOB_STATE_RUNNING", display_name="heartbeat")
-    store.add_watch_sync(
-        NewWatch(
-            name,
-            "C0TEAM002",
-            "U0STARTER",
-            WatchKind.CREATED,
-            JobState.RUNNING,
-            message_ts="1700000001.000000",
-        )
-    )
-    return name
-
-
-def _reads(emulator: Emulator) -> int:
-    return emulator.counts["get"] + emulator.counts["list"]
-
-
-def _wait_for_more_cycles(emulator: Emulator, cycles: int = 3) -> None:
-    """Block until the watchers have read the heartbeat job `cycles` more times."""
-    target = _reads(emulator) + cycles
-    _wait(lambda: _reads(emulator) >= target, 20, f"{cycles} more poll cycles")
-
-
 def _all_announced(store: SqlWatchStore, names: list[str]) -> bool:
     wanted = set(names)
     return all(w.announced_at is not None for w in store.all_watches() if w.job_name in wanted)
@@ -148,7 +92,7 @@ def test_worker_runs_with_only_a_bot_token_of_slacks_settings(
         emulator.set_state(names[0], "JOB_STATE_SUCCEEDED")
 
         worker = procs.start()
-        _wait(lambda: _all_announced(store, names), 30, "the ending announced")
+        wait_until(lambda: _all_announced(store, names), 30, "the ending announced")
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=15) == 0
         assert len(thread_replies(fake_slack, names[0])) == 1
@@ -220,7 +164,7 @@ def test_kill_9_mid_cycle_and_restart_loses_and_repeats_nothing(
         serve_thread_history(fake_slack)
         store = SqlWatchStore.open(sqlite_url)
         names = _watch_jobs(store, emulator, 3)
-        _watch_heartbeat(store, emulator)
+        add_heartbeat(store, emulator)
         procs = processes(sqlite_url, fake_slack, vertex)
         side, method = held.split(":")
         release = fake_slack.hold(method) if side == "slack" else emulator.hold(method)
@@ -231,15 +175,17 @@ def test_kill_9_mid_cycle_and_restart_loses_and_repeats_nothing(
         if side == "slack":
             fake_slack.wait_for(method, 1, timeout=20)
         else:
-            _wait(lambda: emulator.counts[method] >= 1, 20, f"a held {method}")
+            wait_until(lambda: emulator.counts[method] >= 1, 20, f"a held {method}")
         time.sleep(0.1)  # the request is in flight and held
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
         release.set()
 
         second = procs.start()
-        _wait(lambda: _all_announced(store, names), 30, "every ending announced after the restart")
-        _wait_for_more_cycles(emulator)  # later cycles happened: nothing may be posted again
+        wait_until(
+            lambda: _all_announced(store, names), 30, "every ending announced after the restart"
+        )
+        wait_for_more_cycles(emulator)  # later cycles happened: nothing may be posted again
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=15) == 0
 
@@ -263,7 +209,7 @@ def test_two_replicas_on_postgresql_announce_200_endings_exactly_once(
         serve_thread_history(fake_slack)
         store = SqlWatchStore.open(postgres_url)
         names = _watch_jobs(store, emulator, 200)
-        _watch_heartbeat(store, emulator)
+        add_heartbeat(store, emulator)
         procs = processes(postgres_url, fake_slack, vertex)
         replicas = [procs.start(), procs.start()]
         time.sleep(1.0)  # both replicas polling the running jobs
@@ -272,8 +218,8 @@ def test_two_replicas_on_postgresql_announce_200_endings_exactly_once(
             if i % 50 == 0:
                 time.sleep(0.2)  # endings arrive over several cycles
 
-        _wait(lambda: _all_announced(store, names), 45, "200 endings announced")
-        _wait_for_more_cycles(emulator)  # later cycles happened: nothing may be posted again
+        wait_until(lambda: _all_announced(store, names), 45, "200 endings announced")
+        wait_for_more_cycles(emulator)  # later cycles happened: nothing may be posted again
         for proc in replicas:
             proc.send_signal(signal.SIGTERM)
         assert [proc.wait(timeout=15) for proc in replicas] == [0, 0]
