@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tests.fakes.gcs import FakeGcs
+from tests.fakes.watcher_processes import wait_until
 from tests.slack.conftest import BotUnderTest
 
 GOOD_LINE = {
@@ -59,6 +60,12 @@ class TestBucketAllowList:
         assert reply["response_type"] == "ephemeral"
         assert "Datasets must come from: gs://team-data" in reply["text"]
         assert gcs.requests == []
+        # The refusal is audited just after the reply is sent: wait for the row.
+        wait_until(
+            lambda: any(e.outcome == "refused" for e in bot.store.audit_entries()),
+            10,
+            "the refusal audited",
+        )
         refused = [e for e in bot.store.audit_entries() if e.outcome == "refused"]
         assert [(e.action, e.actor) for e in refused] == [("check", "U0ALICE01")]
 
