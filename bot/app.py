@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import gc
 import logging
+import math
 import signal
 import sys
 import time
@@ -156,15 +157,20 @@ async def build_runtime(settings: Settings, *, http: httpx.AsyncClient | None = 
         check_dataset=_dataset_check(settings, shared_http),
     )
     bolt = build_bolt_app(slack, surface)
-    # The notifier paces itself on Retry-After per channel, so its client does not retry.
+    poll = PollConfig(interval=settings.poll_interval_seconds)
+    # The notifier paces itself on Retry-After per channel, so its client does not retry; its
+    # timeout bounds how long an ending post is in flight (an adopter waits that out).
     notifier_client = AsyncWebClient(
-        token=settings.slack_bot_token, base_url=settings.slack_api_url, retry_handlers=[]
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        retry_handlers=[],
+        timeout=math.ceil(poll.post_timeout),
     )
     watcher = Watcher(
         store,
         tuning,
         SlackNotifier(notifier_client),
-        config=PollConfig(interval=settings.poll_interval_seconds),
+        config=poll,
         budget=RequestBudget(settings.vertex_requests_per_minute),
     )
     return Runtime(settings, shared_http, slack, tuning, store, surface, bolt, watcher)

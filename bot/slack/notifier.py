@@ -41,7 +41,7 @@ from bot.tuning.job import TuningJob
 from bot.tuning.problems import DomainError
 from bot.tuning.refs import JobRef
 from bot.watch.model import Watch
-from bot.watch.notify import ChannelGone, NotifyError, RateLimited
+from bot.watch.notify import ChannelGone, LeaseLapsed, NotifyError, RateLimited, always_ours
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,13 @@ class SlackNotifier:
         self._blocked: dict[tuple[str, str], float] = {}
 
     async def _call(
-        self, method: str, channel: str, *, read: bool = False, **kwargs: Any
+        self,
+        method: str,
+        channel: str,
+        *,
+        read: bool = False,
+        still_ours: Callable[[], bool] = always_ours,
+        **kwargs: Any,
     ) -> AsyncSlackResponse:
         key = (method, channel)
         until = self._blocked.get(key)
@@ -111,6 +117,10 @@ class SlackNotifier:
                 return await self._client.api_call(
                     method, http_verb="GET", params={"channel": channel, **params}
                 )
+            if not still_ours():
+                # Asked as late as the request allows: a process frozen after the store
+                # confirmed its lease must not post what another replica may have posted since.
+                raise LeaseLapsed("lease_lapsed")
             return await self._client.api_call(method, json={"channel": channel, **kwargs})
         except SlackApiError as error:
             raise self._refused(method, key, error.response) from None
@@ -172,13 +182,27 @@ class SlackNotifier:
         response = await self._call("chat.postMessage", watch.channel_id, text=text, blocks=blocks)
         return str(response["ts"])
 
-    async def _reply(self, watch: Watch, text: str, **extra: Any) -> None:
+    async def _reply(
+        self,
+        watch: Watch,
+        text: str,
+        still_ours: Callable[[], bool] = always_ours,
+        **extra: Any,
+    ) -> None:
         thread: dict[str, Any] = {"thread_ts": watch.message_ts} if watch.message_ts else {}
         await self._call(
-            "chat.postMessage", watch.channel_id, text=text, unfurl_links=False, **thread, **extra
+            "chat.postMessage",
+            watch.channel_id,
+            still_ours=still_ours,
+            text=text,
+            unfurl_links=False,
+            **thread,
+            **extra,
         )
 
-    async def announce_ending(self, watch: Watch, job: TuningJob) -> None:
+    async def announce_ending(
+        self, watch: Watch, job: TuningJob, *, still_ours: Callable[[], bool] = always_ours
+    ) -> None:
         """Thread reply (also shown in the channel on success) naming the model and endpoint."""
         text, blocks = ending_message(
             job,
@@ -189,19 +213,21 @@ class SlackNotifier:
         await self._reply(
             watch,
             text,
+            still_ours,
             blocks=blocks,
             reply_broadcast=job.state.succeeded and watch.message_ts is not None,
             metadata=ending_metadata(watch.job_name, watch.id),
         )
 
-    async def announce_gone(self, watch: Watch) -> None:
+    async def announce_gone(
+        self, watch: Watch, *, still_ours: Callable[[], bool] = always_ours
+    ) -> None:
         """Thread reply saying the job no longer exists."""
         text, blocks = gone_message(
             watch.job_name, display_name=watch.display_name, language=watch.language
         )
-        await self._reply(
-            watch, text, blocks=blocks, metadata=ending_metadata(watch.job_name, watch.id)
-        )
+        metadata = ending_metadata(watch.job_name, watch.id)
+        await self._reply(watch, text, still_ours, blocks=blocks, metadata=metadata)
 
     async def note_paused(self, watch: Watch, job: TuningJob) -> None:
         """Thread reply saying the job is paused."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import signal
 import sys
 
@@ -42,15 +43,20 @@ async def build_watcher(settings: Settings) -> Watcher:
     store = await asyncio.to_thread(SqlWatchStore.open, settings.database_url)
     try:
         reader = TuningClient.from_settings(settings)
-        # The notifier paces itself on Retry-After per channel, so its client does not retry.
+        poll = PollConfig(interval=settings.poll_interval_seconds)
+        # The notifier paces itself on Retry-After per channel, so its client does not retry;
+        # its timeout bounds how long an ending post is in flight (an adopter waits that out).
         slack = AsyncWebClient(
-            token=settings.slack_bot_token, base_url=settings.slack_api_url, retry_handlers=[]
+            token=settings.slack_bot_token,
+            base_url=settings.slack_api_url,
+            retry_handlers=[],
+            timeout=math.ceil(poll.post_timeout),
         )
         return Watcher(
             store,
             reader,
             SlackNotifier(slack),
-            config=PollConfig(interval=settings.poll_interval_seconds),
+            config=poll,
             budget=RequestBudget(settings.vertex_requests_per_minute),
         )
     except BaseException:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from bot.tuning.job import TuningJob
@@ -26,6 +27,15 @@ class ChannelGone(NotifyError):
     """The channel cannot receive messages any more (deleted, archived, bot removed)."""
 
 
+class LeaseLapsed(NotifyError):
+    """The post was not sent: the caller's lease ran out before the request could leave."""
+
+
+def always_ours() -> bool:
+    """A lease check for posts that no other replica can take over."""
+    return True
+
+
 class RateLimited(NotifyError):
     """The chat service asked us to wait `retry_after` seconds before this call."""
 
@@ -41,12 +51,19 @@ class Notifier(Protocol):
         """Edit the status message in place (post one when the watch has none); returns its ts."""
         ...
 
-    async def announce_ending(self, watch: Watch, job: TuningJob) -> None:
-        """Reply in the status message's thread that the job ended (once per watch)."""
+    async def announce_ending(
+        self, watch: Watch, job: TuningJob, *, still_ours: Callable[[], bool] = always_ours
+    ) -> None:
+        """Reply in the status message's thread that the job ended (once per watch).
+
+        `still_ours` is asked right before the request leaves; False raises `LeaseLapsed`.
+        """
         ...
 
-    async def announce_gone(self, watch: Watch) -> None:
-        """Reply in the thread that the job no longer exists at Google."""
+    async def announce_gone(
+        self, watch: Watch, *, still_ours: Callable[[], bool] = always_ours
+    ) -> None:
+        """Reply in the thread that the job no longer exists at Google (`still_ours` as above)."""
         ...
 
     async def note_paused(self, watch: Watch, job: TuningJob) -> None:

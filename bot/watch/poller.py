@@ -29,10 +29,16 @@ Announcing exactly once. For an ended job the poller, holding the lease, first m
 thread reply, then marks the row "announced" in one single-row update. A crash before the post
 leaves "announcing" set; whoever claims the row next asks the chat service whether the thread
 already holds the ending (the post carries the watch id in its message metadata) and posts only
-if it does not. The one window that can still repeat a message: Slack has accepted the post but
-the process dies before the "announced" update commits *and* the thread cannot be checked
-(missing history scope, or the check fails). That window is one HTTP answer plus one indexed
-single-row update long; it cannot be closed because `chat.postMessage` has no idempotency key.
+if it does not. Right before the post the lease is renewed in the store (fenced) and the time of
+that renewal recorded; the request is then sent only within the first half of that lease on the
+local clock, so a process frozen in between stays silent when it resumes. An adopter that finds
+no ending waits until a post sent at the recorded time could no longer be on its way (the Slack
+client's timeout plus a margin, `PollConfig.post_flight`) and looks again before posting. What can
+still repeat a message, since `chat.postMessage` has no idempotency key: a post Slack shows in
+the thread only after that flight; a process frozen between the local check and the request
+leaving (the Slack client's own preparation, a few milliseconds); and a crash after Slack
+accepted the post but before the "announced" update commits, when the thread cannot be checked
+(missing history scope, or the check keeps failing).
 Only an error that proves the post did not happen (Slack's own `ok: false` refusal, HTTP 429)
 clears the mark so the ending is tried again at once. A timeout, an HTTP 5xx or an answer that
 is not Slack's JSON may follow a stored message: the mark stays and the thread is checked first
@@ -100,7 +106,7 @@ from bot.vertex.errors import (
 )
 from bot.watch.budget import RequestBudget
 from bot.watch.model import AuditEntry, Watch
-from bot.watch.notify import ChannelGone, Notifier, NotifyError, RateLimited
+from bot.watch.notify import ChannelGone, LeaseLapsed, Notifier, NotifyError, RateLimited
 from bot.watch.store import SqlWatchStore
 
 log = logging.getLogger(__name__)
@@ -199,6 +205,8 @@ class PollConfig:
     # that work goes on in the background (see `read_limit` and `post_limit`).
     read_limit_seconds: float | None = None
     post_limit_seconds: float | None = None
+    # How long an ending post may wait for Slack's answer (the Slack client's timeout).
+    post_timeout_seconds: float | None = None
 
     @property
     def lease(self) -> dt.timedelta:
@@ -221,6 +229,19 @@ class PollConfig:
         if self.post_limit_seconds is not None:
             return self.post_limit_seconds
         return min(max(0.5 * self.interval, 2.0), 15.0)
+
+    @property
+    def post_timeout(self) -> float:
+        """Seconds an ending post may be in flight: default one lease, 10–30 s."""
+        if self.post_timeout_seconds is not None:
+            return self.post_timeout_seconds
+        return min(max(self.lease.total_seconds(), 10.0), 30.0)
+
+    @property
+    def post_flight(self) -> dt.timedelta:
+        """After this long, a post confirmed by another owner has reached the thread or never
+        will: a post can wait `post_timeout` for Slack's answer, plus Slack's own processing."""
+        return dt.timedelta(seconds=self.post_timeout + 5.0)
 
     def slowdown(self, job: TuningJob | QuietJob | None, watch: Watch, now: dt.datetime) -> float:
         """Interval multiplier: long-running jobs and paused ones are polled less often."""
@@ -257,6 +278,7 @@ class CycleReport:
     read_errors: int = 0
     ended_watches: int = 0
     lost_leases: int = 0
+    posts_in_flight: int = 0  # adopted ending posts left for their flight to end
     missing: int = 0  # 404s counted but not (yet) believed
     notes: int = 0  # "cannot read" / "can read again" replies
     slow_reads: int = 0  # locations whose reads went on in the background
@@ -710,7 +732,18 @@ class _Cycle:
             if posted:
                 await self._mark_announced(watch, job)
                 return
+            if watch.announcing_at is not None and current < (
+                watch.announcing_at + self.config.post_flight
+            ):
+                # A post that left at `announcing_at` may still be on its way (Slack slow, or
+                # its sender frozen mid-request): it shows in the thread, or its flight ends,
+                # before the lease we now hold lapses and the row is looked at again.
+                self.report.posts_in_flight += 1
+                return
         current = self.clock()
+        # Measured before the store is asked, so that the local deadline falls before the
+        # stored lease expires; half the lease leaves room for clocks that disagree a little.
+        confirmed = time.monotonic()
         if not await self.store.confirm_announcing(
             watch.id, self.owner, now=current, lease_until=current + self.config.lease
         ):
@@ -718,11 +751,20 @@ class _Cycle:
             # the row and posted; posting now would repeat it.
             self.report.lost_leases += 1
             return
+        deadline = confirmed + self.config.lease.total_seconds() / 2
+
+        def still_ours() -> bool:
+            return time.monotonic() < deadline
+
         try:
             if job is None:
-                await self.notifier.announce_gone(watch)
+                await self.notifier.announce_gone(watch, still_ours=still_ours)
             else:
-                await self.notifier.announce_ending(watch, job)
+                await self.notifier.announce_ending(watch, job, still_ours=still_ours)
+        except LeaseLapsed:
+            # Nothing was sent; the row stays "announcing" for whoever holds the lease now.
+            self.report.lost_leases += 1
+            return
         except NotifyError as error:
             # Only a refusal proves the post did not happen; after a timeout, a 5xx or an
             # answer that is not Slack's, "announcing" stays and the thread is checked first.

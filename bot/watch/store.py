@@ -466,6 +466,10 @@ class SqlWatchStore:
     ) -> bool:
         # Starting needs no earlier mark; adopting needs one. Both need the live lease.
         started = _W.announcing_at.is_not(None) if adopt else _W.announcing_at.is_(None)
+        values: dict[str, Any] = {"announcing_by": owner, "lease_until": lease_until}
+        if not adopt:
+            # Adopting keeps the time at which the last post may have left (see confirm).
+            values["announcing_at"] = now
         with self.engine.begin() as conn:
             result = conn.execute(
                 update(watches)
@@ -476,7 +480,7 @@ class SqlWatchStore:
                     _W.announced_at.is_(None),
                     started,
                 )
-                .values(announcing_at=now, announcing_by=owner, lease_until=lease_until)
+                .values(values)
             )
             return result.rowcount == 1
 
@@ -526,7 +530,8 @@ class SqlWatchStore:
     async def confirm_announcing(
         self, watch_id: int, owner: str, *, now: dt.datetime, lease_until: dt.datetime
     ) -> bool:
-        """Just before an ending post: renew the lease if `owner` still holds it and the mark.
+        """Just before an ending post: renew the lease if `owner` still holds it and the mark,
+        and record `now` as the time the post may leave (an adopter waits out its flight).
 
         False when the lease ran out meanwhile (a replica frozen or slowed between marking and
         posting): another replica may have adopted the row, so this one must not post.
@@ -548,7 +553,7 @@ class SqlWatchStore:
                     _W.announced_at.is_(None),
                     _W.lease_until > now,
                 )
-                .values(lease_until=lease_until)
+                .values(lease_until=lease_until, announcing_at=now)
             )
             return result.rowcount == 1
 

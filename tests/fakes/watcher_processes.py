@@ -738,8 +738,8 @@ def slow_post_run(
 
     Nothing is killed or stopped: the post is held *and* left out of the thread history until
     it is answered, as a post Slack has received but not yet processed. The lease (5 s at this
-    interval) is shorter than the Slack client's timeout (30 s), so the other replica adopts
-    the row, finds no ending in the thread and posts it again.
+    interval) runs out first: the other replica adopts the row and finds no ending in the
+    thread, and must wait out the post's flight instead of posting it again.
     """
     started = time.monotonic()
     with _rig(database_url, log_dir, hide_held=True) as (emulator, slack, gate, store, procs):

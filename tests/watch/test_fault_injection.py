@@ -91,12 +91,6 @@ def test_replica_stalled_past_its_lease_is_taken_over_and_cannot_write_over_it(
     assert any("taken over after" in note for note in result.notes), result.notes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: an ending post still in flight when its lease (5 s) expires is adopted by "
-    "another replica, which finds no ending in the thread yet and posts it again; the post is "
-    "not bounded by the lease (the Slack client's timeout is 30 s)",
-)
 def test_post_slower_than_the_lease_is_not_repeated_by_another_replica(
     tmp_path: Path, postgres_url: str
 ) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from bot.tuning.refs import JobRef
 from bot.tuning.states import JobState
-from bot.watch.notify import NotifyError, RateLimited
+from bot.watch.notify import LeaseLapsed, NotifyError, RateLimited
 from tests.watch.conftest import Rig, serve_thread_history, thread_replies
 
 # (HTTP status, body, content type) of answers that leave the outcome unknown.
@@ -124,3 +124,56 @@ async def test_the_notifier_trusts_slack_refusals_and_rate_limits(rig: Rig) -> N
     assert refused.value.error == "invalid_blocks"
     assert not refused.value.delivered_unknown
     assert not limited.value.delivered_unknown
+
+
+async def test_an_adopted_post_still_in_flight_is_waited_for_not_repeated(rig: Rig) -> None:
+    """A replica confirmed its lease and sent the ending, then froze (or Slack sat on it) past
+    the lease: the adopter finds no ending yet and waits out the post's flight, then finds it."""
+    serve_thread_history(rig.slack)
+    name = rig.add_job(JobState.RUNNING)
+    watch = rig.watch(name)
+    rig.emulator.set_state(name, JobState.SUCCEEDED.value)
+    lease = rig.now + dt.timedelta(seconds=5)
+    rig.store.claim_due_sync("frozen-replica", rig.now, lease, 10)
+    await rig.store.mark_announcing(watch.id, "frozen-replica", now=rig.now, lease_until=lease)
+
+    report = await rig.cycle(advance=10)  # lease lapsed, post possibly still on its way
+
+    assert report.posts_in_flight == 1
+    assert thread_replies(rig.slack, name) == []
+    # The frozen replica's post lands in the thread after all.
+    await rig.notifier.announce_ending(watch, await rig.client.get(JobRef.from_name(name)))
+
+    await rig.cycle(advance=rig.config.lease.total_seconds() + 1)
+
+    assert len(thread_replies(rig.slack, name)) == 1
+    assert rig.store.all_watches()[0].end_reason == "announced"
+
+
+async def test_an_adopted_post_that_never_left_is_sent_once_its_flight_is_over(rig: Rig) -> None:
+    serve_thread_history(rig.slack)
+    name = rig.add_job(JobState.RUNNING)
+    watch = rig.watch(name)
+    rig.emulator.set_state(name, JobState.FAILED.value)
+    lease = rig.now + dt.timedelta(seconds=5)
+    rig.store.claim_due_sync("dead-replica", rig.now, lease, 10)
+    await rig.store.mark_announcing(watch.id, "dead-replica", now=rig.now, lease_until=lease)
+
+    await rig.cycle(advance=10)
+    assert thread_replies(rig.slack, name) == []
+    await rig.cycle(advance=rig.config.lease.total_seconds() + 1)
+    await rig.cycle(advance=rig.config.lease.total_seconds() + 1)
+
+    assert len(thread_replies(rig.slack, name)) == 1
+
+
+async def test_a_post_whose_lease_lapsed_before_it_could_leave_is_not_sent(rig: Rig) -> None:
+    name = rig.add_job(JobState.RUNNING)
+    watch = rig.watch(name)
+    job = await rig.client.get(JobRef.from_name(name))
+
+    with pytest.raises(LeaseLapsed) as raised:
+        await rig.notifier.announce_ending(watch, job, still_ours=lambda: False)
+
+    assert not raised.value.delivered_unknown
+    assert rig.slack.calls_to("chat.postMessage") == []
