@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.datasets.blocks import BLOCK_BYTES, BlockChecker, BlockTotals
 from bot.datasets.checks import BOM, check_line, plain_text_example
 from bot.datasets.findings import PreflightReport, Severity
 from bot.datasets.sources import DatasetOpener, LineSplitter, SourceUnavailable
@@ -74,6 +76,8 @@ async def _read_and_check(
     fmt = model.dataset_format
     limit = model.max_tokens_per_example
     splitter = LineSplitter()
+    # Only the Gemini format has a many-lines-per-call path; legacy files go line by line.
+    checker = BlockChecker(limit) if fmt is DatasetFormat.GEMINI else None
     async with opener.open(source) as opened:
         report.total_bytes = opened.size
         async for chunk in opened.chunks:
@@ -82,7 +86,7 @@ async def _read_and_check(
                 chunk = chunk[:room]
                 report.partial = True
             report.bytes_read += len(chunk)
-            _check_lines(splitter.feed(chunk), report, fmt, limit)
+            _check_chunk(chunk, splitter, checker, report, fmt, limit)
             if report.partial:
                 report.partial_reason = Problem.of(
                     "preflight.partial_bytes", limit=format_bytes(budget.max_bytes)
@@ -91,8 +95,37 @@ async def _read_and_check(
         _check_lines(splitter.finish(), report, fmt, limit)
 
 
+def _check_chunk(
+    chunk: bytes,
+    splitter: LineSplitter,
+    checker: BlockChecker | None,
+    report: PreflightReport,
+    fmt: DatasetFormat,
+    limit: int,
+) -> None:
+    """Check the lines `chunk` completes: by blocks where they are plain, else one by one."""
+    blocks_held = splitter.feed_blocks(chunk, BLOCK_BYTES) if checker is not None else None
+    if checker is None or blocks_held is None:
+        _check_lines(splitter.feed(chunk), report, fmt, limit)
+        return
+    for block in blocks_held:
+        totals = checker.check_block(block)
+        if totals is None:
+            _check_lines(block[:-1].split(b"\n"), report, fmt, limit)
+        else:
+            _add_block(report, totals)
+
+
+def _add_block(report: PreflightReport, totals: BlockTotals) -> None:
+    report.lines_read += totals.lines
+    report.example_count += totals.lines
+    report.characters += totals.characters
+    report.estimated_tokens += totals.tokens
+    report.max_example_tokens = max(report.max_example_tokens, totals.largest)
+
+
 def _check_lines(
-    lines: list[bytes | None], report: PreflightReport, fmt: DatasetFormat, limit: int
+    lines: Sequence[bytes | None], report: PreflightReport, fmt: DatasetFormat, limit: int
 ) -> None:
     """Check a batch of lines and add them to the report.
 

@@ -115,6 +115,36 @@ async def test_local_file_is_read_in_chunks_of_the_given_size(tmp_path: Path) ->
     assert max(sizes) == 4096
 
 
+async def test_local_reading_stopped_early_closes_the_file_for_the_next_reader(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "train.jsonl"
+    path.write_bytes(_lines_of([100] * 1000))
+    opener = DatasetOpener(None, None, None, allow_local_files=True, chunk_bytes=4096)
+    async with opener.open(str(path)) as opened:
+        async for chunk in opened.chunks:
+            assert len(chunk) == 4096
+            break
+    async with opener.open(str(path)) as opened:
+        assert sum([len(c) async for c in opened.chunks]) == 101_000
+
+
+def test_splitter_blocks_hold_the_same_lines_as_one_by_one() -> None:
+    data = _lines_of([0, 5, 100, 7, 3000, 1, 40, 40, 40]) + b"last"
+    for chunk_size in (1, 13, 500, 5000):
+        for block_bytes in (1, 64, 10_000):
+            splitter = LineSplitter(max_line_bytes=10_000)
+            text = b""
+            for start in range(0, len(data), chunk_size):
+                blocks = splitter.feed_blocks(data[start : start + chunk_size], block_bytes)
+                assert blocks is not None
+                for block in blocks:
+                    assert block.endswith(b"\n")
+                    assert len(block) <= block_bytes or block.count(b"\n") == 1
+                    text += block
+            assert text + b"".join(splitter.finish()) == data
+
+
 async def test_missing_local_file_is_unavailable_not_a_crash(tmp_path: object) -> None:
     opener = DatasetOpener(None, None, None, allow_local_files=True)
     with pytest.raises(SourceUnavailable) as raised:
