@@ -14,7 +14,6 @@ from bot.metrics import VERTEX_CALLS
 from bot.tuning.job import TuningJob
 from bot.tuning.problems import DomainError
 from bot.tuning.refs import JobRef, Location
-from bot.tuning.spec import TuningJobSpec
 from bot.vertex.auth import Auth, GoogleAuth, NoAuth
 from bot.vertex.errors import (
     CreateOutcomeUnknown,
@@ -29,7 +28,9 @@ from bot.vertex.retry import RETRYABLE_STATUSES, RetryPolicy, retry_after_second
 from bot.vertex.wire import job_from_json, spec_to_body
 
 if TYPE_CHECKING:
+    # Types only: the spec module loads the model catalogue (YAML), which a watcher never needs.
     from bot.config import Settings
+    from bot.tuning.spec import TuningJobSpec
 
 log = logging.getLogger(__name__)
 

@@ -6,12 +6,15 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.tuning.job import Checkpoint, DataStats, JobError, TunedModel, TuningJob
 from bot.tuning.refs import JobRef
-from bot.tuning.spec import TuningJobSpec
 from bot.tuning.states import JobState
+
+if TYPE_CHECKING:
+    # Types only: the spec module loads the model catalogue (YAML), which a watcher never needs.
+    from bot.tuning.spec import TuningJobSpec
 
 ADAPTER_SIZES: dict[int, str] = {
     1: "ADAPTER_SIZE_ONE",

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import (
     Connection,
@@ -34,7 +35,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import OperationalError
 
@@ -43,6 +44,9 @@ from bot.tuning.states import JobState
 from bot.watch.migrations import upgrade
 from bot.watch.model import AuditEntry, NewWatch, Watch, WatchKind
 from bot.watch.tables import audit_log, watches
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql
 
 _W = watches.c
 # Columns the poller may change through `update_fenced`.
@@ -75,15 +79,23 @@ def _utcnow() -> dt.datetime:
 SQLITE_WRITE_WAIT_SECONDS = 5.0
 READ_ONLY = "tuning_bot_read_only"
 PING_SECONDS = 1.0  # a liveness probe must hear back quickly, whatever holds the database
+SAVE_CHUNK = 500  # rows per statement of `save_many`
 
 
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets WAL, lock-free reads and `BEGIN IMMEDIATE` writes."""
     if url.startswith("sqlite"):
         args: dict[str, Any] = {"check_same_thread": False}
-        if "timeout" not in make_url(url).query:
+        parsed = make_url(url)
+        if "timeout" not in parsed.query:
             args["timeout"] = SQLITE_WRITE_WAIT_SECONDS
-        engine = create_engine(url, connect_args=args)
+        pool: dict[str, Any] = {}
+        if parsed.database not in (None, "", ":memory:"):
+            # Most recently used first: the one-at-a-time work of a cycle keeps reusing one
+            # warm connection instead of filling every pooled connection's page cache (about
+            # 2 MB each with 10,000 watches) after a burst of concurrent writes opened them.
+            pool["pool_use_lifo"] = True
+        engine = create_engine(url, connect_args=args, **pool)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -119,34 +131,57 @@ def _poller_values(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (v.value if isinstance(v, JobState) else v) for k, v in values.items()}
 
 
-def _watch(row: RowMapping) -> Watch:
+_T = TypeVar("_T")
+
+
+def _as_is(value: _T) -> _T:
+    return value
+
+
+def _sharing() -> Callable[[_T], _T]:
+    """Maps equal values to one object, for the rows of one query.
+
+    The driver makes a new object for every value of every row: 10,000 claimed watches would
+    hold 10,000 copies of the project, the region, the owner and the cycle's due time.
+    """
+    seen: dict[Any, Any] = {}
+
+    def same(value: _T) -> _T:
+        return value if value is None else seen.setdefault(value, value)
+
+    return same
+
+
+def _watch(row: RowMapping, same: Callable[[Any], Any] = _as_is) -> Watch:
+    # `same` only sees str and datetime columns: equal values of other types (1 and True)
+    # must not stand in for each other.
     return Watch(
         id=row["id"],
         job_name=row["job_name"],
-        project=row["project"],
-        region=row["region"],
-        channel_id=row["channel_id"],
-        started_by=row["started_by"],
+        project=same(row["project"]),
+        region=same(row["region"]),
+        channel_id=same(row["channel_id"]),
+        started_by=same(row["started_by"]),
         kind=WatchKind(row["kind"]),
         message_ts=row["message_ts"],
-        language=row["language"],
-        display_name=row["display_name"],
+        language=same(row["language"]),
+        display_name=same(row["display_name"]),
         last_state=JobState.from_wire(row["last_state"]),
-        last_update_time=row["last_update_time"],
-        next_poll_at=row["next_poll_at"],
+        last_update_time=same(row["last_update_time"]),
+        next_poll_at=same(row["next_poll_at"]),
         error_count=row["error_count"],
-        created_at=row["created_at"],
+        created_at=same(row["created_at"]),
         announced_at=row["announced_at"],
         card_state=JobState.from_wire(row["card_state"]) if row["card_state"] else None,
-        announcing_at=row["announcing_at"],
-        announcing_by=row["announcing_by"],
+        announcing_at=same(row["announcing_at"]),
+        announcing_by=same(row["announcing_by"]),
         finished_at=row["finished_at"],
         end_reason=row["end_reason"],
         paused_noted=bool(row["paused_noted"]),
-        lease_owner=row["lease_owner"],
-        lease_until=row["lease_until"],
-        card_note=row["card_note"],
-        missing_since=row["missing_since"],
+        lease_owner=same(row["lease_owner"]),
+        lease_until=same(row["lease_until"]),
+        card_note=same(row["card_note"]),
+        missing_since=same(row["missing_since"]),
         missing_count=row["missing_count"] or 0,
         read_error_count=row["read_error_count"] or 0,
         read_error_noted=bool(row["read_error_noted"]),
@@ -218,8 +253,14 @@ class SqlWatchStore:
             "paused_noted": False,
             "created_at": now,
         }
-        dialect_insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
-        stmt = dialect_insert(watches).values(**values)
+        stmt: postgresql.Insert | sqlite.Insert
+        if self._dialect == "postgresql":
+            # Imported here: a watcher on SQLite never loads this dialect (1.7 MB).
+            from sqlalchemy.dialects import postgresql
+
+            stmt = postgresql.insert(watches).values(**values)
+        else:
+            stmt = sqlite.insert(watches).values(**values)
         excluded = stmt.excluded
         finished = _W.finished_at.is_not(None)
 
@@ -360,8 +401,9 @@ class SqlWatchStore:
             .values(lease_owner=owner, lease_until=lease_until)
             .returning(*watches.c)
         )
+        same = _sharing()
         with self.engine.begin() as conn:
-            return [_watch(r) for r in conn.execute(stmt).mappings()]
+            return [_watch(r, same) for r in conn.execute(stmt).mappings()]
 
     async def update_fenced(
         self, watch_id: int, owner: str, values: Mapping[str, Any], *, release: bool = False
@@ -382,22 +424,23 @@ class SqlWatchStore:
             )
             return result.rowcount == 1
 
-    async def save_many(self, owner: str, rows: Sequence[Mapping[str, Any]]) -> int:
+    async def save_many(self, owner: str, rows: Iterable[Mapping[str, Any]]) -> int:
         """`update_fenced(..., release=True)` for many watches in one transaction.
 
         Every row holds `id` and the same poller columns; returns how many rows were written.
+        `rows` may be a generator: it is consumed `SAVE_CHUNK` rows at a time.
         """
         return await asyncio.to_thread(self.save_many_sync, owner, rows)
 
-    def save_many_sync(self, owner: str, rows: Sequence[Mapping[str, Any]]) -> int:
+    def save_many_sync(self, owner: str, rows: Iterable[Mapping[str, Any]]) -> int:
         """Synchronous `save_many`."""
-        if not rows:
+        pending = iter(rows)
+        # The driver's and SQLAlchemy's per-row parameters cost about 1.5 kB a row: sent in
+        # chunks, 10,000 rows never hold them all at once. Still one transaction.
+        chunk = list(itertools.islice(pending, SAVE_CHUNK))
+        if not chunk:
             return 0
-        keys = sorted(set(rows[0]) - {"id"})
-        params = []
-        for row in rows:
-            values = _poller_values({k: row[k] for k in keys})
-            params.append({"b_id": row["id"], **{f"b_{k}": values[k] for k in keys}})
+        keys = sorted(set(chunk[0]) - {"id"})
         stmt = (
             update(watches)
             .where(_W.id == bindparam("b_id"), _W.lease_owner == owner)
@@ -405,8 +448,18 @@ class SqlWatchStore:
                 {**{k: bindparam(f"b_{k}") for k in keys}, "lease_owner": None, "lease_until": None}
             )
         )
+        written = 0
         with self.engine.begin() as conn:
-            return conn.execute(stmt, params).rowcount
+            while chunk:
+                params = []
+                for row in chunk:
+                    values = _poller_values({k: row[k] for k in keys})
+                    params.append({"b_id": row["id"], **{f"b_{k}": values[k] for k in keys}})
+                del chunk
+                written += conn.execute(stmt, params).rowcount
+                del params
+                chunk = list(itertools.islice(pending, SAVE_CHUNK))
+        return written
 
     async def release(self, watch_ids: Sequence[int], owner: str) -> int:
         """Give leases back without other changes (shutdown, budget exhausted)."""

@@ -402,3 +402,43 @@ async def test_a_version_2_database_gains_the_read_trouble_columns(store_url: st
         assert conn.execute(select(schema_version.c.version)).scalar_one() == LATEST == 3
     assert len(again.all_watches()) == 1
     again.close()
+
+
+async def test_save_many_writes_a_generator_in_chunks_fenced_on_the_lease(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.watch.store.SAVE_CHUNK", 2)
+    store = SqlWatchStore.open(store_url)
+    ids = [store.add_watch_sync(_new(job), now=NOW).id for job in range(5)]
+    lease = NOW + dt.timedelta(seconds=30)
+    claimed = {w.id for w in store.claim_due_sync("replica-a", NOW, lease, 4)}
+    (unclaimed,) = set(ids) - claimed
+    due = NOW + dt.timedelta(minutes=1)
+
+    rows = ({"id": i, "last_state": JobState.RUNNING, "next_poll_at": due} for i in ids)
+    assert await store.save_many("replica-a", rows) == 4  # three chunks, one transaction
+
+    saved = {w.id: w for w in store.all_watches()}
+    for i in claimed:
+        assert (saved[i].last_state, saved[i].next_poll_at, saved[i].lease_owner) == (
+            JobState.RUNNING,
+            due,
+            None,
+        )
+    assert saved[unclaimed].last_state is JobState.PENDING  # fenced: not ours
+    assert await store.save_many("replica-a", iter(())) == 0
+    store.close()
+
+
+async def test_claimed_watches_share_equal_values(store_url: str) -> None:
+    store = SqlWatchStore.open(store_url)
+    for job in range(3):
+        store.add_watch_sync(_new(job), now=NOW)
+    lease = NOW + dt.timedelta(seconds=30)
+    claimed = store.claim_due_sync("replica-a", NOW, lease, 10)
+    assert len(claimed) == 3
+    # 10,000 watches would otherwise hold 10,000 copies of each.
+    for field in ("project", "region", "channel_id", "lease_owner", "lease_until", "created_at"):
+        assert len({id(getattr(w, field)) for w in claimed}) == 1, field
+    assert len({w.job_name for w in claimed}) == 3
+    store.close()
