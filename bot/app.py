@@ -266,15 +266,17 @@ def build_http_app(
             await built.aclose()
 
     ready = _Readiness(runtime, slack_connected)
-    routes = [
+    routes: list[Route] = []
+    if serve_slack:
+        if not settings.slack_signing_secret:
+            raise ConfigError("SLACK_SIGNING_SECRET", "HTTP mode needs the app's Signing Secret")
+        # First: Starlette tries routes in order, and Slack's deliveries wait on their ack.
+        routes.append(Route("/slack/events", slack_events, methods=["POST"]))
+    routes += [
         Route("/healthz", ready.healthz, methods=["GET"]),
         Route("/readyz", ready.readyz, methods=["GET"]),
         Route("/metrics", _metrics, methods=["GET"]),
     ]
-    if serve_slack:
-        if not settings.slack_signing_secret:
-            raise ConfigError("SLACK_SIGNING_SECRET", "HTTP mode needs the app's Signing Secret")
-        routes.append(Route("/slack/events", slack_events, methods=["POST"]))
     return Starlette(routes=routes, lifespan=lifespan)
 
 

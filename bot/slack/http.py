@@ -8,10 +8,8 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
-from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
-from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.async_context import AsyncBoltContext
-from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.adapter.starlette.async_handler import to_starlette_response
+from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -35,7 +33,7 @@ class SlackEndpoint:
         if body is None:
             return _refuse(413, "too large")
         try:
-            body.decode("utf-8")
+            text = body.decode("utf-8")
         except UnicodeDecodeError:
             return _refuse(400, "body is not UTF-8")  # Slack always sends UTF-8
         timestamp = request.headers.get("x-slack-request-timestamp", "")
@@ -43,19 +41,34 @@ class SlackEndpoint:
         if not timestamp.isdigit() or not self._verifier.is_valid(body, timestamp, signature):
             return _refuse(401, "invalid signature")
         try:
-            bolt_request = to_async_bolt_request(request, body)
-            parsed = parse_slack_body(body.decode("utf-8"), bolt_request.content_type or "")
+            bolt_request = _bolt_request(request, text)
         except (ValueError, TypeError, AttributeError, KeyError, RecursionError):
             return _refuse(400, "body is not a Slack payload")
-        if bolt_request.body != parsed:
-            # Bolt takes any form body containing the word "payload" for an interaction, so
-            # `/tune check gs://b/payload.jsonl` would lose its fields; use our parse instead.
-            bolt_request.body = parsed
-            bolt_request.context = build_async_context(AsyncBoltContext({}), parsed)
         problem = payload_problem(bolt_request.body)
         if problem is not None:
             return _refuse(400, problem)
         return to_starlette_response(await self._app.async_dispatch(bolt_request))
+
+
+def _bolt_request(request: Request, text: str) -> AsyncBoltRequest:
+    """Bolt's request carrying our parse of the body, parsed once (the ack waits on it).
+
+    Bolt takes any form body containing the word "payload" for an interaction, so
+    `/tune check gs://b/payload.jsonl` would lose its fields: its own parse is not used.
+    """
+    content_type = request.headers.get("content-type", "")
+    parsed = parse_slack_body(text, content_type)
+    # Bolt takes a parsed body only in its Socket Mode shape; the request is then made an
+    # HTTP one again, with its raw body, as Bolt's own adapter would have built it.
+    bolt_request = AsyncBoltRequest(
+        body=parsed,
+        query=request.query_params,  # type: ignore[arg-type]
+        headers=request.headers,  # type: ignore[arg-type]
+        mode="socket_mode",
+    )
+    bolt_request.raw_body = text
+    bolt_request.mode = "http"
+    return bolt_request
 
 
 async def _read_capped(request: Request) -> bytes | None:
@@ -78,10 +91,33 @@ def parse_slack_body(text: str, content_type: str) -> dict[str, Any]:
     if content_type.startswith("application/json") or text.startswith("{"):
         parsed = json.loads(text)
         return parsed if isinstance(parsed, dict) else {}
-    fields = dict(urllib.parse.parse_qsl(text, keep_blank_values=True))
+    fields = form_fields(text)
     if "payload" in fields and "command" not in fields:
         payload = json.loads(fields["payload"])
         return payload if isinstance(payload, dict) else {}
+    return fields
+
+
+def form_fields(text: str) -> dict[str, str]:
+    """`dict(parse_qsl(text, keep_blank_values=True))`, in half the time.
+
+    Every slash command is form-encoded and its ack waits on this parse; `parse_qsl` decodes
+    each name and value whether or not it holds an escape. The decoding is still `unquote`'s.
+    """
+    fields: dict[str, str] = {}
+    for pair in text.split("&"):
+        if not pair:
+            continue
+        name, _, value = pair.partition("=")
+        if "+" in name:
+            name = name.replace("+", " ")
+        if "%" in name:
+            name = urllib.parse.unquote(name)
+        if "+" in value:
+            value = value.replace("+", " ")
+        if "%" in value:
+            value = urllib.parse.unquote(value)
+        fields[name] = value
     return fields
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import secrets
 import time
@@ -12,6 +13,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from prometheus_client import Counter
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -181,12 +183,19 @@ def vertex_problem_text(
     return problem_text(language, problem_for(error, project=project, name=name))
 
 
+@functools.lru_cache(maxsize=512)
+def _command_counter(kind: str, outcome: str) -> Counter:
+    # `labels()` takes a lock and builds the label tuple on every call; the instant answers
+    # (help) count before their ack, so each (kind, outcome) child is looked up once.
+    return COMMANDS.labels(kind=kind, outcome=outcome)
+
+
 def observe(
     kind: str, outcome: str, *, user: str, job: str | None = None, started: float | None = None
 ) -> None:
     """One structured log line and one metric per handled command or interaction."""
     latency = round((time.monotonic() - started) * 1000, 1) if started is not None else None
-    COMMANDS.labels(kind=kind, outcome=outcome).inc()
+    _command_counter(kind, outcome).inc()
     log.info(
         "command",
         extra={

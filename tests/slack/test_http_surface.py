@@ -136,6 +136,32 @@ def test_each_command_leaves_one_structured_log_line(bot: BotUnderTest, caplog: 
     assert isinstance(fields["latency_ms"], float)
 
 
+def test_help_answered_in_the_ack_is_still_logged_and_counted(
+    bot: BotUnderTest, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.metrics import REGISTRY
+
+    caplog.set_level(logging.INFO, logger="bot.slack.surface")
+    bot.command("help")
+    bot.replies()  # the user's language is cached from here on
+    labels = {"kind": "tune.help", "outcome": "ok"}
+    before = REGISTRY.get_sample_value("tuning_bot_commands_total", labels) or 0.0
+    lines = _log_messages(caplog).count("command")
+    response = bot.command("help", reply="r2")
+    assert "/tune list" in json.dumps(response.json())
+    # Recorded once the ack is on its way, not before it.
+    deadline = time.monotonic() + 10
+    while (REGISTRY.get_sample_value("tuning_bot_commands_total", labels) or 0.0) == before:
+        assert time.monotonic() < deadline, "the help in the ack was never counted"
+        time.sleep(0.01)
+    assert REGISTRY.get_sample_value("tuning_bot_commands_total", labels) == before + 1
+    while _log_messages(caplog).count("command") == lines:
+        assert time.monotonic() < deadline, "the help in the ack was never logged"
+        time.sleep(0.01)
+    assert _log_messages(caplog).count("command") == lines + 1
+    assert [n for n, _ in bot.slack.response_url_posts if n == "r2"] == []
+
+
 def test_slack_rate_limit_is_waited_out(bot: BotUnderTest) -> None:
     name = bot.emulator.add_job("test-project", "us-central1", state="JOB_STATE_RUNNING")
     bot.slack.rate_limit("chat.postMessage", retry_after=1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from typing import Any
@@ -61,7 +62,13 @@ class TuneCommandListener:
         if parsed.verb in _INSTANT and language is not None:
             text, body = blocks.help_message(language, unknown=parsed.verb is Verb.USAGE)
             await ack(text=text, blocks=body, response_type="ephemeral")
-            observe(f"tune.{parsed.verb.value}", "ok", user=user, started=started)
+            # Bolt writes the ack only once this listener returns, and nothing in between
+            # yields to the loop: the log line and metric, on the next turn, come after it.
+            asyncio.get_running_loop().call_soon(
+                functools.partial(
+                    observe, f"tune.{parsed.verb.value}", "ok", user=user, started=started
+                )
+            )
             return
         await ack()
 
