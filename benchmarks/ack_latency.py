@@ -85,7 +85,7 @@ def _serve(kind: str, port: int, slack_url: str, vertex_host: str) -> None:
 
     import uvicorn
 
-    from bot.app import build_http_app
+    from bot.app.server import build_http_app
     from bot.config import load_settings
 
     logging.disable(logging.WARNING)

@@ -1,13 +1,15 @@
-"""`tuning-bot` command line: run the bot, the Vertex emulator, or the dataset pre-flight."""
+"""`tuning-bot` command line: run the bot, the watcher alone, the Vertex emulator, or the
+dataset pre-flight."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
 
-USAGE = """usage: tuning-bot [run | emulator | check-dataset] [options]
+USAGE = """usage: tuning-bot [run | watcher | emulator | check-dataset] [options]
 
   tuning-bot                 start the Slack app and the watcher (settings from the environment)
+  tuning-bot watcher         start only the watcher: more replicas beside the Slack app
   tuning-bot emulator        local emulator of the Vertex AI tuning REST API
   tuning-bot check-dataset   check a training or validation JSONL file before tuning
 """
@@ -23,7 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(USAGE, end="")
         return 0
     if command == "run":
-        from bot.app import main as run_bot
+        from bot.app.server import main as run_bot
         from bot.config import ConfigError
 
         try:
@@ -32,6 +34,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             # One line naming the variable and the fix; never a traceback or a secret's value.
             print(f"tuning-bot: {exc}", file=sys.stderr)
             return 2
+    if command == "watcher":
+        from bot.app.watcher import main as run_watcher
+
+        return run_watcher(args)
     if command == "emulator":
         from bot.emulator import main as run_emulator
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -52,9 +51,6 @@ def test_an_unknown_command_exits_2_and_shows_usage(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.skipif(
-    not importlib.util.find_spec("bot.app"), reason="bot.app (the bot's startup) is not built yet"
-)
 def test_a_missing_bot_token_is_one_line_on_stderr(tmp_path: Path) -> None:
     result = run(
         [],
@@ -67,6 +63,37 @@ def test_a_missing_bot_token_is_one_line_on_stderr(tmp_path: Path) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert "SLACK_BOT_TOKEN" in lines[0]
+
+
+@pytest.mark.parametrize("command", [["watcher"], None])
+def test_the_watcher_alone_needs_only_a_bot_token(
+    command: list[str] | None, tmp_path: Path
+) -> None:
+    # `tuning-bot watcher` and its earlier name `python -m bot.watch` are one process.
+    env = {"GOOGLE_CLOUD_PROJECT": "my-project", "SLACK_BOT_TOKEN": "xoxp-a-user-token"}
+    if command is None:
+        clean = {k: v for k, v in os.environ.items() if k not in BOT_VARIABLES}
+        result = subprocess.run(
+            [sys.executable, "-m", "bot.watch"],
+            cwd=tmp_path,
+            env={**clean, **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    else:
+        result = run(command, tmp_path, **env)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "tuning-bot watcher: SLACK_BOT_TOKEN: must be a bot token starting with xoxb-"
+    )
+
+
+def test_the_watcher_refuses_arguments_it_does_not_take(tmp_path: Path) -> None:
+    result = run(["watcher", "--port", "3000"], tmp_path, SLACK_BOT_TOKEN="xoxb-1")
+    assert result.returncode == 2
+    assert "unexpected arguments '--port 3000'" in result.stderr
 
 
 def test_the_console_script_is_installed_and_runs(tmp_path: Path) -> None:

@@ -227,7 +227,17 @@ class JobHandlers:
             return Problem.of("dataset.not_allowed", allowed=", ".join(self._allowed_buckets))
         return None
 
-    async def remember(
+    async def follow_created(
+        self, actor: Actor, job: TuningJob, message_ts: str | None, card_note: str | None
+    ) -> None:
+        """Follow a job just created from Slack in its channel, with its card; audited."""
+        await self._remember(actor, job, WatchKind.CREATED, message_ts, card_note)
+
+    async def follow_watched(self, actor: Actor, job: TuningJob, message_ts: str | None) -> None:
+        """Follow an existing job (`/tune watch`) in the actor's channel, with its card; audited."""
+        await self._remember(actor, job, WatchKind.WATCHED, message_ts)
+
+    async def _remember(
         self,
         actor: Actor,
         job: TuningJob,

@@ -29,7 +29,6 @@ from bot.vertex.wire import job_from_json, spec_to_body
 
 if TYPE_CHECKING:
     # Types only: the spec module loads the model catalogue (YAML), which a watcher never needs.
-    from bot.config import Settings
     from bot.tuning.spec import TuningJobSpec
 
 log = logging.getLogger(__name__)
@@ -58,7 +57,8 @@ class TuningClient:
     """create / get / list / cancel of tuning jobs, with retries, timeouts and metrics.
 
     `base_url_for(region)` returns the root URL (without `/v1`) for a region; `emulator_host`
-    (`host:port`) sends everything over plain HTTP to a local emulator instead.
+    (`host:port`) sends everything over plain HTTP to a local emulator instead; `owns_http`
+    makes `aclose` close `http` too.
     """
 
     def __init__(
@@ -70,9 +70,10 @@ class TuningClient:
         emulator_host: str | None = None,
         retry: RetryPolicy | None = None,
         timeout: float = 30.0,
+        owns_http: bool = False,
     ) -> None:
         self._http = http
-        self._owns_http = False
+        self._owns_http = owns_http
         self._auth: Auth = auth
         if emulator_host is not None:
             root = f"http://{emulator_host}"
@@ -84,23 +85,8 @@ class TuningClient:
         self._timeout = timeout
         self.calls: collections.Counter[str] = collections.Counter()
 
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, http: httpx.AsyncClient | None = None
-    ) -> TuningClient:
-        """A client for the configured emulator, or for Google with Application Default
-        Credentials."""
-        owned = http is None
-        client_http = http or httpx.AsyncClient()
-        if settings.vertex_emulator_host:
-            client = cls(client_http, auth=NoAuth(), emulator_host=settings.vertex_emulator_host)
-        else:
-            client = cls(client_http, auth=GoogleAuth())
-        client._owns_http = owned
-        return client
-
     async def aclose(self) -> None:
-        """Close the HTTP client when this client created it."""
+        """Close the HTTP client when it was handed over with `owns_http`."""
         if self._owns_http:
             await self._http.aclose()
 

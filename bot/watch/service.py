@@ -6,7 +6,7 @@ longer it is cancelled. Either way its leases are released (or expire), and a ro
 announced only after Slack confirmed the post.
 
 The watcher is handed an open store, a job reader and a notifier; the entry points
-(`bot.app` and `python -m bot.watch`) build those and own the wiring.
+(`bot.app`, for both the bot and the watcher-only process) build those and own the wiring.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import httpx
 import pytest
 import uvicorn
 
-from bot.app import Runtime, build_http_app
+from bot.app.server import Runtime, build_http_app
 from bot.config import load_settings
 from bot.emulator import Emulator, EmulatorServer
 from bot.watch.store import SqlWatchStore

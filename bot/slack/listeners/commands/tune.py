@@ -33,7 +33,6 @@ from bot.tuning.access import Action
 from bot.tuning.problems import DomainError
 from bot.tuning.refs import JobRef, parse_job_ref
 from bot.vertex.errors import VertexError
-from bot.watch.model import WatchKind
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +246,7 @@ class TuneCommandListener:
             await _ephemeral(respond, translate(actor.language, key, error=escape(error)))
             return "slack_error"
         try:
-            await handlers.remember(actor, job, WatchKind.WATCHED, posted.get("ts"))
+            await handlers.follow_watched(actor, job, posted.get("ts"))
         except Exception:
             log.exception("watch not saved", extra={"job": job.name})
             await withdraw_card(client, actor.channel_id, posted.get("ts"))

@@ -32,7 +32,6 @@ from bot.tuning.job import TuningJob
 from bot.tuning.problems import Problem
 from bot.tuning.spec import TuningJobSpec
 from bot.vertex.errors import CreateOutcomeUnknown, VertexError
-from bot.watch.model import WatchKind
 
 log = logging.getLogger(__name__)
 
@@ -257,7 +256,7 @@ class CreateJobSubmission:
         card_note = " ".join([*notes, summary or ""]).strip() or None
         ts = await self._post_card(actor, job, client, card_note)
         try:
-            await self.surface.handlers.remember(actor, job, WatchKind.CREATED, ts, card_note)
+            await self.surface.handlers.follow_created(actor, job, ts, card_note)
         except Exception:
             # The paid job exists whatever the database says: tell the user how to follow it,
             # and take back the card, which nothing would ever update.

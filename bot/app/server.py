@@ -1,7 +1,7 @@
-"""Builds everything and wires it together: settings → clients → store → Bolt → HTTP or Socket Mode.
+"""The bot process: settings → clients → store → Bolt → HTTP or Socket Mode, and the watcher.
 
-This is the only module that knows every layer. `main` is what `tuning-bot` runs;
-`build_http_app` is the ASGI app that tests and benchmarks serve on a loopback port.
+`main` is what `tuning-bot` runs; `build_http_app` is the ASGI app that tests and benchmarks
+serve on a loopback port.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import contextlib
 import datetime as dt
 import gc
 import logging
-import math
 import signal
 import sys
 import time
@@ -29,19 +28,19 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.app.wiring import build_watcher, open_store, register_secrets, tuning_client
 from bot.config import ConfigError, Settings, load_settings
 from bot.datasets.preflight import Budget, run_preflight
 from bot.datasets.sources import DatasetOpener
 from bot.datasets.text import report_lines, summary_line
 from bot.handlers.jobs import CreateLookups, JobHandlers
-from bot.logs import configure_logging, register_secret, register_url_password
+from bot.logs import configure_logging
 from bot.metrics import REGISTRY
 from bot.slack.app import build_bolt_app, slack_web_client
 from bot.slack.dataset_check import DatasetCheck, DatasetVerdict
 from bot.slack.http import SlackEndpoint
 from bot.slack.locale import LocaleCache
 from bot.slack.mrkdwn import escape
-from bot.slack.notifier import SlackNotifier
 from bot.slack.surface import Surface
 from bot.tuning.catalogue import default_catalogue
 from bot.tuning.job import TuningJob
@@ -50,8 +49,6 @@ from bot.tuning.spec import TuningJobSpec
 from bot.vertex.auth import GoogleAuth
 from bot.vertex.client import TuningClient
 from bot.vertex.submit import SubmitResult, find_submitted, submit_job
-from bot.watch.budget import RequestBudget
-from bot.watch.poller import PollConfig
 from bot.watch.service import Watcher
 from bot.watch.store import SqlWatchStore
 
@@ -119,16 +116,10 @@ def _dataset_check(settings: Settings, http: httpx.AsyncClient) -> DatasetCheck:
 
 async def build_runtime(settings: Settings, *, http: httpx.AsyncClient | None = None) -> Runtime:
     """Open the store and clients and build the Bolt app, inside the running event loop."""
-    for secret in (
-        settings.slack_bot_token,
-        settings.slack_app_token,
-        settings.slack_signing_secret,
-    ):
-        register_secret(secret)
-    register_url_password(settings.database_url)
+    register_secrets(settings)
     shared_http = http or httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0))
-    tuning = TuningClient.from_settings(settings, http=shared_http)
-    store = await asyncio.to_thread(SqlWatchStore.open, settings.database_url)
+    tuning = tuning_client(settings, shared_http)
+    store = await open_store(settings)
     slack = slack_web_client(settings.slack_bot_token, settings.slack_api_url)
 
     lookups = CreateLookups()
@@ -157,22 +148,7 @@ async def build_runtime(settings: Settings, *, http: httpx.AsyncClient | None = 
         check_dataset=_dataset_check(settings, shared_http),
     )
     bolt = build_bolt_app(slack, surface)
-    poll = PollConfig(interval=settings.poll_interval_seconds)
-    # The notifier paces itself on Retry-After per channel, so its client does not retry; its
-    # timeout bounds how long an ending post is in flight (an adopter waits that out).
-    notifier_client = AsyncWebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        retry_handlers=[],
-        timeout=math.ceil(poll.post_timeout),
-    )
-    watcher = Watcher(
-        store,
-        tuning,
-        SlackNotifier(notifier_client),
-        config=poll,
-        budget=RequestBudget(settings.vertex_requests_per_minute),
-    )
+    watcher = build_watcher(settings, store, tuning)
     return Runtime(settings, shared_http, slack, tuning, store, surface, bolt, watcher)
 
 

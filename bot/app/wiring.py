@@ -1,0 +1,71 @@
+"""The parts both processes are built from: secrets registered, clients, the store, the watcher.
+
+Kept free of Bolt and Starlette so that a watcher-only process does not load them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+import httpx
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.logs import register_secret, register_url_password
+from bot.slack.notifier import SlackNotifier
+from bot.vertex.auth import GoogleAuth, NoAuth
+from bot.vertex.client import TuningClient
+from bot.watch.budget import RequestBudget
+from bot.watch.poller import PollConfig
+from bot.watch.service import Watcher
+from bot.watch.store import SqlWatchStore
+
+
+def register_secrets(settings: Settings) -> None:
+    """Tell the log filter every secret in `settings`, before anything can log."""
+    for secret in (
+        settings.slack_bot_token,
+        settings.slack_app_token,
+        settings.slack_signing_secret,
+    ):
+        register_secret(secret)
+    register_url_password(settings.database_url)
+
+
+def tuning_client(settings: Settings, http: httpx.AsyncClient | None = None) -> TuningClient:
+    """A Vertex client for the configured emulator, or for Google with Application Default
+    Credentials; it closes `http` on `aclose` only when it made it."""
+    if settings.vertex_emulator_host:
+        return TuningClient(
+            http or httpx.AsyncClient(),
+            auth=NoAuth(),
+            emulator_host=settings.vertex_emulator_host,
+            owns_http=http is None,
+        )
+    return TuningClient(http or httpx.AsyncClient(), auth=GoogleAuth(), owns_http=http is None)
+
+
+async def open_store(settings: Settings) -> SqlWatchStore:
+    """The watch store at DATABASE_URL; opening runs the migrations, off the event loop."""
+    return await asyncio.to_thread(SqlWatchStore.open, settings.database_url)
+
+
+def build_watcher(settings: Settings, store: SqlWatchStore, tuning: TuningClient) -> Watcher:
+    """The watcher with its Slack notifier, on the configured interval and request budget."""
+    poll = PollConfig(interval=settings.poll_interval_seconds)
+    # The notifier paces itself on Retry-After per channel, so its client does not retry; its
+    # timeout bounds how long an ending post is in flight (an adopter waits that out).
+    notifier_client = AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        retry_handlers=[],
+        timeout=math.ceil(poll.post_timeout),
+    )
+    return Watcher(
+        store,
+        tuning,
+        SlackNotifier(notifier_client),
+        config=poll,
+        budget=RequestBudget(settings.vertex_requests_per_minute),
+    )
