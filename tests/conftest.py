@@ -8,7 +8,13 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.i18n import set_strict
 from tests.fakes.slack_api import FakeSlackApi
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every message the tests render must exist in the catalogue and get all its values."""
+    set_strict(True)
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import datetime as dt
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.i18n import CATALOGUES, language_for, placeholders, render, translate
+from bot.datasets import text as dataset_text
+from bot.i18n import (
+    CATALOGUES,
+    MissingMessage,
+    language_for,
+    placeholders,
+    render,
+    set_strict,
+    translate,
+)
 from bot.i18n.en import MESSAGES as EN
 from bot.i18n.ja import MESSAGES as JA
+from bot.slack import blocks as slack_blocks
+from bot.slack import modal, status_card
 from bot.slack.blocks import job_detail_message, list_message
 from bot.slack.mrkdwn import format_duration
 from bot.slack.status_card import hyperparameters_text, render_status_card
@@ -26,15 +39,90 @@ BOT = Path(__file__).resolve().parent.parent / "bot"
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff5e]")
 
 
-def keys_used_in_code() -> set[str]:
-    """Every `Problem.of("…")` key in the package and every `auth.` key the policy returns."""
-    keys: set[str] = set()
+# Keys chosen at run time live in tables written out in full: their values are keys too.
+KEY_TABLES = [
+    status_card.STATE_KEYS.values(),
+    modal.MODEL_STATUS_KEYS.values(),
+    slack_blocks.LIST_FILTER_KEYS.values(),
+    [key for pair in slack_blocks.HELP_KEYS for key in pair],
+    [key for keys in modal.FIELD_KEYS.values() for key in keys],
+    [key for pair in dataset_text.SECTION_KEYS.values() for key in pair],
+    dataset_text.JSON_KIND_KEYS.values(),
+]
+_KEY_TAKERS = {"translate": 1, "t": 0, "of": 0}  # function name → position of the key
+
+
+def _key_arguments() -> list[tuple[str, ast.expr]]:
+    """(module, key argument) of every `translate(lang, key)`, `t(key)`, `Problem.of(key)`."""
+    found = []
     for path in BOT.rglob("*.py"):
-        text = path.read_text("utf-8")
-        keys.update(re.findall(r'Problem\.of\(\s*"([a-z0-9_.]+)"', text))
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if name == "of" and not (
+                isinstance(func, ast.Attribute) and getattr(func.value, "id", "") == "Problem"
+            ):
+                continue
+            position = _KEY_TAKERS.get(name or "")
+            if position is not None and len(node.args) > position:
+                found.append((str(path.relative_to(BOT)), node.args[position]))
+    return found
+
+
+def keys_used_in_code() -> set[str]:
+    """Every literal key handed to `translate`, `t` or `Problem.of`, the keys in the tables,
+    the `auth.` keys the policy returns and each job state's name."""
+    # Literals anywhere in the argument: `"a" if ok else "b"`, `TABLE.get(x, "default")`.
+    keys = {
+        node.value
+        for _, argument in _key_arguments()
+        for node in ast.walk(argument)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    }
     keys.update(re.findall(r'"(auth\.[a-z_]+)"', (BOT / "tuning" / "access.py").read_text("utf-8")))
-    keys.update(f"state.{state.short}" for state in JobState)
+    for table in KEY_TABLES:
+        keys.update(table)
     return keys
+
+
+def test_no_key_is_composed_at_run_time() -> None:
+    # `"state." + name` or f"modal.{field}.label" cannot be checked: use a written-out table.
+    composed = [
+        f"{module}: {ast.unparse(argument)}"
+        for module, argument in _key_arguments()
+        if isinstance(argument, ast.JoinedStr | ast.BinOp)
+    ]
+    assert composed == []
+
+
+# Literals shaped like keys that are not messages: names of logged and counted events.
+NOT_MESSAGES = {"watch.end", "modal.create", "modal.model_changed"}
+_KEY_SHAPE = re.compile(r"^[a-z_]+(?:\.[a-z0-9_]+)+$")
+
+
+def test_every_literal_in_a_message_namespace_is_a_message() -> None:
+    # Catches keys held in variables before use (`key = "sub.unwatched" if … else …`).
+    namespaces = {key.split(".")[0] for key in EN}
+    unknown = set()
+    for path in BOT.rglob("*.py"):
+        if path.parent.name in ("i18n", "emulator"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            value = node.value if isinstance(node, ast.Constant) else None
+            if (
+                isinstance(value, str)
+                and _KEY_SHAPE.match(value)
+                and value.split(".")[0] in namespaces
+                and value not in NOT_MESSAGES
+            ):
+                unknown.update({value} - set(EN) | ({value} - set(JA)))
+    assert sorted(unknown) == []
+
+
+def test_every_state_has_a_written_out_key() -> None:
+    assert set(status_card.STATE_KEYS) == set(JobState)
 
 
 def test_both_catalogues_have_the_same_keys() -> None:
@@ -50,7 +138,7 @@ def test_same_placeholders_per_key(key: str) -> None:
 
 def test_the_code_uses_keys_that_exist_in_both_catalogues() -> None:
     used = keys_used_in_code()
-    assert len(used) > 40  # the grep found the domain's keys
+    assert len(used) > 200  # the scan found the keys of the domain, the Slack layer and tables
     assert sorted(k for k in used if k not in EN) == []
     assert sorted(k for k in used if k not in JA) == []
 
@@ -101,7 +189,15 @@ def test_language_for(locale: str | None, language: str) -> None:
     assert language in CATALOGUES
 
 
-def test_translate_formats_and_falls_back() -> None:
+@pytest.fixture
+def lenient() -> Iterator[None]:
+    """Production's behaviour: a gap in a catalogue shows rather than failing the handler."""
+    set_strict(False)
+    yield
+    set_strict(True)
+
+
+def test_translate_formats_and_falls_back(lenient: None) -> None:
     assert (
         translate("ja", "spec.epochs_range", low=1, high=100)
         == "エポック数は 1〜100 で指定してください。"
@@ -110,8 +206,16 @@ def test_translate_formats_and_falls_back() -> None:
     assert translate("en", "no.such.key") == "no.such.key"
 
 
-def test_a_forgotten_placeholder_shows_rather_than_raising() -> None:
+def test_a_forgotten_placeholder_shows_rather_than_raising(lenient: None) -> None:
     assert translate("en", "spec.epochs_range", low=1) == "Epochs must be from 1 to {high}."
+
+
+def test_strict_mode_raises_on_a_missing_key_or_placeholder() -> None:
+    with pytest.raises(MissingMessage):
+        translate("en", "no.such.key")
+    with pytest.raises(MissingMessage):
+        translate("en", "spec.epochs_range", low=1)
+    assert translate("ja", "spec.epochs_range", low=1, high=100).startswith("エポック数")
 
 
 def test_user_text_in_parameters_is_not_formatted_again() -> None:
@@ -212,3 +316,15 @@ def test_japanese_job_list_shows_japanese_durations() -> None:
     text = _all_text(blocks)
     assert "1時間05分" in text
     assert "進行中" in text
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_a_filter_word_from_a_forged_button_reads_as_all(language: str) -> None:
+    # The "More" button carries the filter word back; a value the bot never wrote must not
+    # show the bare key `list.<value>` in the heading.
+    fallback, blocks = list_message(
+        [_job()], filter_word="<!channel>", next_page_token=None, language=language, now=NOW
+    )
+    heading = translate(language, "list.title", filter=translate(language, "list.all"))
+    assert heading in _all_text(blocks)
+    assert "list." not in _all_text(blocks) + fallback

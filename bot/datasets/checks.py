@@ -157,7 +157,7 @@ def _explain_undecodable(raw: bytes, exc: orjson.JSONDecodeError, check: Example
 
 
 def _json_kind(value: object) -> str:
-    # The suffix of a `json.*` catalogue key; the report text translates it when shown.
+    # A JSON type as a plain word; `text.JSON_KIND_KEYS` names its message when it is shown.
     if isinstance(value, list):
         return "array"
     if isinstance(value, str):

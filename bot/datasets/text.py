@@ -23,6 +23,20 @@ class _Group:
     count: int = 0
 
 
+# Message keys written out, not composed, so that a test can check each one exists.
+SECTION_KEYS: dict[str, tuple[str, str]] = {
+    "errors": ("preflight.heading_errors", "preflight.more_errors"),
+    "warnings": ("preflight.heading_warnings", "preflight.more_warnings"),
+}
+JSON_KIND_KEYS: dict[str, str] = {
+    "array": "json.array",
+    "string": "json.string",
+    "number": "json.number",
+    "boolean": "json.boolean",
+    "null": "json.null",
+}
+
+
 def report_lines(report: PreflightReport, language: str, *, max_findings: int = 5) -> list[str]:
     """The report: verdict, partial notice, the first `max_findings` problems of each kind
     (same problem on several lines shown once), totals and how the estimate is made."""
@@ -69,8 +83,9 @@ def summary_line(report: PreflightReport, language: str) -> str:
 
 
 def _verdict(report: PreflightReport, language: str) -> str:
-    kind = "validation" if report.validation else "training"
-    dataset = translate(language, f"preflight.kind_{kind}")
+    dataset = translate(
+        language, "preflight.kind_validation" if report.validation else "preflight.kind_training"
+    )
     if report.unchecked:
         return translate(
             language, "preflight.verdict_unchecked", dataset=dataset, source=report.source
@@ -130,11 +145,12 @@ def _section(
         group.count += 1
     ordered = file_wide + list(groups.values())
     shown = ordered[:max_findings]
-    out = [translate(language, f"preflight.heading_{kind}")]
+    heading, more = SECTION_KEYS[kind]
+    out = [translate(language, heading)]
     out += ["  " + _group_text(group, language) for group in shown]
     rest = total - sum(group.count for group in shown)
     if rest > 0:
-        out.append("  " + translate(language, f"preflight.more_{kind}", count=f"{rest:,}"))
+        out.append("  " + translate(language, more, count=f"{rest:,}"))
     return out
 
 
@@ -143,7 +159,7 @@ def _problem_text(problem: Problem, language: str) -> str:
     # the word is put into the reader's language only here, once per shown finding.
     kind = problem.params.get("kind")
     if problem.key == "preflight.not_object" and isinstance(kind, str):
-        params = {**problem.params, "kind": translate(language, f"json.{kind}")}
+        params = {**problem.params, "kind": translate(language, JSON_KIND_KEYS.get(kind, kind))}
         return translate(language, problem.key, **params)
     return render(language, problem)
 

@@ -21,18 +21,39 @@ def language_for(locale: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-class _Lenient(dict[str, ParamValue]):
-    # A placeholder the caller forgot shows as `{name}` rather than raising inside a handler.
+_strict = False
+
+
+class MissingMessage(KeyError):
+    """In strict mode: a key absent from a catalogue, or a placeholder given no value."""
+
+
+def set_strict(strict: bool) -> None:
+    """Strict mode (the tests run in it): a missing key or placeholder raises MissingMessage.
+
+    Otherwise, as in production, a user sees the key or `{name}` rather than a failed handler.
+    """
+    global _strict
+    _strict = strict
+
+
+class _Params(dict[str, ParamValue]):
     def __missing__(self, key: str) -> str:
+        if _strict:
+            raise MissingMessage(f"no value for {{{key}}}")
         return "{" + key + "}"
 
 
 def translate(language: str, key: str, **params: ParamValue) -> str:
     """The message for `key` in `language` (English if that language lacks it), formatted."""
-    template = CATALOGUES.get(language, en.MESSAGES).get(key) or en.MESSAGES.get(key)
+    template = CATALOGUES.get(language, en.MESSAGES).get(key)
+    if template is None:
+        if _strict:
+            raise MissingMessage(f"{key!r} is not in the {language!r} catalogue")
+        template = en.MESSAGES.get(key)
     if template is None:
         return key
-    return string.Formatter().vformat(template, (), _Lenient(params))
+    return string.Formatter().vformat(template, (), _Params(params))
 
 
 def render(language: str, problem: Problem) -> str:

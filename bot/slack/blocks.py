@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import (
 from bot.i18n import translate
 from bot.slack.mrkdwn import code, escape, format_duration, slack_date, truncate
 from bot.slack.results import checkpoint_lines, dropped_line
-from bot.slack.status_card import hyperparameters_text, job_title, state_label
+from bot.slack.status_card import STATE_KEYS, hyperparameters_text, job_title, state_label
 from bot.tuning.job import TuningJob, console_url, generate_content_url
 from bot.tuning.states import JobState
 
@@ -30,6 +30,27 @@ MAX_MESSAGE_TEXT = 11_000
 MAX_LIST_LINES = 40  # a reply holds up to two of Google's pages when a state filter thins them
 MAX_TITLE = 100
 Message = tuple[str, list[dict[str, Any]]]
+
+
+# (usage, text) message keys of each help line, in the order shown; written out, not composed,
+# so that a test can check each one exists.
+HELP_KEYS: tuple[tuple[str, str], ...] = (
+    ("help.create.usage", "help.create.text"),
+    ("help.list.usage", "help.list.text"),
+    ("help.get.usage", "help.get.text"),
+    ("help.cancel.usage", "help.cancel.text"),
+    ("help.watch.usage", "help.watch.text"),
+    ("help.unwatch.usage", "help.unwatch.text"),
+    ("help.check.usage", "help.check.text"),
+    ("help.help.usage", "help.help.text"),
+)
+LIST_FILTER_KEYS: dict[str, str] = {
+    "active": "list.active",
+    "succeeded": "list.succeeded",
+    "failed": "list.failed",
+    "cancelled": "list.cancelled",
+    "all": "list.all",
+}
 
 
 def _section(text: str) -> SectionBlock:
@@ -63,9 +84,8 @@ def _build_help(language: str, unknown: bool) -> Message:
     lines = [translate(language, "help.unknown")] if unknown else []
     lines.append(translate(language, "help.title"))
     lines += [
-        f"• `{translate(language, 'help.' + verb + '.usage')}` — "
-        f"{translate(language, 'help.' + verb + '.text')}"
-        for verb in ("create", "list", "get", "cancel", "watch", "unwatch", "check", "help")
+        f"• `{translate(language, usage)}` — {translate(language, text)}"
+        for usage, text in HELP_KEYS
     ]
     blocks: list[Block] = [
         _section("\n".join(lines)),
@@ -95,7 +115,9 @@ def list_message(
     now: dt.datetime,
 ) -> Message:
     """A page of jobs, newest first, with a "More" button while Google has more pages."""
-    heading = translate(language, "list.title", filter=translate(language, f"list.{filter_word}"))
+    # The filter word comes back in a button's value: a word we do not know reads as "all".
+    word = translate(language, LIST_FILTER_KEYS.get(filter_word, "list.all"))
+    heading = translate(language, "list.title", filter=word)
     blocks: list[Block] = [_section(f"*{heading}*")]
     if not jobs:
         blocks.append(_section(translate(language, "list.empty")))
@@ -196,4 +218,4 @@ def job_detail_message(job: TuningJob, *, language: str, now: dt.datetime) -> Me
     blocks += [_section("\n".join(part)) for part in (data, result) if part]
     link = f"<{console_url(job.ref)}|{t('card.open_console')}>"
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"{code(job.name)}  {link}")]))
-    return _message(f"{job_title(job)}: {t('state.' + job.state.short)}", blocks)
+    return _message(f"{job_title(job)}: {t(STATE_KEYS[job.state])}", blocks)

@@ -36,6 +36,35 @@ from bot.tuning.spec import (
     VALIDATION_DATASET,
 )
 
+MODEL_STATUS_KEYS: dict[ModelStatus, str] = {
+    ModelStatus.RETIRING: "modal.model_retiring",
+    ModelStatus.RETIRED: "modal.model_retired",
+}
+# (label, hint, placeholder) message keys of each text field, written out so that a test can
+# check each one exists.
+FIELD_KEYS: dict[str, tuple[str, str, str]] = {
+    TRAINING_DATASET: (
+        "modal.training_dataset.label",
+        "modal.training_dataset.hint",
+        "modal.training_dataset.placeholder",
+    ),
+    VALIDATION_DATASET: (
+        "modal.validation_dataset.label",
+        "modal.validation_dataset.hint",
+        "modal.validation_dataset.placeholder",
+    ),
+    EPOCHS: ("modal.epochs.label", "modal.epochs.hint", "modal.epochs.placeholder"),
+    LEARNING_RATE_MULTIPLIER: (
+        "modal.learning_rate_multiplier.label",
+        "modal.learning_rate_multiplier.hint",
+        "modal.learning_rate_multiplier.placeholder",
+    ),
+    DISPLAY_NAME: (
+        "modal.display_name.label",
+        "modal.display_name.hint",
+        "modal.display_name.placeholder",
+    ),
+}
 CALLBACK_ID = "tuning_job_create"
 MAX_METADATA = 3000
 MAX_OPTIONS = 100
@@ -79,7 +108,7 @@ def _model_option(model: ModelInfo, language: str, today: dt.date) -> Option:
     status = model.status_on(today)
     label = model.label
     if status is not ModelStatus.CURRENT:
-        label = f"{label} ({translate(language, 'modal.model_' + status.value)})"
+        label = f"{label} ({translate(language, MODEL_STATUS_KEYS[status])})"
     return Option(value=model.model_id, text=truncate(label, MAX_OPTION_TEXT))
 
 
@@ -108,12 +137,12 @@ def _text_input(
 ) -> InputBlock:
     return InputBlock(
         block_id=block_id,
-        label=translate(language, f"modal.{block_id}.label"),
-        hint=translate(language, f"modal.{block_id}.hint"),
+        label=translate(language, FIELD_KEYS[block_id][0]),
+        hint=translate(language, FIELD_KEYS[block_id][1]),
         optional=optional,
         element=PlainTextInputElement(
             action_id=block_id,
-            placeholder=translate(language, f"modal.{block_id}.placeholder"),
+            placeholder=translate(language, FIELD_KEYS[block_id][2]),
             initial_value=value or None,
             max_length=max_length,
         ),

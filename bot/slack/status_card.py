@@ -23,6 +23,21 @@ from bot.tuning.states import JobState
 CANCEL_ACTION_ID = "job_cancel"
 CONSOLE_ACTION_ID = "job_open_console"
 
+# Message keys are written out, not composed, so that a test can check each one exists.
+STATE_KEYS: dict[JobState, str] = {
+    JobState.UNSPECIFIED: "state.unspecified",
+    JobState.QUEUED: "state.queued",
+    JobState.PENDING: "state.pending",
+    JobState.RUNNING: "state.running",
+    JobState.SUCCEEDED: "state.succeeded",
+    JobState.FAILED: "state.failed",
+    JobState.CANCELLING: "state.cancelling",
+    JobState.CANCELLED: "state.cancelled",
+    JobState.PAUSED: "state.paused",
+    JobState.EXPIRED: "state.expired",
+    JobState.UPDATING: "state.updating",
+    JobState.PARTIALLY_SUCCEEDED: "state.partially_succeeded",
+}
 STATE_MARKERS: dict[JobState, str] = {
     JobState.UNSPECIFIED: ":grey_question:",
     JobState.QUEUED: ":hourglass_flowing_sand:",
@@ -41,7 +56,7 @@ STATE_MARKERS: dict[JobState, str] = {
 
 def state_label(state: JobState, language: str) -> str:
     """Marker and translated name, e.g. `:arrows_counterclockwise: Running`."""
-    return f"{STATE_MARKERS[state]} {translate(language, 'state.' + state.short)}"
+    return f"{STATE_MARKERS[state]} {translate(language, STATE_KEYS[state])}"
 
 
 def hyperparameters_text(job: TuningJob, language: str) -> str:
@@ -135,5 +150,5 @@ def render_status_card(
         )
     blocks.append(ActionsBlock(elements=buttons))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=code(job.name))]))
-    fallback = truncate(f"{title}: {translate(language, 'state.' + job.state.short)}", 3000)
+    fallback = truncate(f"{title}: {translate(language, STATE_KEYS[job.state])}", 3000)
     return fallback, [b.to_dict() for b in blocks]
