@@ -1,9 +1,8 @@
 """Imports point one way: listeners → handlers → (vertex, watch, datasets) → tuning.
 
 Every `import` in `bot/` is read, at any depth (inside functions and `TYPE_CHECKING` blocks
-too: a type-only import still ties one layer to another). `KNOWN` lists the crossings that
-remain until the handlers carry one error family; an entry that no longer occurs fails the
-suite as well, so the list only shrinks.
+too: a type-only import still ties one layer to another). `KNOWN` would list crossings allowed
+for a while; an entry that no longer occurs fails the suite as well, so the list only shrinks.
 """
 
 from __future__ import annotations
@@ -35,14 +34,8 @@ ALLOWED_WITHIN = {"bot.tuning": "bot.tuning", "bot.emulator": "bot.emulator"}
 # `python -m bot.watch` is kept as a shim of `tuning-bot watcher`: it only calls the root.
 SHIMS = {("bot.watch.__main__", "bot.app.watcher")}
 
-# Listeners still catch the Vertex client's errors themselves.
-KNOWN = {
-    ("bot.slack.listeners.actions.cancel_job", "bot.vertex.errors"),
-    ("bot.slack.listeners.actions.list_more", "bot.vertex.errors"),
-    ("bot.slack.listeners.commands.tune", "bot.vertex.errors"),
-    ("bot.slack.listeners.views.create_job", "bot.vertex.errors"),
-    ("bot.slack.surface", "bot.vertex.errors"),
-}
+# Crossings allowed for now, each to be removed; none remain.
+KNOWN: set[tuple[str, str]] = set()
 
 
 def _module_name(path: Path) -> str:

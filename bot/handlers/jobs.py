@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot.handlers.errors import google_failures
 from bot.tuning.access import AccessPolicy, Action
 from bot.tuning.catalogue import Catalogue
 from bot.tuning.dataset_uris import uri_allowed, validate_dataset_uri
@@ -152,10 +153,11 @@ class JobHandlers:
         allowed = self.projects.allows(ref.project)
         if allowed is None:
             for project in self.projects.ids:
-                try:
-                    job = await self.client.get(JobRef(project, ref.region, ref.job_id))
-                except NotFound:
-                    continue
+                with google_failures(self.location.project, ref.name):
+                    try:
+                        job = await self.client.get(JobRef(project, ref.region, ref.job_id))
+                    except NotFound:
+                        continue
                 self.projects.learn(project, job.ref.project)
                 if job.ref.project == ref.project:
                     return ref
@@ -199,11 +201,12 @@ class JobHandlers:
     async def create(self, actor: Actor, view_id: str, spec: TuningJobSpec) -> Submitted:
         """Create the job once per (view, spec): a repeat finds the job made the first time."""
         key = submission_key(view_id, spec)
-        try:
-            submitted = await self._submit(self.location, spec, key)
-        except Exception as exc:
-            await self.audit(actor, "create", None, "failed", type(exc).__name__)
-            raise
+        with google_failures(self.location.project):
+            try:
+                submitted = await self._submit(self.location, spec, key)
+            except Exception as exc:
+                await self.audit(actor, "create", None, "failed", type(exc).__name__)
+                raise
         self._learn(self.location.project, [submitted.job])
         return submitted
 
@@ -211,7 +214,8 @@ class JobHandlers:
         """The job an unconfirmed create of this submission made, once Google lists it."""
         if self._find_submitted is None:
             return None
-        return await self._find_submitted(self.location, submission_key(view_id, spec))
+        with google_failures(self.location.project):
+            return await self._find_submitted(self.location, submission_key(view_id, spec))
 
     def dataset_problem(self, uri: str) -> Problem | None:
         """Why a dataset location may not be read for this user (bad URI, bucket not allowed).
@@ -286,40 +290,43 @@ class JobHandlers:
         jobs: list[TuningJob] = []
         next_token: str | None = None
         pages_read = 0
-        async for page in self.client.list_pages(
-            self.location, page_size=LIST_PAGE_SIZE, page_token=page_token
-        ):
-            jobs.extend(j for j in page.jobs if states is None or j.state in states)
-            next_token = page.next_page_token or None
-            pages_read += 1
-            if len(jobs) >= LIST_PAGE_SIZE or pages_read >= LIST_MAX_PAGES_PER_ANSWER:
-                break
+        with google_failures(self.location.project):
+            async for page in self.client.list_pages(
+                self.location, page_size=LIST_PAGE_SIZE, page_token=page_token
+            ):
+                jobs.extend(j for j in page.jobs if states is None or j.state in states)
+                next_token = page.next_page_token or None
+                pages_read += 1
+                if len(jobs) >= LIST_PAGE_SIZE or pages_read >= LIST_MAX_PAGES_PER_ANSWER:
+                    break
         jobs.sort(key=_newest_first)
         self._learn(self.location.project, jobs)
         return JobListing(jobs, next_token)
 
     async def get(self, ref: JobRef) -> TuningJob:
         """The job as Google reports it now."""
-        job = await self.client.get(ref)
+        with google_failures(self.location.project, ref.name):
+            job = await self.client.get(ref)
         self._learn(ref.project, [job])
         return job
 
     # -- change ----------------------------------------------------------------------------
     async def cancel(self, actor: Actor, ref: JobRef) -> TuningJob:
         """Ask Google to cancel (the caller checked `refusal` first); returns the job after."""
-        try:
+        with google_failures(self.location.project, ref.name):
             try:
-                await self.client.cancel(ref)
-            except FailedPrecondition:
-                # A retried cancel whose first attempt took effect is refused as "already
-                # ended"; that is success if the job is on its way to CANCELLED.
+                try:
+                    await self.client.cancel(ref)
+                except FailedPrecondition:
+                    # A retried cancel whose first attempt took effect is refused as "already
+                    # ended"; that is success if the job is on its way to CANCELLED.
+                    job = await self.client.get(ref)
+                    if job.state not in (JobState.CANCELLING, JobState.CANCELLED):
+                        raise
                 job = await self.client.get(ref)
-                if job.state not in (JobState.CANCELLING, JobState.CANCELLED):
-                    raise
-            job = await self.client.get(ref)
-        except Exception as exc:
-            await self.audit(actor, "cancel", ref.name, "failed", type(exc).__name__)
-            raise
+            except Exception as exc:
+                await self.audit(actor, "cancel", ref.name, "failed", type(exc).__name__)
+                raise
         await self.audit(actor, "cancel", ref.name, "ok", None)
         return job
 

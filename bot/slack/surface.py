@@ -25,7 +25,6 @@ from bot.slack.dataset_check import DatasetCheck
 from bot.slack.locale import LocaleCache
 from bot.slack.mrkdwn import code_text
 from bot.tuning.problems import Problem
-from bot.vertex.errors import VertexError, problem_for
 
 log = logging.getLogger(__name__)
 
@@ -174,13 +173,6 @@ def problem_text(language: str, problem: Problem) -> str:
         k: code_text(v) if isinstance(v, str) else v for k, v in problem.params.items()
     }
     return render(language, Problem(problem.key, safe))
-
-
-def vertex_problem_text(
-    language: str, error: VertexError, project: str, name: str | None = None
-) -> str:
-    """Google's refusal and what to do about it, in the user's language."""
-    return problem_text(language, problem_for(error, project=project, name=name))
 
 
 @functools.lru_cache(maxsize=512)

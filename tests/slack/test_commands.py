@@ -173,6 +173,28 @@ def test_owner_may_cancel(bot: BotUnderTest) -> None:
     assert ("cancel", "ok") in [(e.action, e.outcome) for e in bot.store.audit_entries()]
 
 
+def test_cancel_that_google_refuses_says_why_and_what_to_do(bot: BotUnderTest) -> None:
+    name = _watched_job(bot, "U0ALICE01")
+    bot.emulator.inject(
+        "cancel", 403, message="Permission 'aiplatform.tuningJobs.cancel' denied on resource"
+    )
+    bot.command(f"cancel {name}")
+    text = _text(bot.replies()[0])
+    assert "Google denied permission" in text
+    assert "aiplatform.tuningJobs.cancel" in text
+    assert PROJECT in text  # which project the role is needed in
+    assert ("cancel", "failed") in [(e.action, e.outcome) for e in bot.store.audit_entries()]
+
+
+def test_a_listing_google_keeps_rate_limiting_says_to_try_later(bot: BotUnderTest) -> None:
+    bot.emulator.inject("list", 429, times=10, message="Quota exceeded for read requests")
+    bot.command("list")
+    text = _text(bot.replies(timeout=30.0)[0])
+    assert "tried 5 times" in text
+    assert "try again in a few minutes" in text
+    assert bot.emulator.counts["list"] == 5
+
+
 def test_admin_may_cancel_any_job(bot: BotUnderTest) -> None:
     name = _watched_job(bot, "U0ALICE01")
     bot.command(f"cancel {name.rsplit('/', 1)[-1]}", user=ADMIN)

@@ -8,13 +8,13 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
+from bot.handlers.errors import GoogleFailed
 from bot.i18n import translate
 from bot.slack import blocks
-from bot.slack.surface import Surface, observe, problem_text, restarting, vertex_problem_text
+from bot.slack.surface import Surface, observe, problem_text, restarting
 from bot.tuning.access import Action
 from bot.tuning.problems import DomainError
 from bot.tuning.refs import JobRef
-from bot.vertex.errors import VertexError
 
 
 class CancelButton:
@@ -60,9 +60,8 @@ class CancelButton:
             await _ephemeral(respond, problem_text(actor.language, exc.problem))
             observe("button.cancel", "refused", user=user, job=ref.name, started=started)
             return
-        except VertexError as exc:
-            text = vertex_problem_text(actor.language, exc, self.surface.project, ref.name)
-            await _ephemeral(respond, text)
+        except GoogleFailed as exc:
+            await _ephemeral(respond, problem_text(actor.language, exc.problem))
             observe("button.cancel", "google_error", user=user, job=ref.name, started=started)
             return
         await _ephemeral(respond, blocks.cancel_reply(job, actor.language))

@@ -7,12 +7,12 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
+from bot.handlers.errors import GoogleFailed
 from bot.i18n import translate
 from bot.slack import blocks
-from bot.slack.surface import Surface, observe, restarting, vertex_problem_text
+from bot.slack.surface import Surface, observe, problem_text, restarting
 from bot.tuning.access import Action
 from bot.tuning.states import LIST_FILTERS
-from bot.vertex.errors import VertexError
 
 
 class ListMore:
@@ -52,8 +52,8 @@ class ListMore:
             return
         try:
             listing = await handlers.list_jobs(filter_word, token)
-        except VertexError as exc:
-            text = vertex_problem_text(actor.language, exc, self.surface.project)
+        except GoogleFailed as exc:
+            text = problem_text(actor.language, exc.problem)
             await respond(text=text, response_type="ephemeral", replace_original=False)
             observe("button.list_more", "google_error", user=user)
             return

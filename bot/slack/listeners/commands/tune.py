@@ -15,6 +15,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.handlers.errors import GoogleFailed
 from bot.handlers.jobs import Actor
 from bot.i18n import DEFAULT_LANGUAGE, translate
 from bot.slack import blocks
@@ -26,13 +27,11 @@ from bot.slack.surface import (
     Surface,
     observe,
     problem_text,
-    vertex_problem_text,
     withdraw_card,
 )
 from bot.tuning.access import Action
 from bot.tuning.problems import DomainError
 from bot.tuning.refs import JobRef, parse_job_ref
-from bot.vertex.errors import VertexError
 
 log = logging.getLogger(__name__)
 
@@ -95,12 +94,11 @@ class TuneCommandListener:
         try:
             try:
                 outcome, job = await self._dispatch(parsed, actor, command, respond, client)
-            except VertexError as exc:
+            except GoogleFailed as exc:
                 outcome = "google_error"
                 ref = _ref_or_none(parsed.argument, self.surface)
                 job = ref.name if ref else None
-                text = vertex_problem_text(actor.language, exc, self.surface.project, job)
-                await _ephemeral(respond, text)
+                await _ephemeral(respond, problem_text(actor.language, exc.problem))
             except DomainError as exc:
                 outcome = "bad_input"
                 await _ephemeral(respond, problem_text(actor.language, exc.problem))

@@ -13,6 +13,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.handlers.errors import CreateUnconfirmed, GoogleFailed
 from bot.handlers.jobs import Actor
 from bot.i18n import render, translate
 from bot.slack.dataset_check import DatasetCheck, DatasetVerdict
@@ -23,7 +24,6 @@ from bot.slack.surface import (
     Surface,
     observe,
     problem_text,
-    vertex_problem_text,
     withdraw_card,
 )
 from bot.slack.unconfirmed import create_again_blocks
@@ -31,7 +31,6 @@ from bot.tuning.access import Action
 from bot.tuning.job import TuningJob
 from bot.tuning.problems import Problem
 from bot.tuning.spec import TuningJobSpec
-from bot.vertex.errors import CreateOutcomeUnknown, VertexError
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +218,7 @@ class CreateJobSubmission:
         actor, view_id, started = submission.actor, submission.view_id, submission.started
         try:
             result = await self.surface.handlers.create(actor, view_id, submission.spec)
-        except CreateOutcomeUnknown:
+        except CreateUnconfirmed:
             # Never sent again on the bot's own initiative: keep looking, then ask the user.
             self.surface.after_ack(
                 self.keep_looking(submission, summary, client),
@@ -229,10 +228,10 @@ class CreateJobSubmission:
             channel = f"<#{actor.channel_id}>" if actor.channel_id else ""
             text = translate(actor.language, "create.looking", channel=channel)
             return Started(text, "create_unknown")
-        except VertexError as exc:
+        except GoogleFailed as exc:
             # Keep the modal and the user's values; Google's message and the fix lead it.
             self.surface.submissions.forget(view_id)
-            text = vertex_problem_text(actor.language, exc, self.surface.project)
+            text = problem_text(actor.language, exc.problem)
             observe("modal.create", "google_error", user=actor.user_id, started=started)
             return Started(f":x: {text}", "google_error", refusal=f":x: {text}")
         job = result.job
@@ -275,7 +274,7 @@ class CreateJobSubmission:
             await self.surface.sleep(delay)
             try:
                 job = await handlers.find_created(submission.view_id, submission.spec)
-            except VertexError as exc:
+            except GoogleFailed as exc:
                 log.info("look-up of an unconfirmed create failed", extra={"error": exc.status})
                 continue
             if job is None:
