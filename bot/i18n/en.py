@@ -84,6 +84,8 @@ MESSAGES: dict[str, str] = {
     "google.failed_precondition": "Google cannot do that now: {message}",
     "google.unavailable": "Google did not answer in time (tried {attempts} times). Nothing was "
     "lost; try again in a few minutes.",
+    "google.rate_limited": "Google is limiting requests to this project right now ({message}); "
+    "the bot tried {attempts} times. Nothing was lost; try again in a minute.",
     "google.other": "Google answered with an error ({status}): {message}",
     "google.credentials": "The bot has no working Google credentials ({reason}), so nothing was "
     "sent to Google. An operator must set up Application Default Credentials for the bot "

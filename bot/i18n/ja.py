@@ -92,6 +92,8 @@ MESSAGES: dict[str, str] = {
     "google.failed_precondition": "現在その操作はできません: {message}",
     "google.unavailable": "Google から時間内に応答がありませんでした（{attempts} 回試行）。"
     "送信した内容は失われていません。数分後にもう一度お試しください。",
+    "google.rate_limited": "現在 Google がこのプロジェクトへのリクエストを制限しています（{message}）。"
+    "{attempts} 回試行しました。送信した内容は失われていません。1 分ほど待ってからもう一度お試しください。",
     "google.other": "Google がエラーを返しました（{status}）: {message}",
     "google.credentials": "ボットが使える Google の認証情報がありません（{reason}）。Google には何も"
     "送信していません。運用担当者がボットのアプリケーションのデフォルト認証情報"

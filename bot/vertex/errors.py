@@ -137,6 +137,9 @@ def problem_for(error: VertexError, *, project: str, name: str | None = None) ->
     if isinstance(error, CredentialsUnavailable):
         return Problem.of("google.credentials", reason=message)
     if isinstance(error, Unavailable):
+        if error.http_status == 429:
+            # Google did answer, every time: it is limiting requests, not failing to answer.
+            return Problem.of("google.rate_limited", attempts=error.attempts, message=message)
         return Problem.of("google.unavailable", attempts=error.attempts)
     if isinstance(error, FailedPrecondition):
         return Problem.of("google.failed_precondition", message=message)

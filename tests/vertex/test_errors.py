@@ -82,6 +82,11 @@ def test_long_messages_are_cut() -> None:
         (QuotaExceeded(429, "Quota exceeded."), "google.quota", ["Quota exceeded."]),
         (FailedPrecondition(400, "job has ended"), "google.failed_precondition", ["job has ended"]),
         (Unavailable(503, "down", attempts=5), "google.unavailable", ["5"]),
+        (
+            Unavailable(429, "Quota exceeded for read requests", attempts=5),
+            "google.rate_limited",
+            ["5", "Quota exceeded for read requests"],
+        ),
         (CreateOutcomeUnknown(0, "reset"), "google.create_unknown", ["/tune list"]),
         (
             VertexError(500, "Internal error.", "INTERNAL"),
