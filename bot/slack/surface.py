@@ -156,11 +156,6 @@ class Surface:
         if running:
             log.warning("work cut short by shutdown", extra={"count": len(running)})
 
-    @property
-    def project(self) -> str:
-        """The default project, named in permission errors."""
-        return self.handlers.location.project
-
     async def actor(self, user_id: str, channel_id: str | None) -> Actor:
         """The asking user with their language."""
         return Actor(user_id, channel_id, await self.locales.language(user_id))
