@@ -7,6 +7,7 @@ from tests.slack.conftest import (  # noqa: F401 - fixtures are found by name
     emulator,
     env_extra,
     gcs,
+    over_http,
     run_watcher,
     seconds_per_state,
 )

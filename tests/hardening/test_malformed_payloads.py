@@ -19,6 +19,13 @@ import pytest
 from tests.fakes.slack_signing import command_body, interaction_body, sign
 from tests.slack.conftest import CHANNEL, SECRET, BotUnderTest
 
+
+@pytest.fixture
+def over_http() -> bool:
+    """These tests are about what goes over the wire: serve the bot with uvicorn."""
+    return True
+
+
 USER = "U0ALICE01"
 
 

@@ -44,6 +44,12 @@ COMMAND_FIELDS = ("command", "user", "outcome", "latency_ms")
 
 
 @pytest.fixture
+def over_http() -> bool:
+    """The bot runs as a subprocess here: the emulator must listen on a real port."""
+    return True
+
+
+@pytest.fixture
 def seconds_per_state() -> float:
     """Jobs move on quickly, so the watcher sees the created one end during the run."""
     return 0.3

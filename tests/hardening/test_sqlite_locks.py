@@ -15,6 +15,13 @@ from bot.watch.model import NewWatch, WatchKind
 from bot.watch.store import SqlWatchStore
 from tests.slack.conftest import PROJECT, REGION, BotUnderTest
 
+
+@pytest.fixture
+def over_http() -> bool:
+    """These tests are about what goes over the wire: serve the bot with uvicorn."""
+    return True
+
+
 JOB = "projects/123456789012/locations/us-central1/tuningJobs/77"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -41,12 +42,15 @@ class BotUnderTest:
     http: httpx.Client
     runtime: Runtime  # the bot's own objects, for tests that tune its timings
     stop: Callable[[], None]  # shut the bot down as SIGTERM does (graceful, lifespan end)
+    local: InProcessBot | None = None  # set when the app runs in process
     _triggers: Iterator[int] = field(default_factory=lambda: count(1))
 
     def post(self, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
         """POST to /slack/events with Slack's signature (unless headers are given)."""
         headers = sign(SECRET, body) if headers is None else headers
         headers = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
+        if self.local is not None:
+            return self.local.post("/slack/events", body, headers)
         return self.http.post(f"{self.url}/slack/events", content=body, headers=headers)
 
     def command(
@@ -142,12 +146,79 @@ def run_watcher() -> bool:
     return False
 
 
+IN_PROCESS_EMULATOR = "vertex-emulator.test:80"
+
+
 @pytest.fixture
-def emulator(seconds_per_state: float) -> Iterator[EmulatorServer]:
-    """The Vertex emulator on a loopback port."""
-    server = EmulatorServer(Emulator(seconds_per_state=seconds_per_state)).start()
+def emulator(seconds_per_state: float, over_http: bool) -> Iterator[EmulatorServer]:
+    """The Vertex emulator: on a loopback port when the bot is served over HTTP, else reached
+    in process through `httpx.ASGITransport` under a name nothing else answers."""
+    if over_http:
+        server = EmulatorServer(Emulator(seconds_per_state=seconds_per_state)).start()
+    else:
+        host, port = IN_PROCESS_EMULATOR.split(":")
+        server = EmulatorServer(Emulator(seconds_per_state=seconds_per_state), host, int(port))
     yield server
     server.stop()
+
+
+@pytest.fixture
+def over_http() -> bool:
+    """Serve the bot with uvicorn on a loopback port (the top layer: HTTP shape, health routes,
+    graceful shutdown). By default the same ASGI app runs in process, its requests handed over
+    through `httpx.ASGITransport` on one event loop, which is all a listener test needs."""
+    return False
+
+
+class InProcessBot:
+    """The bot's ASGI app on an event loop in a thread, its lifespan entered as a server would."""
+
+    def __init__(self, app: Any) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self._app = app
+        self._lifespan: Any = None
+        self.client: httpx.AsyncClient | None = None
+
+    def run(self, work: Any, timeout: float = 30.0) -> Any:
+        """Run a coroutine on the bot's loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(work, self._loop).result(timeout)
+
+    def start(self) -> InProcessBot:
+        """Enter the lifespan (the runtime is built) and open a client on the app."""
+
+        async def enter() -> None:
+            self._lifespan = self._app.router.lifespan_context(self._app)
+            await self._lifespan.__aenter__()
+            self.client = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=self._app), base_url="http://bot.test"
+            )
+
+        self.run(enter())
+        return self
+
+    def post(self, path: str, content: bytes, headers: dict[str, str]) -> httpx.Response:
+        """POST as Slack would, through the ASGI app."""
+        assert self.client is not None
+        return self.run(self.client.post(path, content=content, headers=headers))  # type: ignore[no-any-return]
+
+    def stop(self) -> None:
+        """Leave the lifespan as a graceful shutdown does, then stop the loop."""
+        if self._lifespan is None:
+            return
+        lifespan, self._lifespan = self._lifespan, None
+
+        async def leave() -> None:
+            assert self.client is not None
+            await self.client.aclose()
+            await lifespan.__aexit__(None, None, None)
+
+        try:
+            self.run(leave())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
 
 
 @pytest.fixture
@@ -158,8 +229,9 @@ def bot(
     sqlite_url: str,
     env_extra: dict[str, str],
     run_watcher: bool,
+    over_http: bool,
 ) -> Iterator[BotUnderTest]:
-    """The bot in HTTP mode against the stand-ins."""
+    """The bot in HTTP mode against the stand-ins (in process unless `over_http`)."""
     env = {
         "SLACK_BOT_TOKEN": fake_slack.bot_token,
         "SLACK_SIGNING_SECRET": SECRET,
@@ -174,18 +246,30 @@ def bot(
     }
     settings = load_settings(env, dotenv=None)
     built: list[Runtime] = []
-    server, thread, port = serve(
-        build_http_app(settings, run_watcher=run_watcher, on_ready=built.append)
+    http_to_google: httpx.AsyncClient | None = None
+    if not over_http:
+        # The bot's one HTTP client: Vertex calls go to the emulator's ASGI app, the rest
+        # (Cloud Storage) to its loopback stand-in as usual.
+        http_to_google = httpx.AsyncClient(
+            timeout=httpx.Timeout(30.0, connect=10.0),
+            mounts={f"http://{emulator.host_port}": httpx.ASGITransport(app=emulator.emulator.app)},
+        )
+    app = build_http_app(
+        settings, http=http_to_google, run_watcher=run_watcher, on_ready=built.append
     )
     store = SqlWatchStore.open(sqlite_url)
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=30)
-
     with httpx.Client(timeout=10) as http:
-        yield BotUnderTest(
-            f"http://127.0.0.1:{port}", fake_slack, emulator.emulator, store, http, built[0], stop
-        )
+        if over_http:
+            server, thread, port = serve(app)
+
+            def stop() -> None:
+                server.should_exit = True
+                thread.join(timeout=30)
+
+            url, local = f"http://127.0.0.1:{port}", None
+        else:
+            local = InProcessBot(app).start()
+            url, stop = "http://bot.test", local.stop
+        yield BotUnderTest(url, fake_slack, emulator.emulator, store, http, built[0], stop, local)
     stop()
     store.close()

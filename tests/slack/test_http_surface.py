@@ -14,6 +14,12 @@ from tests.fakes.slack_signing import command_body, interaction_body, sign
 from tests.slack.conftest import SECRET, BotUnderTest
 
 
+@pytest.fixture
+def over_http() -> bool:
+    """These tests are about what goes over the wire: serve the bot with uvicorn."""
+    return True
+
+
 def test_unsigned_request_is_refused(bot: BotUnderTest) -> None:
     response = bot.post(command_body("help"), headers={})
     assert response.status_code == 401

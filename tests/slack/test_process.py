@@ -7,6 +7,7 @@ import signal
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bot.emulator import EmulatorServer
 from tests.conftest import free_port
@@ -14,6 +15,12 @@ from tests.fakes.bot_process import start_bot
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.slack_signing import command_body, sign
 from tests.slack.conftest import SECRET
+
+
+@pytest.fixture
+def over_http() -> bool:
+    """The bot runs as its own process here: the emulator must listen on a real port."""
+    return True
 
 
 def test_the_bot_serves_slack_and_stops_cleanly(

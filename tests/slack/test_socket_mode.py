@@ -21,6 +21,13 @@ from tests.fakes.bot_process import start_bot
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.socket_mode import FakeSocketMode
 
+
+@pytest.fixture
+def over_http() -> bool:
+    """The bot runs as its own process here: the emulator must listen on a real port."""
+    return True
+
+
 USER = "U0ALICE01"
 CHANNEL = "C0TUNING1"
 
