@@ -80,7 +80,6 @@ import random
 import time
 from collections import Counter
 from collections.abc import (
-    AsyncIterator,
     Awaitable,
     Callable,
     Collection,
@@ -89,7 +88,6 @@ from collections.abc import (
     Sequence,
 )
 from dataclasses import dataclass, field
-from typing import Any, Protocol
 
 from bot.tuning.job import TuningJob
 from bot.tuning.refs import JobRef, Location
@@ -105,9 +103,9 @@ from bot.vertex.errors import (
     VertexError,
 )
 from bot.watch.budget import RequestBudget
-from bot.watch.model import AuditEntry, Watch
+from bot.watch.model import AuditEntry, Watch, WatchUpdate
 from bot.watch.notify import ChannelGone, LeaseLapsed, Notifier, NotifyError, RateLimited
-from bot.watch.store import SqlWatchStore
+from bot.watch.ports import JobReader, PollStore
 
 log = logging.getLogger(__name__)
 
@@ -116,33 +114,6 @@ PAGE_SIZE = 100
 _ACTIVE_FILTER = " OR ".join(
     f'state="{s.value}"' for s in sorted(ACTIVE_STATES, key=lambda s: s.value)
 )
-
-
-class JobPage(Protocol):
-    """One page of a `list` answer."""
-
-    @property
-    def jobs(self) -> Sequence[TuningJob]:
-        """The tuning jobs on this page."""
-        ...
-
-
-class JobReader(Protocol):
-    """The part of the Vertex tuning client the poller uses."""
-
-    async def get(self, ref: JobRef) -> TuningJob:
-        """The job as it is now (raises NotFound when it is gone)."""
-        ...
-
-    def list_pages(
-        self,
-        location: Location,
-        *,
-        filter: str | None = None,
-        page_size: int | None = None,
-    ) -> AsyncIterator[JobPage]:
-        """The jobs of one project and region, page by page, optionally filtered."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -630,7 +601,7 @@ class _Cycle:
 
     def __init__(
         self,
-        store: SqlWatchStore,
+        store: PollStore,
         notifier: Notifier,
         owner: str,
         config: PollConfig,
@@ -667,15 +638,15 @@ class _Cycle:
         """The same work for results that arrive after the cycle returned, on the moved clock."""
         return _Cycle(self.store, self.notifier, self.owner, self.config, self.clock(), report)
 
-    async def write(self, watch: Watch, values: dict[str, Any], *, release: bool = True) -> bool:
-        ok = await self.store.update_fenced(watch.id, self.owner, values, release=release)
+    async def write(self, watch: Watch, update: WatchUpdate, *, release: bool = True) -> bool:
+        ok = await self.store.update_fenced(watch.id, self.owner, update, release=release)
         if not ok:
             self.report.lost_leases += 1
         return ok
 
     async def end_watch(self, watch: Watch, reason: str, detail: str | None) -> None:
         """Stop a watch that cannot go on (channel gone), and say so in the audit table."""
-        if await self.write(watch, {"finished_at": self.now, "end_reason": reason}):
+        if await self.write(watch, WatchUpdate(finished_at=self.now, end_reason=reason)):
             self.report.ended_watches += 1
             await self.store.record_audit(
                 AuditEntry(
@@ -688,19 +659,17 @@ class _Cycle:
                 )
             )
 
-    async def retry_later(self, watch: Watch, seconds: float, values: dict[str, Any]) -> None:
+    async def retry_later(self, watch: Watch, seconds: float, update: WatchUpdate) -> None:
         due = self.now + dt.timedelta(seconds=max(seconds, self.config.interval))
-        await self.write(watch, {**values, "next_poll_at": due})
+        await self.write(watch, update | WatchUpdate(next_poll_at=due))
 
-    async def on_slack_error(
-        self, watch: Watch, error: NotifyError, values: dict[str, Any]
-    ) -> None:
+    async def on_slack_error(self, watch: Watch, error: NotifyError, update: WatchUpdate) -> None:
         if isinstance(error, ChannelGone):
             await self.end_watch(watch, "channel_gone", error.error)
         elif isinstance(error, RateLimited):
-            await self.retry_later(watch, error.retry_after, values)
+            await self.retry_later(watch, error.retry_after, update)
         else:
-            await self.retry_later(watch, self.config.interval, values)
+            await self.retry_later(watch, self.config.interval, update)
 
     async def ensure_card(self, watch: Watch, job: TuningJob) -> Watch:
         """Post the status message when the watch has none (a `watch` whose card never went out)."""
@@ -708,14 +677,14 @@ class _Cycle:
             return watch
         ts = await self.notifier.show_status(watch, job)
         await self.store.update_fenced(
-            watch.id, self.owner, {"message_ts": ts, "card_state": job.state}
+            watch.id, self.owner, WatchUpdate(message_ts=ts, card_state=job.state)
         )
         self.report.cards_updated += 1
         return dataclasses.replace(watch, message_ts=ts, card_state=job.state)
 
     async def announce(self, watch: Watch, job: TuningJob | None) -> None:
         """The announce-once protocol for an ended (`job`) or vanished (`None`) job."""
-        seen = _seen_values(job) if job is not None else {}
+        seen = _seen(job) if job is not None else WatchUpdate()
         try:
             if job is not None:
                 watch = await self.ensure_card(watch, job)
@@ -795,9 +764,9 @@ class _Cycle:
 
     async def _mark_announced(self, watch: Watch, job: TuningJob | None) -> None:
         reason = "announced" if job is not None else "job_gone"
-        seen = _seen_values(job) if job is not None else {}
+        seen = _seen(job) if job is not None else WatchUpdate()
         if await self.store.mark_announced(
-            watch.id, self.owner, now=self.now, end_reason=reason, values=seen
+            watch.id, self.owner, now=self.now, end_reason=reason, change=seen
         ):
             self.report.announced += 1
         else:
@@ -806,33 +775,34 @@ class _Cycle:
     async def follow(self, watch: Watch, job: TuningJob) -> None:
         """A job still running: edit its card when the state changed, note a pause once, and
         say once that the job can be read again after a "cannot read" note."""
-        values = {**_seen_values(job), **_READ_OK}
+        # What the user sees changed: the card, or a note in the thread.
+        shown = WatchUpdate()
         try:
             if watch.message_ts is None or watch.card_state is not job.state:
                 ts = await self.notifier.show_status(watch, job)
                 self.report.cards_updated += 1
-                values["card_state"] = job.state
+                shown |= WatchUpdate(card_state=job.state)
                 if watch.message_ts is None:
-                    values["message_ts"] = ts
+                    shown |= WatchUpdate(message_ts=ts)
                     watch = dataclasses.replace(watch, message_ts=ts)
             if watch.read_error_noted:
                 await self.notifier.note_read_recovered(watch)
                 self.report.notes += 1
-                values["read_error_noted"] = False
+                shown |= WatchUpdate(read_error_noted=False)
             if job.state.is_paused and not watch.paused_noted:
                 await self.notifier.note_paused(watch, job)
-                values["paused_noted"] = True
+                shown |= WatchUpdate(paused_noted=True)
             elif not job.state.is_paused and watch.paused_noted:
-                values["paused_noted"] = False
+                shown |= WatchUpdate(paused_noted=False)
         except NotifyError as error:
-            await self.on_slack_error(watch, error, values)
+            await self.on_slack_error(watch, error, _seen(job) | READ_OK | shown)
             return
-        values["next_poll_at"] = self.next_poll(self.config.slowdown(job, watch, self.now))
-        if set(values) == _QUIET_COLUMNS:
+        due = self.next_poll(self.config.slowdown(job, watch, self.now))
+        if shown == WatchUpdate():
             # Nothing changed for the user: written with the others in one transaction.
-            self.quiet.append((watch.id, job.state, job.update_time, values["next_poll_at"]))
+            self.quiet.append((watch.id, job.state, job.update_time, due))
         else:
-            await self.write(watch, values)
+            await self.write(watch, _seen(job) | READ_OK | shown | WatchUpdate(next_poll_at=due))
 
     def unchanged(self, watch: Watch, job: QuietJob) -> None:
         """A job in the state its card shows: only the schedule moves, in the batch write."""
@@ -842,17 +812,16 @@ class _Cycle:
     async def flush_quiet(self) -> None:
         """Write the batched results of watches whose job did not change."""
         rows, self.quiet = self.quiet, []
-        # The column dicts are made as the store consumes them, a chunk at a time.
+        # The updates are made as the store consumes them, a chunk at a time.
         written = await self.store.save_many(
             self.owner,
             (
-                {
-                    "id": watch_id,
-                    "last_state": state,
-                    "last_update_time": update_time,
-                    **_READ_OK,
-                    "next_poll_at": due,
-                }
+                (
+                    watch_id,
+                    dataclasses.replace(
+                        READ_OK, last_state=state, last_update_time=update_time, next_poll_at=due
+                    ),
+                )
                 for watch_id, state, update_time, due in rows
             ),
         )
@@ -863,11 +832,11 @@ class _Cycle:
         self.report.missing += 1
         await self.write(
             watch,
-            {
-                "missing_count": watch.missing_count + 1,
-                "missing_since": watch.missing_since or self.now,
-                "next_poll_at": self.now + dt.timedelta(seconds=self.config.interval),
-            },
+            WatchUpdate(
+                missing_count=watch.missing_count + 1,
+                missing_since=watch.missing_since or self.now,
+                next_poll_at=self.now + dt.timedelta(seconds=self.config.interval),
+            ),
         )
 
     async def read_failed(self, watch: Watch, error: VertexError) -> None:
@@ -875,13 +844,12 @@ class _Cycle:
         count = watch.error_count + 1
         refused = _refused(error)
         self.report.read_errors += 1
-        values: dict[str, Any] = {
-            "error_count": count,
-            "next_poll_at": self.now + self.config.backoff(count, refused=refused),
-        }
+        update = WatchUpdate(
+            error_count=count, next_poll_at=self.now + self.config.backoff(count, refused=refused)
+        )
         if refused:
             refusals = watch.read_error_count + 1
-            values["read_error_count"] = refusals
+            update |= WatchUpdate(read_error_count=refusals)
             if refusals >= self.config.note_after_errors and not watch.read_error_noted:
                 try:
                     await self.notifier.note_read_failing(
@@ -891,11 +859,11 @@ class _Cycle:
                         denied=isinstance(error, PermissionDenied | Unauthenticated),
                     )
                 except NotifyError as slack_error:
-                    await self.on_slack_error(watch, slack_error, values)
+                    await self.on_slack_error(watch, slack_error, update)
                     return
                 self.report.notes += 1
-                values["read_error_noted"] = True
-        await self.write(watch, values)
+                update |= WatchUpdate(read_error_noted=True)
+        await self.write(watch, update)
 
 
 def _refused(error: VertexError) -> bool:
@@ -939,17 +907,11 @@ def _shown_states(claimed: Iterable[Watch]) -> dict[str, JobState]:
 
 
 # A read that worked ends every run of errors and 404s.
-_READ_OK: dict[str, Any] = {
-    "error_count": 0,
-    "read_error_count": 0,
-    "missing_count": 0,
-    "missing_since": None,
-}
-_QUIET_COLUMNS = frozenset({"last_state", "last_update_time", "next_poll_at", *_READ_OK})
+READ_OK = WatchUpdate(error_count=0, read_error_count=0, missing_count=0, missing_since=None)
 
 
-def _seen_values(job: TuningJob) -> dict[str, Any]:
-    return {"last_state": job.state, "last_update_time": job.update_time}
+def _seen(job: TuningJob) -> WatchUpdate:
+    return WatchUpdate(last_state=job.state, last_update_time=job.update_time)
 
 
 async def _bounded(limit: int, work: Iterable[Callable[[], Awaitable[None]]]) -> None:
@@ -974,7 +936,7 @@ _Step = tuple[Watch, Callable[[], Awaitable[None]]]
 class _Shared:
     """What every location's work in one cycle shares."""
 
-    store: SqlWatchStore
+    store: PollStore
     reader: JobReader
     notifier: Notifier
     budget: RequestBudget
@@ -1124,7 +1086,7 @@ async def _poll_location(location: Location, group: Sequence[Watch], shared: _Sh
 
 
 async def run_poll_cycle(
-    store: SqlWatchStore,
+    store: PollStore,
     reader: JobReader,
     notifier: Notifier,
     budget: RequestBudget,

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 from bot.metrics import POLL_CYCLE_SECONDS, WATCHED_JOBS
 from bot.watch.budget import RequestBudget
 from bot.watch.notify import Notifier
-from bot.watch.poller import CycleReport, JobReader, PollConfig, PollerMemory, run_poll_cycle
+from bot.watch.poller import CycleReport, PollConfig, PollerMemory, run_poll_cycle
+from bot.watch.ports import JobReader
 from bot.watch.scheduler import start_clock
 
 if TYPE_CHECKING:

@@ -23,6 +23,7 @@ from bot.watch.model import NewWatch, Watch, WatchKind
 from bot.watch.poller import CycleReport, PollConfig, PollerMemory, run_poll_cycle
 from bot.watch.store import SqlWatchStore
 from tests.fakes.slack_api import FakeSlackApi
+from tests.fakes.watch_store import seed_watch
 
 PROJECT = "team-tuning"
 REGION = "us-central1"
@@ -117,7 +118,7 @@ class Rig:
             message_ts=message_ts,
             language=language,
         )
-        return self.store.add_watch_sync(new, now=self.now)
+        return seed_watch(self.store, new, now=self.now)
 
     async def cycle(self, advance: float | None = None) -> CycleReport:
         """Advance the clock (one interval by default) and run one cycle."""
