@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.tuning.states import JobState
-from bot.watch.poller import PollConfig
+from bot.watch.policy import PollConfig
 from tests.watch.conftest import Rig, serve_thread_history, thread_replies
 
 
