@@ -12,7 +12,7 @@ from bot.tuning.refs import JobRef
 from bot.tuning.states import JobState
 from bot.watch.migrations import LATEST
 from bot.watch.model import UPDATE_FIELDS, AuditEntry, NewWatch, WatchKind, WatchUpdate
-from bot.watch.store import SqlWatchStore
+from bot.watch.store import SqlWatchStore, make_engine
 from bot.watch.tables import schema_version, watches
 
 JOB = "projects/team-tuning/locations/us-central1/tuningJobs/{}"
@@ -153,6 +153,86 @@ async def test_announcing_can_be_started_only_once(store: SqlWatchStore) -> None
     assert await store.claim_due("replica-a", now=later, lease_until=lease, limit=10) == []
 
 
+async def test_an_adopter_takes_over_a_started_post_and_keeps_the_time_it_may_have_left(
+    store: SqlWatchStore,
+) -> None:
+    watch = await store.add_watch(_new(1), now=NOW)
+    lease = NOW + dt.timedelta(seconds=30)
+    await store.claim_due("replica-a", now=NOW, lease_until=lease, limit=1)
+    # Adopting needs a mark to adopt.
+    assert not await store.adopt_announcing(watch.id, "replica-a", now=NOW, lease_until=lease)
+    assert await store.mark_announcing(watch.id, "replica-a", now=NOW, lease_until=lease)
+
+    # replica-a dies; once its lease lapsed replica-b claims the row and adopts the mark.
+    later = lease + dt.timedelta(seconds=1)
+    until = later + dt.timedelta(seconds=30)
+    (claimed,) = await store.claim_due("replica-b", now=later, lease_until=until, limit=1)
+    assert (claimed.announcing_at, claimed.announcing_by) == (NOW, "replica-a")
+    assert not await store.adopt_announcing(watch.id, "replica-a", now=later, lease_until=until)
+    assert await store.adopt_announcing(watch.id, "replica-b", now=later, lease_until=until)
+    adopted = store.get_watch(watch.id)
+    assert adopted is not None
+    assert (adopted.announcing_at, adopted.announcing_by) == (NOW, "replica-b")
+    # The first owner can no longer record the ending: the mark is replica-b's now.
+    assert not await store.mark_announced(watch.id, "replica-a", now=later)
+
+
+async def test_confirming_a_post_renews_the_lease_only_while_it_holds(
+    store: SqlWatchStore,
+) -> None:
+    watch = await store.add_watch(_new(1), now=NOW)
+    lease = NOW + dt.timedelta(seconds=30)
+    await store.claim_due("replica-a", now=NOW, lease_until=lease, limit=1)
+    assert await store.mark_announcing(watch.id, "replica-a", now=NOW, lease_until=lease)
+
+    soon = NOW + dt.timedelta(seconds=10)
+    renewed = soon + dt.timedelta(seconds=30)
+    assert not await store.confirm_announcing(watch.id, "replica-b", now=soon, lease_until=renewed)
+    assert await store.confirm_announcing(watch.id, "replica-a", now=soon, lease_until=renewed)
+    stored = store.get_watch(watch.id)
+    assert stored is not None
+    assert (stored.announcing_at, stored.lease_until) == (soon, renewed)
+    # Frozen past the renewed lease: confirming fails, so the post must not be sent.
+    late = renewed + dt.timedelta(seconds=1)
+    assert not await store.confirm_announcing(
+        watch.id, "replica-a", now=late, lease_until=late + dt.timedelta(seconds=30)
+    )
+
+
+async def test_a_cleared_mark_lets_the_ending_be_started_again(store: SqlWatchStore) -> None:
+    watch = await store.add_watch(_new(1), now=NOW)
+    lease = NOW + dt.timedelta(seconds=30)
+    await store.claim_due("replica-a", now=NOW, lease_until=lease, limit=1)
+    assert await store.mark_announcing(watch.id, "replica-a", now=NOW, lease_until=lease)
+
+    assert not await store.clear_announcing(watch.id, "replica-b")
+    assert await store.clear_announcing(watch.id, "replica-a")
+
+    stored = store.get_watch(watch.id)
+    assert stored is not None
+    assert (stored.announcing_at, stored.announcing_by) == (None, None)
+    assert await store.mark_announcing(watch.id, "replica-a", now=NOW, lease_until=lease)
+
+
+async def test_marking_announced_writes_the_last_read_and_releases_the_lease(
+    store: SqlWatchStore,
+) -> None:
+    watch = await store.add_watch(_new(1), now=NOW)
+    lease = NOW + dt.timedelta(seconds=30)
+    await store.claim_due("replica-a", now=NOW, lease_until=lease, limit=1)
+    assert await store.mark_announcing(watch.id, "replica-a", now=NOW, lease_until=lease)
+
+    ended = WatchUpdate(last_state=JobState.SUCCEEDED, last_update_time=NOW)
+    assert await store.mark_announced(watch.id, "replica-a", now=NOW, change=ended)
+    assert not await store.mark_announced(watch.id, "replica-a", now=NOW)  # once only
+
+    stored = store.get_watch(watch.id)
+    assert stored is not None
+    assert (stored.last_state, stored.last_update_time) == (JobState.SUCCEEDED, NOW)
+    assert (stored.announced_at, stored.finished_at, stored.end_reason) == (NOW, NOW, "announced")
+    assert (stored.lease_owner, stored.lease_until) == (None, None)
+
+
 async def test_audit_entries_are_kept_in_order(store: SqlWatchStore) -> None:
     await store.record_audit(AuditEntry("U0ALICE01", "cancel", JOB.format(1), "ok", "C0TEAM001"))
     await store.record_audit(AuditEntry("U0BOB0001", "cancel", JOB.format(1), "refused"))
@@ -164,9 +244,7 @@ async def test_audit_entries_are_kept_in_order(store: SqlWatchStore) -> None:
 
 async def test_ping_is_false_when_the_database_is_unreachable() -> None:
     store = SqlWatchStore(
-        __import__("bot.watch.store", fromlist=["make_engine"]).make_engine(
-            "postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=1"
-        )
+        make_engine("postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=1")
     )
     assert not await store.ping()
 
@@ -212,9 +290,6 @@ _V3_COLUMNS = ("missing_since", "missing_count", "read_error_count", "read_error
 def _version_1_database(url: str) -> None:
     """A database as release 1 left it: watches keyed on the job name as first stored."""
     from sqlalchemy import Column, MetaData, Table, UniqueConstraint, insert
-
-    from bot.watch.store import make_engine
-    from bot.watch.tables import watches
 
     old = MetaData()
     columns = [
@@ -360,9 +435,6 @@ async def test_an_update_writes_only_the_fields_it_sets_and_none_clears_one(
 def _version_2_database(url: str) -> None:
     """A database as release 2 left it: no read-trouble columns yet, one watch in it."""
     from sqlalchemy import Column, Index, MetaData, Table, insert
-
-    from bot.watch.store import make_engine
-    from bot.watch.tables import watches
 
     old = MetaData()
     v2 = Table(
