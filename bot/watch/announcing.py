@@ -36,18 +36,6 @@ from bot.watch.notify import LeaseLapsed, NotifyError
 log = logging.getLogger(__name__)
 
 
-async def _ensure_card(cycle: Cycle, watch: Watch, job: TuningJob) -> Watch:
-    """Post the status message when the watch has none (a `watch` whose card never went out)."""
-    if watch.message_ts is not None:
-        return watch
-    ts = await cycle.notifier.show_status(watch, job)
-    await cycle.store.update_fenced(
-        watch.id, cycle.owner, WatchUpdate(message_ts=ts, card_state=job.state)
-    )
-    cycle.report.cards_updated += 1
-    return dataclasses.replace(watch, message_ts=ts, card_state=job.state)
-
-
 async def announce(cycle: Cycle, watch: Watch, job: TuningJob | None) -> None:
     """The announce-once protocol for an ended (`job`) or vanished (`None`) job."""
     as_read = seen(job) if job is not None else WatchUpdate()
@@ -127,6 +115,18 @@ async def announce(cycle: Cycle, watch: Watch, job: TuningJob | None) -> None:
             cycle.report.cards_updated += 1
         except NotifyError as error:
             log.info("final card update failed", extra={"error": error.error})
+
+
+async def _ensure_card(cycle: Cycle, watch: Watch, job: TuningJob) -> Watch:
+    """Post the status message when the watch has none (a `watch` whose card never went out)."""
+    if watch.message_ts is not None:
+        return watch
+    ts = await cycle.notifier.show_status(watch, job)
+    await cycle.store.update_fenced(
+        watch.id, cycle.owner, WatchUpdate(message_ts=ts, card_state=job.state)
+    )
+    cycle.report.cards_updated += 1
+    return dataclasses.replace(watch, message_ts=ts, card_state=job.state)
 
 
 async def _mark_announced(cycle: Cycle, watch: Watch, job: TuningJob | None) -> None:

@@ -1,4 +1,5 @@
-"""Watch records and the repository interface the Slack surface and the poller share."""
+"""Watch records, the poller's typed updates of them, and the repository interface the Slack
+surface uses."""
 
 from __future__ import annotations
 

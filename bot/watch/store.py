@@ -181,7 +181,8 @@ def _watch(row: RowMapping, same: Callable[[Any], Any] = _as_is) -> Watch:
 
 
 class SqlWatchStore:
-    """`WatchRepository` plus the leased operations the poller needs."""
+    """`WatchRepository` for the Slack handlers and `PollStore`, the leased operations of the
+    poller."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
