@@ -70,8 +70,10 @@ async def _child(args: argparse.Namespace) -> None:
     from bot.slack.notifier import SlackNotifier
     from bot.vertex.auth import NoAuth
     from bot.vertex.client import TuningClient
+    from bot.watch.bookkeeping import PollerMemory
     from bot.watch.budget import RequestBudget
-    from bot.watch.poller import PollConfig, PollerMemory, run_poll_cycle
+    from bot.watch.policy import PollConfig
+    from bot.watch.poller import Poller, run_poll_cycle
     from bot.watch.store import SqlWatchStore
 
     store = SqlWatchStore.open(args.database)
@@ -83,14 +85,13 @@ async def _child(args: argparse.Namespace) -> None:
         budget = RequestBudget(10**6)
         config = PollConfig(interval=args.interval)
         memory = PollerMemory()
+        poller = Poller(store, client, notifier, budget, owner="bench", config=config)
         next_start = time.monotonic()
         while True:
             await asyncio.sleep(max(0.0, next_start - time.monotonic()))
             next_start += args.interval
             started = time.perf_counter()
-            report = await run_poll_cycle(
-                store, client, notifier, budget, owner="bench", config=config, memory=memory
-            )
+            report = await run_poll_cycle(poller, memory)
             line = {
                 "claimed": report.claimed,
                 "calls": dict(report.vertex_calls),

@@ -17,7 +17,7 @@ from bot.slack.notifier import SlackNotifier
 from bot.vertex.auth import GoogleAuth, NoAuth
 from bot.vertex.client import TuningClient
 from bot.watch.budget import RequestBudget
-from bot.watch.poller import PollConfig
+from bot.watch.policy import PollConfig
 from bot.watch.service import Watcher
 from bot.watch.store import SqlWatchStore
 

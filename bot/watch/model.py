@@ -1,11 +1,12 @@
-"""Watch records and the repository interface the Slack surface and the poller share."""
+"""Watch records, the poller's typed updates of them, and the repository interface the Slack
+surface uses."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from enum import Enum
-from typing import Protocol
+from typing import Final, Literal, Protocol
 
 from bot.tuning.refs import JobRef, Location
 from bot.tuning.states import JobState
@@ -77,6 +78,42 @@ class Watch:
     def ref(self) -> JobRef:
         """The watched job's reference, as Google last named it."""
         return JobRef.from_name(self.job_name)
+
+
+class _Keep(Enum):
+    KEEP = "keep"
+
+
+# A `WatchUpdate` field left at KEEP is not written; None, where a field allows it, clears it.
+KEEP: Final = _Keep.KEEP
+Keep = Literal[_Keep.KEEP]
+
+
+@dataclass(frozen=True, slots=True)
+class WatchUpdate:
+    """What the poller changes on one watch: every field it may write, each KEEP by default."""
+
+    last_state: JobState | Keep = KEEP
+    last_update_time: dt.datetime | Keep | None = KEEP
+    card_state: JobState | Keep = KEEP
+    next_poll_at: dt.datetime | Keep = KEEP
+    error_count: int | Keep = KEEP
+    message_ts: str | Keep = KEEP
+    paused_noted: bool | Keep = KEEP
+    finished_at: dt.datetime | Keep = KEEP
+    end_reason: str | Keep = KEEP
+    missing_since: dt.datetime | Keep | None = KEEP
+    missing_count: int | Keep = KEEP
+    read_error_count: int | Keep = KEEP
+    read_error_noted: bool | Keep = KEEP
+
+    def __or__(self, later: WatchUpdate) -> WatchUpdate:
+        """Both updates in one; where both set a field, `later` wins."""
+        changed = {n: v for n in UPDATE_FIELDS if (v := getattr(later, n)) is not KEEP}
+        return replace(self, **changed)
+
+
+UPDATE_FIELDS: Final = tuple(f.name for f in fields(WatchUpdate))
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,12 @@ import time
 from typing import TYPE_CHECKING
 
 from bot.metrics import POLL_CYCLE_SECONDS, WATCHED_JOBS
+from bot.watch.bookkeeping import CycleReport, PollerMemory
 from bot.watch.budget import RequestBudget
 from bot.watch.notify import Notifier
-from bot.watch.poller import CycleReport, JobReader, PollConfig, PollerMemory, run_poll_cycle
+from bot.watch.policy import PollConfig
+from bot.watch.poller import Poller, run_poll_cycle
+from bot.watch.ports import JobReader
 from bot.watch.scheduler import start_clock
 
 if TYPE_CHECKING:
@@ -75,13 +78,10 @@ class Watcher:
         started = time.perf_counter()
         self._current = asyncio.create_task(
             run_poll_cycle(
-                self.store,
-                self.reader,
-                self.notifier,
-                self.budget,
-                owner=self.owner,
-                config=self.config,
-                memory=self.memory,
+                Poller(
+                    self.store, self.reader, self.notifier, self.budget, self.owner, self.config
+                ),
+                self.memory,
                 stopping=self._stopping,
             )
         )

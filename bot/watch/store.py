@@ -15,7 +15,7 @@ import asyncio
 import datetime as dt
 import itertools
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import (
@@ -42,32 +42,21 @@ from sqlalchemy.exc import OperationalError
 from bot.tuning.refs import JobRef
 from bot.tuning.states import JobState
 from bot.watch.migrations import upgrade
-from bot.watch.model import AuditEntry, NewWatch, Watch, WatchKind
+from bot.watch.model import (
+    KEEP,
+    UPDATE_FIELDS,
+    AuditEntry,
+    NewWatch,
+    Watch,
+    WatchKind,
+    WatchUpdate,
+)
 from bot.watch.tables import audit_log, watches
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects import postgresql
 
 _W = watches.c
-# Columns the poller may change through `update_fenced`.
-_POLLER_COLUMNS = frozenset(
-    {
-        "last_state",
-        "last_update_time",
-        "card_state",
-        "next_poll_at",
-        "error_count",
-        "message_ts",
-        "paused_noted",
-        "display_name",
-        "finished_at",
-        "end_reason",
-        "missing_since",
-        "missing_count",
-        "read_error_count",
-        "read_error_noted",
-    }
-)
 
 
 def _utcnow() -> dt.datetime:
@@ -124,11 +113,14 @@ def reading(engine: Engine) -> Connection:
     return engine.connect().execution_options(**{READ_ONLY: True})
 
 
-def _poller_values(values: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = set(values) - _POLLER_COLUMNS
-    if unknown:
-        raise ValueError(f"not a poller column: {sorted(unknown)}")
-    return {k: (v.value if isinstance(v, JobState) else v) for k, v in values.items()}
+def _columns(change: WatchUpdate) -> dict[str, Any]:
+    """The column values `change` sets, as the database stores them (each field of
+    `WatchUpdate` is the column of the same name)."""
+    return {
+        name: value.value if isinstance(value, JobState) else value
+        for name in UPDATE_FIELDS
+        if (value := getattr(change, name)) is not KEEP
+    }
 
 
 _T = TypeVar("_T")
@@ -189,7 +181,8 @@ def _watch(row: RowMapping, same: Callable[[Any], Any] = _as_is) -> Watch:
 
 
 class SqlWatchStore:
-    """`WatchRepository` plus the leased operations the poller needs."""
+    """`WatchRepository` for the Slack handlers and `PollStore`, the leased operations of the
+    poller."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -226,13 +219,12 @@ class SqlWatchStore:
         self.engine.dispose()
 
     # -- WatchRepository -------------------------------------------------------------------
-    async def add_watch(self, new: NewWatch) -> Watch:
-        """Create or refresh the watch of (job, channel); returns the stored record."""
-        return await asyncio.to_thread(self.add_watch_sync, new)
+    async def add_watch(self, new: NewWatch, *, now: dt.datetime | None = None) -> Watch:
+        """Create or refresh the watch of (job, channel), due at `now` (default: the current
+        time); returns the stored record."""
+        return await asyncio.to_thread(self._add_watch, new, now or _utcnow())
 
-    def add_watch_sync(self, new: NewWatch, now: dt.datetime | None = None) -> Watch:
-        """Synchronous `add_watch` (tests and scripts)."""
-        now = now or _utcnow()
+    def _add_watch(self, new: NewWatch, now: dt.datetime) -> Watch:
         ref = JobRef.from_name(new.job_name)
         values: dict[str, Any] = {
             "job_name": ref.name,
@@ -322,14 +314,13 @@ class SqlWatchStore:
 
     async def record_audit(self, entry: AuditEntry) -> None:
         """Append to the audit table."""
-        await asyncio.to_thread(self.record_audit_sync, entry)
+        await asyncio.to_thread(self._record_audit, entry)
 
-    def record_audit_sync(self, entry: AuditEntry, now: dt.datetime | None = None) -> None:
-        """Synchronous `record_audit`."""
+    def _record_audit(self, entry: AuditEntry) -> None:
         with self.engine.begin() as conn:
             conn.execute(
                 insert(audit_log).values(
-                    at=now or _utcnow(),
+                    at=_utcnow(),
                     actor=entry.actor,
                     action=entry.action,
                     job_name=entry.job_name,
@@ -367,20 +358,21 @@ class SqlWatchStore:
     ) -> list[Watch]:
         """Lease up to `limit` unfinished watches due by `due_by` (default `now`) whose lease
         is free."""
-        return await asyncio.to_thread(self.claim_due_sync, owner, now, lease_until, limit, due_by)
+        return await asyncio.to_thread(
+            self._claim_due, owner, now, lease_until, limit, due_by or now
+        )
 
-    def claim_due_sync(
+    def _claim_due(
         self,
         owner: str,
         now: dt.datetime,
         lease_until: dt.datetime,
         limit: int,
-        due_by: dt.datetime | None = None,
+        due_by: dt.datetime,
     ) -> list[Watch]:
-        """Synchronous `claim_due`."""
         due = and_(
             _W.finished_at.is_(None),
-            _W.next_poll_at <= (due_by or now),
+            _W.next_poll_at <= due_by,
             or_(_W.lease_owner.is_(None), _W.lease_until < now),
         )
         # SKIP LOCKED lets replicas claim side by side; SQLite drops it (one writer anyway).
@@ -406,16 +398,13 @@ class SqlWatchStore:
             return [_watch(r, same) for r in conn.execute(stmt).mappings()]
 
     async def update_fenced(
-        self, watch_id: int, owner: str, values: Mapping[str, Any], *, release: bool = False
+        self, watch_id: int, owner: str, change: WatchUpdate, *, release: bool = False
     ) -> bool:
         """Write poll results while `owner` still holds the lease; False when it does not."""
-        return await asyncio.to_thread(self.update_fenced_sync, watch_id, owner, values, release)
+        return await asyncio.to_thread(self._update_fenced, watch_id, owner, change, release)
 
-    def update_fenced_sync(
-        self, watch_id: int, owner: str, values: Mapping[str, Any], release: bool = False
-    ) -> bool:
-        """Synchronous `update_fenced`."""
-        changes = _poller_values(values)
+    def _update_fenced(self, watch_id: int, owner: str, change: WatchUpdate, release: bool) -> bool:
+        changes = _columns(change)
         if release:
             changes.update(lease_owner=None, lease_until=None)
         with self.engine.begin() as conn:
@@ -424,23 +413,22 @@ class SqlWatchStore:
             )
             return result.rowcount == 1
 
-    async def save_many(self, owner: str, rows: Iterable[Mapping[str, Any]]) -> int:
-        """`update_fenced(..., release=True)` for many watches in one transaction.
+    async def save_many(self, owner: str, rows: Iterable[tuple[int, WatchUpdate]]) -> int:
+        """`update_fenced(..., release=True)` for many (watch id, update) in one transaction.
 
-        Every row holds `id` and the same poller columns; returns how many rows were written.
-        `rows` may be a generator: it is consumed `SAVE_CHUNK` rows at a time.
+        Every update sets the same fields; returns how many rows were written. `rows` may be a
+        generator: it is consumed `SAVE_CHUNK` rows at a time.
         """
-        return await asyncio.to_thread(self.save_many_sync, owner, rows)
+        return await asyncio.to_thread(self._save_many, owner, rows)
 
-    def save_many_sync(self, owner: str, rows: Iterable[Mapping[str, Any]]) -> int:
-        """Synchronous `save_many`."""
+    def _save_many(self, owner: str, rows: Iterable[tuple[int, WatchUpdate]]) -> int:
         pending = iter(rows)
         # The driver's and SQLAlchemy's per-row parameters cost about 1.5 kB a row: sent in
         # chunks, 10,000 rows never hold them all at once. Still one transaction.
         chunk = list(itertools.islice(pending, SAVE_CHUNK))
         if not chunk:
             return 0
-        keys = sorted(set(chunk[0]) - {"id"})
+        keys = sorted(_columns(chunk[0][1]))
         stmt = (
             update(watches)
             .where(_W.id == bindparam("b_id"), _W.lease_owner == owner)
@@ -452,9 +440,9 @@ class SqlWatchStore:
         with self.engine.begin() as conn:
             while chunk:
                 params = []
-                for row in chunk:
-                    values = _poller_values({k: row[k] for k in keys})
-                    params.append({"b_id": row["id"], **{f"b_{k}": values[k] for k in keys}})
+                for watch_id, change in chunk:
+                    values = _columns(change)
+                    params.append({"b_id": watch_id, **{f"b_{k}": values[k] for k in keys}})
                 del chunk
                 written += conn.execute(stmt, params).rowcount
                 del params
@@ -463,10 +451,9 @@ class SqlWatchStore:
 
     async def release(self, watch_ids: Sequence[int], owner: str) -> int:
         """Give leases back without other changes (shutdown, budget exhausted)."""
-        return await asyncio.to_thread(self.release_sync, watch_ids, owner)
+        return await asyncio.to_thread(self._release, watch_ids, owner)
 
-    def release_sync(self, watch_ids: Sequence[int], owner: str) -> int:
-        """Synchronous `release`."""
+    def _release(self, watch_ids: Sequence[int], owner: str) -> int:
         if not watch_ids:
             return 0
         with self.engine.begin() as conn:
@@ -481,12 +468,9 @@ class SqlWatchStore:
         self, watch_ids: Sequence[int], owner: str, *, lease_until: dt.datetime
     ) -> int:
         """Extend leases `owner` still holds (work that outlived its cycle); returns how many."""
-        return await asyncio.to_thread(self.renew_leases_sync, watch_ids, owner, lease_until)
+        return await asyncio.to_thread(self._renew_leases, watch_ids, owner, lease_until)
 
-    def renew_leases_sync(
-        self, watch_ids: Sequence[int], owner: str, lease_until: dt.datetime
-    ) -> int:
-        """Synchronous `renew_leases`."""
+    def _renew_leases(self, watch_ids: Sequence[int], owner: str, lease_until: dt.datetime) -> int:
         if not watch_ids:
             return 0
         with self.engine.begin() as conn:
@@ -544,11 +528,12 @@ class SqlWatchStore:
         *,
         now: dt.datetime,
         end_reason: str = "announced",
-        values: Mapping[str, Any] | None = None,
+        change: WatchUpdate | None = None,
     ) -> bool:
-        """Record that the ending post went out; finishes the watch and releases the lease."""
+        """Record that the ending post went out, with `change`; finishes the watch and
+        releases the lease."""
         return await asyncio.to_thread(
-            self._mark_announced, watch_id, owner, now, end_reason, values or {}
+            self._mark_announced, watch_id, owner, now, end_reason, change or WatchUpdate()
         )
 
     def _mark_announced(
@@ -557,7 +542,7 @@ class SqlWatchStore:
         owner: str,
         now: dt.datetime,
         end_reason: str,
-        values: Mapping[str, Any],
+        change: WatchUpdate,
     ) -> bool:
         # Fenced on the owner that marked "announcing": if its lease lapsed while Slack answered,
         # the post still happened, and recording that fact is what prevents a second one.
@@ -570,7 +555,7 @@ class SqlWatchStore:
                     _W.announced_at.is_(None),
                 )
                 .values(
-                    **_poller_values(values),
+                    **_columns(change),
                     announced_at=now,
                     finished_at=now,
                     end_reason=end_reason,
@@ -589,9 +574,7 @@ class SqlWatchStore:
         False when the lease ran out meanwhile (a replica frozen or slowed between marking and
         posting): another replica may have adopted the row, so this one must not post.
         """
-        return await asyncio.to_thread(
-            self._confirm_announcing, watch_id, owner, now, lease_until
-        )
+        return await asyncio.to_thread(self._confirm_announcing, watch_id, owner, now, lease_until)
 
     def _confirm_announcing(
         self, watch_id: int, owner: str, now: dt.datetime, lease_until: dt.datetime

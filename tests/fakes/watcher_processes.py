@@ -45,6 +45,7 @@ from bot.tuning.states import JobState
 from bot.watch.model import NewWatch, Watch, WatchKind
 from bot.watch.store import SqlWatchStore
 from tests.fakes.slack_api import FakeSlackApi
+from tests.fakes.watch_store import seed_watch
 
 PROJECT = "team-tuning"
 REGION = "us-central1"
@@ -340,7 +341,8 @@ def add_watches(
             CHANNELS if second_channel_every and i % second_channel_every == 0 else CHANNELS[:1]
         )
         for channel in channels:
-            store.add_watch_sync(
+            seed_watch(
+                store,
                 NewWatch(
                     name,
                     channel,
@@ -348,7 +350,7 @@ def add_watches(
                     WatchKind.CREATED,
                     JobState.RUNNING,
                     message_ts=f"1700000000.{next(serial):06d}",
-                )
+                ),
             )
             keys.append((name, channel))
     return keys
@@ -357,7 +359,8 @@ def add_watches(
 def add_heartbeat(store: SqlWatchStore, emulator: Emulator) -> str:
     """A watched job that keeps running, so every later cycle shows up as a Vertex read."""
     name = emulator.add_job(PROJECT, REGION, state="JOB_STATE_RUNNING", display_name="heartbeat")
-    store.add_watch_sync(
+    seed_watch(
+        store,
         NewWatch(
             name,
             HEARTBEAT_CHANNEL,
@@ -365,7 +368,7 @@ def add_heartbeat(store: SqlWatchStore, emulator: Emulator) -> str:
             WatchKind.CREATED,
             JobState.RUNNING,
             message_ts="1700000001.000000",
-        )
+        ),
     )
     return name
 

@@ -17,6 +17,7 @@ import pytest
 from bot.i18n import translate
 from bot.tuning.states import JobState
 from bot.watch.model import NewWatch, WatchKind
+from tests.fakes.watch_store import seed_watch
 from tests.slack.conftest import ADMIN, CHANNEL, PROJECT, REGION, BotUnderTest
 from tests.slack.test_create_modal import submission
 
@@ -76,8 +77,9 @@ class Matrix:
     def job_owned_by_member(self) -> str:
         name = self.bot.emulator.add_job(PROJECT, REGION, state="JOB_STATE_RUNNING")
         # Started from another channel, so that watching it here is new.
-        self.bot.store.add_watch_sync(
-            NewWatch(name, ORIGIN_CHANNEL, MEMBER, WatchKind.CREATED, JobState.RUNNING, "1.1")
+        seed_watch(
+            self.bot.store,
+            NewWatch(name, ORIGIN_CHANNEL, MEMBER, WatchKind.CREATED, JobState.RUNNING, "1.1"),
         )
         return name
 
@@ -145,8 +147,8 @@ def test_allow_lists_and_admins_decide_every_action(bot: BotUnderTest) -> None:
 
 def test_someone_on_the_list_may_not_cancel_a_job_they_do_not_own(bot: BotUnderTest) -> None:
     name = bot.emulator.add_job(PROJECT, REGION, state="JOB_STATE_RUNNING")
-    bot.store.add_watch_sync(
-        NewWatch(name, CHANNEL, ADMIN, WatchKind.CREATED, JobState.RUNNING, "1.1")
+    seed_watch(
+        bot.store, NewWatch(name, CHANNEL, ADMIN, WatchKind.CREATED, JobState.RUNNING, "1.1")
     )
     bot.command(f"cancel {name}", user=MEMBER)
     assert translate("en", "auth.cancel_not_owner") in bot.replies()[0]["text"]

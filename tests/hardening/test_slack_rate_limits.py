@@ -16,6 +16,7 @@ import pytest
 from bot.tuning.states import JobState
 from bot.watch.model import NewWatch, WatchKind
 from tests.fakes.slack_api import SlackCall
+from tests.fakes.watch_store import seed_watch
 from tests.slack.conftest import CHANNEL, PROJECT, REGION, BotUnderTest
 from tests.slack.test_create_modal import submission
 
@@ -47,8 +48,8 @@ def _endings(bot: BotUnderTest) -> list[SlackCall]:
 
 def _watch(bot: BotUnderTest, channel: str, ts: str) -> str:
     name = bot.emulator.add_job(PROJECT, REGION, state="JOB_STATE_RUNNING")
-    bot.store.add_watch_sync(
-        NewWatch(name, channel, "U0ALICE01", WatchKind.CREATED, JobState.RUNNING, ts)
+    seed_watch(
+        bot.store, NewWatch(name, channel, "U0ALICE01", WatchKind.CREATED, JobState.RUNNING, ts)
     )
     return name
 

@@ -6,6 +6,7 @@ import pytest
 
 from bot.tuning.states import JobState
 from bot.watch.model import NewWatch, WatchKind
+from tests.fakes.watch_store import seed_watch
 from tests.slack.conftest import ADMIN, CHANNEL, PROJECT, REGION, BotUnderTest
 
 CREATE_BLOCK_IDS = {
@@ -159,8 +160,9 @@ def test_get_with_a_malformed_reference_explains_the_format(bot: BotUnderTest) -
 
 def _watched_job(bot: BotUnderTest, starter: str) -> str:
     name = bot.emulator.add_job(PROJECT, REGION, display_name="owned", state="JOB_STATE_RUNNING")
-    bot.store.add_watch_sync(
-        NewWatch(name, CHANNEL, starter, WatchKind.CREATED, JobState.RUNNING, message_ts="1.2")
+    seed_watch(
+        bot.store,
+        NewWatch(name, CHANNEL, starter, WatchKind.CREATED, JobState.RUNNING, message_ts="1.2"),
     )
     return name
 

@@ -18,11 +18,14 @@ from bot.tuning.states import JobState
 from bot.vertex.auth import NoAuth
 from bot.vertex.client import TuningClient
 from bot.vertex.retry import RetryPolicy
+from bot.watch.bookkeeping import CycleReport, PollerMemory
 from bot.watch.budget import RequestBudget
 from bot.watch.model import NewWatch, Watch, WatchKind
-from bot.watch.poller import CycleReport, PollConfig, PollerMemory, run_poll_cycle
+from bot.watch.policy import PollConfig
+from bot.watch.poller import Poller, run_poll_cycle
 from bot.watch.store import SqlWatchStore
 from tests.fakes.slack_api import FakeSlackApi
+from tests.fakes.watch_store import seed_watch
 
 PROJECT = "team-tuning"
 REGION = "us-central1"
@@ -117,22 +120,16 @@ class Rig:
             message_ts=message_ts,
             language=language,
         )
-        return self.store.add_watch_sync(new, now=self.now)
+        return seed_watch(self.store, new, now=self.now)
 
     async def cycle(self, advance: float | None = None) -> CycleReport:
         """Advance the clock (one interval by default) and run one cycle."""
         self.now += dt.timedelta(seconds=self.config.interval if advance is None else advance)
         before = dict(self.emulator.counts)
-        report = await run_poll_cycle(
-            self.store,
-            self.client,
-            self.notifier,
-            self.budget,
-            owner=self.owner,
-            config=self.config,
-            memory=self.memory,
-            now=self.now,
+        poller = Poller(
+            self.store, self.client, self.notifier, self.budget, self.owner, self.config
         )
+        report = await run_poll_cycle(poller, self.memory, now=self.now)
         report.vertex_calls.clear()
         for method, count in self.emulator.counts.items():
             report.vertex_calls[method] = count - before.get(method, 0)

@@ -10,10 +10,10 @@ from bot.watch.model import NewWatch, WatchKind
 from tests.watch.conftest import PROJECT, REGION, Rig
 
 
-def _watch_many(rig: Rig, count: int) -> list[str]:
+async def _watch_many(rig: Rig, count: int) -> list[str]:
     names = [rig.emulator.add_job(PROJECT, REGION, state="JOB_STATE_RUNNING") for _ in range(count)]
     for name in names:
-        rig.store.add_watch_sync(
+        await rig.store.add_watch(
             NewWatch(name, "C0TEAM001", "U0STARTER", WatchKind.WATCHED, JobState.RUNNING, "1.1"),
             now=rig.now,
         )
@@ -32,7 +32,7 @@ def _watch_many(rig: Rig, count: int) -> list[str]:
 async def test_one_cycle_reads_all_watched_jobs_with_few_requests(
     rig: Rig, jobs: int, expected: dict[str, int]
 ) -> None:
-    _watch_many(rig, jobs)
+    await _watch_many(rig, jobs)
 
     report = await rig.cycle()
 
@@ -43,7 +43,7 @@ async def test_one_cycle_reads_all_watched_jobs_with_few_requests(
 
 
 async def test_jobs_that_ended_are_found_in_one_page_of_the_unfiltered_listing(rig: Rig) -> None:
-    names = _watch_many(rig, 100)
+    names = await _watch_many(rig, 100)
     for name in names[:5]:
         rig.emulator.set_state(name, "JOB_STATE_SUCCEEDED")
 
@@ -55,7 +55,7 @@ async def test_jobs_that_ended_are_found_in_one_page_of_the_unfiltered_listing(r
 
 
 async def test_a_single_ended_job_costs_one_get_on_top_of_the_listing(rig: Rig) -> None:
-    names = _watch_many(rig, 100)
+    names = await _watch_many(rig, 100)
     rig.emulator.set_state(names[0], "JOB_STATE_SUCCEEDED")
 
     report = await rig.cycle()
@@ -67,7 +67,7 @@ async def test_a_single_ended_job_costs_one_get_on_top_of_the_listing(rig: Rig) 
 async def test_unrelated_active_jobs_do_not_make_listing_cost_more_than_gets(rig: Rig) -> None:
     for _ in range(1000):  # someone else's busy project: ten pages of active jobs
         rig.emulator.add_job(PROJECT, REGION, state="JOB_STATE_RUNNING")
-    _watch_many(rig, 4)
+    await _watch_many(rig, 4)
 
     report = await rig.cycle()
 
@@ -75,7 +75,7 @@ async def test_unrelated_active_jobs_do_not_make_listing_cost_more_than_gets(rig
 
 
 async def test_a_server_that_rejects_the_filter_is_listed_without_it(rig: Rig) -> None:
-    names = _watch_many(rig, 10)
+    names = await _watch_many(rig, 10)
     rig.emulator.inject("list", 400, message="Unsupported filter field: state.")
 
     first = await rig.cycle()

@@ -82,7 +82,7 @@ async def test_a_thread_that_cannot_be_read_just_now_is_read_later_not_posted_bl
     rig.emulator.set_state(name, JobState.SUCCEEDED.value)
     # A replica marked the row "announcing", posted, and died before recording it.
     lease = rig.now + dt.timedelta(seconds=5)
-    rig.store.claim_due_sync("dead-replica", rig.now, lease, 10)
+    await rig.store.claim_due("dead-replica", now=rig.now, lease_until=lease, limit=10)
     await rig.store.mark_announcing(watch.id, "dead-replica", now=rig.now, lease_until=lease)
     await rig.notifier.announce_ending(watch, await rig.client.get(JobRef.from_name(name)))
     rig.slack.lose_answer("conversations.replies", status=503)
@@ -134,7 +134,7 @@ async def test_an_adopted_post_still_in_flight_is_waited_for_not_repeated(rig: R
     watch = rig.watch(name)
     rig.emulator.set_state(name, JobState.SUCCEEDED.value)
     lease = rig.now + dt.timedelta(seconds=5)
-    rig.store.claim_due_sync("frozen-replica", rig.now, lease, 10)
+    await rig.store.claim_due("frozen-replica", now=rig.now, lease_until=lease, limit=10)
     await rig.store.mark_announcing(watch.id, "frozen-replica", now=rig.now, lease_until=lease)
 
     report = await rig.cycle(advance=10)  # lease lapsed, post possibly still on its way
@@ -156,7 +156,7 @@ async def test_an_adopted_post_that_never_left_is_sent_once_its_flight_is_over(r
     watch = rig.watch(name)
     rig.emulator.set_state(name, JobState.FAILED.value)
     lease = rig.now + dt.timedelta(seconds=5)
-    rig.store.claim_due_sync("dead-replica", rig.now, lease, 10)
+    await rig.store.claim_due("dead-replica", now=rig.now, lease_until=lease, limit=10)
     await rig.store.mark_announcing(watch.id, "dead-replica", now=rig.now, lease_until=lease)
 
     await rig.cycle(advance=10)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.tuning.states import JobState
-from bot.watch.poller import PollConfig
+from bot.watch.policy import PollConfig
 from tests.watch.conftest import Rig, thread_replies
 
 SLOW_REGION = "europe-west4"

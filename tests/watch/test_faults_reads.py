@@ -18,7 +18,8 @@ from bot.tuning.job import TuningJob
 from bot.tuning.refs import JobRef, Location
 from bot.tuning.states import JobState
 from bot.vertex.client import TuningClient
-from bot.watch.poller import PollConfig, PollerMemory
+from bot.watch.bookkeeping import PollerMemory
+from bot.watch.policy import PollConfig
 from tests.watch.conftest import Rig, thread_replies
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.tuning.states import JobState
-from bot.watch.poller import PollConfig
+from bot.watch.policy import PollConfig
 from tests.watch.conftest import Rig, serve_thread_history, thread_replies
 
 
@@ -258,7 +258,7 @@ async def test_interrupted_announcement_found_in_the_thread_is_not_posted_again(
     rig.emulator.set_state(name, JobState.SUCCEEDED.value)
     # A replica claimed the row, marked it "announcing", posted, and died before recording it.
     lease = rig.now + dt.timedelta(seconds=5)
-    rig.store.claim_due_sync("dead-replica", rig.now, lease, 10)
+    await rig.store.claim_due("dead-replica", now=rig.now, lease_until=lease, limit=10)
     await rig.store.mark_announcing(watch.id, "dead-replica", now=rig.now, lease_until=lease)
     await rig.notifier.announce_ending(watch, await rig.client.get(_ref(name)))
 
@@ -275,7 +275,7 @@ async def test_interrupted_announcement_never_sent_is_sent_once(rig: Rig) -> Non
     watch = rig.watch(name)
     rig.emulator.set_state(name, JobState.FAILED.value)
     lease = rig.now + dt.timedelta(seconds=5)
-    rig.store.claim_due_sync("dead-replica", rig.now, lease, 10)
+    await rig.store.claim_due("dead-replica", now=rig.now, lease_until=lease, limit=10)
     await rig.store.mark_announcing(watch.id, "dead-replica", now=rig.now, lease_until=lease)
 
     await rig.cycle()
@@ -319,7 +319,7 @@ async def test_a_replica_that_lost_its_lease_before_posting_does_not_post(rig: R
     watch = rig.watch(name)
     rig.emulator.set_state(name, JobState.SUCCEEDED.value)
     lease = rig.now + dt.timedelta(seconds=5)
-    rig.store.claim_due_sync("dead-replica", rig.now, lease, 10)
+    await rig.store.claim_due("dead-replica", now=rig.now, lease_until=lease, limit=10)
     await rig.store.mark_announcing(watch.id, "dead-replica", now=rig.now, lease_until=lease)
     held = rig.slack.hold("conversations.replies")  # this replica's thread check, in flight
 

@@ -19,6 +19,7 @@ from bot.tuning.states import JobState
 from bot.watch.model import NewWatch, WatchKind
 from bot.watch.store import SqlWatchStore
 from tests.fakes.slack_api import FakeSlackApi
+from tests.fakes.watch_store import seed_watch
 from tests.fakes.watcher_processes import (
     Processes,
     add_heartbeat,
@@ -58,7 +59,8 @@ def _watch_jobs(store: SqlWatchStore, emulator: Emulator, count: int) -> list[st
     names = []
     for i in range(count):
         name = emulator.add_job(PROJECT, REGION, state="JOB_STATE_RUNNING", display_name=f"m{i}")
-        store.add_watch_sync(
+        seed_watch(
+            store,
             NewWatch(
                 name,
                 "C0TEAM001",
@@ -66,7 +68,7 @@ def _watch_jobs(store: SqlWatchStore, emulator: Emulator, count: int) -> list[st
                 WatchKind.CREATED,
                 JobState.RUNNING,
                 message_ts=f"1700000000.{i:06d}",
-            )
+            ),
         )
         names.append(name)
     return names

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.tuning.states import JobState
-from bot.watch.poller import PollConfig
+from bot.watch.policy import PollConfig
 from bot.watch.service import Watcher
 from tests.watch.conftest import Rig, serve_thread_history, thread_replies
 

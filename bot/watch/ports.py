@@ -1,0 +1,116 @@
+"""What the poller needs from the outside: a reader of Google's jobs and a leased watch store.
+
+Typed as protocols so that the poller depends on the operations it uses, not on the Vertex
+client or the SQL store; `TuningClient` and `SqlWatchStore` satisfy them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Iterable, Sequence
+from typing import Protocol
+
+from bot.tuning.job import TuningJob
+from bot.tuning.refs import JobRef, Location
+from bot.watch.model import AuditEntry, Watch, WatchUpdate
+
+
+class JobPage(Protocol):
+    """One page of a `list` answer."""
+
+    @property
+    def jobs(self) -> Sequence[TuningJob]:
+        """The tuning jobs on this page."""
+        ...
+
+
+class JobReader(Protocol):
+    """The part of the Vertex tuning client the poller uses."""
+
+    async def get(self, ref: JobRef) -> TuningJob:
+        """The job as it is now (raises NotFound when it is gone)."""
+        ...
+
+    def list_pages(
+        self,
+        location: Location,
+        *,
+        filter: str | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[JobPage]:
+        """The jobs of one project and region, page by page, optionally filtered."""
+        ...
+
+
+class PollStore(Protocol):
+    """The watch store as the poller uses it: leased claims, and writes fenced on the lease."""
+
+    async def claim_due(
+        self,
+        owner: str,
+        *,
+        now: dt.datetime,
+        lease_until: dt.datetime,
+        limit: int,
+        due_by: dt.datetime | None = None,
+    ) -> list[Watch]:
+        """Lease up to `limit` unfinished watches due by `due_by` whose lease is free."""
+        ...
+
+    async def renew_leases(
+        self, watch_ids: Sequence[int], owner: str, *, lease_until: dt.datetime
+    ) -> int:
+        """Extend leases `owner` still holds; returns how many."""
+        ...
+
+    async def release(self, watch_ids: Sequence[int], owner: str) -> int:
+        """Give leases back without other changes."""
+        ...
+
+    async def update_fenced(
+        self, watch_id: int, owner: str, change: WatchUpdate, *, release: bool = False
+    ) -> bool:
+        """Write poll results while `owner` still holds the lease; False when it does not."""
+        ...
+
+    async def save_many(self, owner: str, rows: Iterable[tuple[int, WatchUpdate]]) -> int:
+        """`update_fenced(..., release=True)` for many watches at once; returns how many."""
+        ...
+
+    async def record_audit(self, entry: AuditEntry) -> None:
+        """Append to the audit table."""
+        ...
+
+    async def mark_announcing(
+        self, watch_id: int, owner: str, *, now: dt.datetime, lease_until: dt.datetime
+    ) -> bool:
+        """Start an ending post: only with a live lease, and only if none was started."""
+        ...
+
+    async def adopt_announcing(
+        self, watch_id: int, owner: str, *, now: dt.datetime, lease_until: dt.datetime
+    ) -> bool:
+        """Take over an ending post another owner started."""
+        ...
+
+    async def confirm_announcing(
+        self, watch_id: int, owner: str, *, now: dt.datetime, lease_until: dt.datetime
+    ) -> bool:
+        """Renew the lease right before an ending post; False when it ran out meanwhile."""
+        ...
+
+    async def mark_announced(
+        self,
+        watch_id: int,
+        owner: str,
+        *,
+        now: dt.datetime,
+        end_reason: str = "announced",
+        change: WatchUpdate | None = None,
+    ) -> bool:
+        """Record that the ending post went out; finishes the watch and releases the lease."""
+        ...
+
+    async def clear_announcing(self, watch_id: int, owner: str) -> bool:
+        """Forget a started ending post that certainly did not go out."""
+        ...
