@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import gc
 import logging
 import signal
@@ -28,19 +27,22 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.app.wiring import build_watcher, open_store, register_secrets, tuning_client
+from bot.app.wiring import (
+    build_publisher,
+    build_watcher,
+    open_store,
+    register_secrets,
+    tuning_client,
+)
 from bot.config import ConfigError, Settings, load_settings
-from bot.datasets.preflight import Budget, run_preflight
 from bot.datasets.sources import DatasetOpener
-from bot.datasets.text import report_lines, summary_line
+from bot.handlers.datasets import PreflightCheck
 from bot.handlers.jobs import CreateLookups, JobHandlers
 from bot.logs import configure_logging
 from bot.metrics import REGISTRY
 from bot.slack.app import build_bolt_app, slack_web_client
-from bot.slack.dataset_check import DatasetCheck, DatasetVerdict
 from bot.slack.http import SlackEndpoint
 from bot.slack.locale import LocaleCache
-from bot.slack.mrkdwn import escape
 from bot.slack.surface import Surface
 from bot.tuning.catalogue import default_catalogue
 from bot.tuning.job import TuningJob
@@ -79,41 +81,6 @@ class Runtime:
         await asyncio.to_thread(self.store.close)
 
 
-def _dataset_check(settings: Settings, http: httpx.AsyncClient) -> DatasetCheck:
-    auth = None if settings.storage_emulator_host else GoogleAuth()
-    opener = DatasetOpener(http, auth, settings.storage_emulator_host)
-    catalogue = default_catalogue()
-
-    async def check(
-        uri: str,
-        language: str,
-        *,
-        model: str | None = None,
-        validation: bool = False,
-        epochs: int | None = None,
-        max_seconds: float | None = None,
-    ) -> DatasetVerdict:
-        info = (catalogue.get(model) if model else None) or catalogue.default_model(
-            dt.datetime.now(dt.UTC).date()
-        )
-        report = await run_preflight(
-            uri,
-            model=info,
-            validation=validation,
-            opener=opener,
-            epochs=epochs,
-            budget=Budget(max_seconds=max_seconds) if max_seconds else None,
-        )
-        return DatasetVerdict(
-            lines=[escape(line) for line in report_lines(report, language)],
-            summary=summary_line(report, language) if report.example_count else None,
-            has_errors=bool(report.error_count),
-            has_warnings=bool(report.warning_count) or report.partial,
-        )
-
-    return check
-
-
 async def build_runtime(settings: Settings, *, http: httpx.AsyncClient | None = None) -> Runtime:
     """Open the store and clients and build the Bolt app, inside the running event loop."""
     register_secrets(settings)
@@ -130,6 +97,9 @@ async def build_runtime(settings: Settings, *, http: httpx.AsyncClient | None = 
     async def find(location: Location, key: str) -> TuningJob | None:
         return await find_submitted(tuning, location, key)
 
+    publisher = build_publisher(settings)
+    storage_auth = None if settings.storage_emulator_host else GoogleAuth()
+    opener = DatasetOpener(shared_http, storage_auth, settings.storage_emulator_host)
     handlers = JobHandlers(
         client=tuning,
         submit=submit,
@@ -141,14 +111,12 @@ async def build_runtime(settings: Settings, *, http: httpx.AsyncClient | None = 
         policy=settings.access_policy,
         catalogue=default_catalogue(),
         allowed_buckets=settings.allowed_buckets,
+        publisher=publisher,
+        check=PreflightCheck(opener, default_catalogue()),
     )
-    surface = Surface(
-        handlers=handlers,
-        locales=LocaleCache(slack),
-        check_dataset=_dataset_check(settings, shared_http),
-    )
+    surface = Surface(handlers=handlers, locales=LocaleCache(slack))
     bolt = build_bolt_app(slack, surface)
-    watcher = build_watcher(settings, store, tuning)
+    watcher = build_watcher(settings, store, tuning, publisher)
     return Runtime(settings, shared_http, slack, tuning, store, surface, bolt, watcher)
 
 

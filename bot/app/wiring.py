@@ -51,21 +51,33 @@ async def open_store(settings: Settings) -> SqlWatchStore:
     return await asyncio.to_thread(SqlWatchStore.open, settings.database_url)
 
 
-def build_watcher(settings: Settings, store: SqlWatchStore, tuning: TuningClient) -> Watcher:
-    """The watcher with its Slack notifier, on the configured interval and request budget."""
-    poll = PollConfig(interval=settings.poll_interval_seconds)
-    # The notifier paces itself on Retry-After per channel, so its client does not retry; its
-    # timeout bounds how long an ending post is in flight (an adopter waits that out).
-    notifier_client = AsyncWebClient(
+def build_publisher(settings: Settings, poll: PollConfig | None = None) -> SlackNotifier:
+    """The one publisher of job messages: first cards, their edits and the endings."""
+    poll = poll or PollConfig(interval=settings.poll_interval_seconds)
+    # The publisher paces itself on Retry-After per channel, so its client does not retry;
+    # its timeout bounds how long an ending post is in flight (an adopter waits that out).
+    client = AsyncWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         retry_handlers=[],
         timeout=math.ceil(poll.post_timeout),
     )
+    return SlackNotifier(client)
+
+
+def build_watcher(
+    settings: Settings,
+    store: SqlWatchStore,
+    tuning: TuningClient,
+    publisher: SlackNotifier | None = None,
+) -> Watcher:
+    """The watcher on the configured interval and request budget, announcing through
+    `publisher` (the process's one publisher; a new one when None)."""
+    poll = PollConfig(interval=settings.poll_interval_seconds)
     return Watcher(
         store,
         tuning,
-        SlackNotifier(notifier_client),
+        publisher or build_publisher(settings, poll),
         config=poll,
         budget=RequestBudget(settings.vertex_requests_per_minute),
     )

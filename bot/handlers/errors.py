@@ -1,6 +1,7 @@
-"""What the handlers raise when Google refused or failed a request, in the user's terms.
+"""What the handlers raise when a request cannot be carried out, in the user's terms.
 
-Listeners catch these and show `problem`; they never see the Vertex client's own errors.
+One family: listeners catch `HandlerError`, show its `problem` and count its `outcome`; they
+never see the Vertex client's or the chat publisher's own errors.
 """
 
 from __future__ import annotations
@@ -12,18 +13,54 @@ from bot.tuning.problems import Problem
 from bot.vertex.errors import CreateOutcomeUnknown, VertexError, problem_for
 
 
-class GoogleFailed(Exception):
-    """Google answered with an error or not at all; `problem` says what went wrong and what to
-    do, `status` is Google's canonical status name (for logs)."""
+class HandlerError(Exception):
+    """A request the handlers did not carry out; `problem` says why and what to do."""
 
-    def __init__(self, problem: Problem, *, status: str) -> None:
+    outcome = "error"
+
+    def __init__(self, problem: Problem) -> None:
         super().__init__(problem.key)
         self.problem = problem
+
+
+class BadInput(HandlerError):
+    """What the user typed or sent cannot be read (a malformed job id, a bad URI)."""
+
+    outcome = "bad_input"
+
+
+class Refused(HandlerError):
+    """The user may not do this here (allow-lists, ownership, projects); it was audited."""
+
+    outcome = "refused"
+
+
+class Unavailable(HandlerError):
+    """This bot was set up without what the request needs."""
+
+    outcome = "unavailable"
+
+
+class NotPosted(HandlerError):
+    """The job's status card could not be posted in the channel; nothing was stored."""
+
+    outcome = "slack_error"
+
+
+class GoogleFailed(HandlerError):
+    """Google answered with an error or not at all; `status` is its canonical status name."""
+
+    outcome = "google_error"
+
+    def __init__(self, problem: Problem, *, status: str) -> None:
+        super().__init__(problem)
         self.status = status
 
 
 class CreateUnconfirmed(GoogleFailed):
     """A create may have reached Google: the bot never sends it again, it looks the job up."""
+
+    outcome = "create_unknown"
 
 
 @contextlib.contextmanager

@@ -1,32 +1,53 @@
-"""Job operations for one Slack user: authorization, the Vertex calls, watches and the audit."""
+"""The use cases: one method per thing a Slack user asks for, each authorising itself.
+
+Every method takes the asking `Actor`, checks what they may do (the intent → permission table
+is `PERMISSIONS`), does the work and returns what happened; a request it does not carry out
+leaves as a `HandlerError` carrying the user's `Problem`. Refusals are audited here.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from bot.handlers.errors import google_failures
+from bot.handlers.datasets import DatasetCheck, DatasetVerdict
+from bot.handlers.errors import BadInput, NotPosted, Refused, Unavailable, google_failures
+from bot.handlers.ports import CardPublisher
 from bot.tuning.access import AccessPolicy, Action
 from bot.tuning.catalogue import Catalogue
 from bot.tuning.dataset_uris import uri_allowed, validate_dataset_uri
 from bot.tuning.job import TuningJob
 from bot.tuning.problems import DomainError, Problem
 from bot.tuning.projects import ProjectScope
-from bot.tuning.refs import JobRef, Location
+from bot.tuning.refs import JobRef, Location, parse_job_ref
 from bot.tuning.spec import SpecCheck, TuningJobSpec, validate_form
 from bot.tuning.states import LIST_FILTERS, JobState
 from bot.tuning.submission_key import submission_key
 from bot.vertex.errors import FailedPrecondition, NotFound
 from bot.vertex.submit import BACKGROUND_LOOKUP_DELAYS, QUICK_LOOKUP_DELAYS
 from bot.watch.model import AuditEntry, NewWatch, WatchKind, WatchRepository
+from bot.watch.notify import ChannelGone, NotifyError
 
 log = logging.getLogger(__name__)
 
 LIST_PAGE_SIZE = 20
 LIST_MAX_PAGES_PER_ANSWER = 5
+
+# What each intent needs the user to be allowed to do.
+PERMISSIONS: Mapping[str, Action] = {
+    "open_form": Action.CREATE,
+    "submit": Action.CREATE,
+    "cancel": Action.CANCEL,
+    "watch": Action.WATCH,
+    "unwatch": Action.WATCH,
+    "list": Action.READ,
+    "get": Action.READ,
+    "check": Action.READ,
+}
 
 
 class TuningApi(Protocol):
@@ -98,6 +119,38 @@ class JobListing:
     next_page_token: str | None
 
 
+@dataclass(frozen=True)
+class Created:
+    """A submission's job, followed in the actor's channel.
+
+    `repeat`: an earlier attempt of the same submission already made and announced it.
+    `card_error`: Slack's reason when the card could not be posted (the watcher posts it later).
+    `watch_lost`: the job exists but its watch could not be saved (the card was taken back).
+    """
+
+    job: TuningJob
+    reused: bool = False
+    repeat: bool = False
+    card_error: str | None = None
+    watch_lost: bool = False
+
+
+@dataclass(frozen=True)
+class Watched:
+    """`/tune watch`: the job, and whether the channel already followed it."""
+
+    job: TuningJob
+    already: bool = False
+
+
+@dataclass(frozen=True)
+class Unwatched:
+    """`/tune unwatch`: the job, and whether the channel was following it."""
+
+    ref: JobRef
+    removed: bool
+
+
 class JobHandlers:
     """Create, list, get, cancel, watch and unwatch on behalf of Slack users."""
 
@@ -115,8 +168,12 @@ class JobHandlers:
         today: Callable[[], dt.date] = lambda: dt.datetime.now(dt.UTC).date(),
         lookups: CreateLookups | None = None,
         projects: ProjectScope | None = None,
+        publisher: CardPublisher | None = None,
+        check: DatasetCheck | None = None,
     ) -> None:
         self.client = client
+        self.publisher = publisher
+        self._check = check
         self.projects = projects or ProjectScope(frozenset({location.project}))
         self.lookups = lookups or CreateLookups()
         self._find_submitted = find_submitted
@@ -129,8 +186,15 @@ class JobHandlers:
         self._today = today
 
     # -- authorization ---------------------------------------------------------------------
-    async def refusal(self, action: Action, actor: Actor, job: JobRef | None = None) -> str | None:
-        """None when allowed, else the i18n key of the reason (the refusal is audited)."""
+    def _ref(self, text: str) -> JobRef:
+        try:
+            return parse_job_ref(text, self.location)
+        except DomainError as exc:
+            raise BadInput(exc.problem) from exc
+
+    async def authorise(self, intent: str, actor: Actor, job: JobRef | None = None) -> None:
+        """Raise `Refused` (audited) unless the actor may do `intent` (to `job`, if named)."""
+        action = PERMISSIONS[intent]
         owners: frozenset[str] = frozenset()
         if action is Action.CANCEL and job is not None:
             # Whoever started the job from Slack; watching a job grants no right to cancel it.
@@ -142,10 +206,20 @@ class JobHandlers:
         key = self.policy.refusal(action, actor.user_id, actor.channel_id, owners)
         if key is not None:
             await self.audit(actor, action.value, job.name if job else None, "refused", key)
-        return key
+            raise Refused(Problem.of(key))
 
-    async def in_scope(self, actor: Actor, ref: JobRef, action: Action) -> JobRef:
-        """`ref` when its project is one the bot may act in; raises DomainError otherwise.
+    def refused_at_once(self, intent: str, actor: Actor) -> Refused | None:
+        """The refusal of an intent that must be answered before any I/O (a form's ack); the
+        caller records it with `record_refusal` after answering."""
+        key = self.policy.refusal(PERMISSIONS[intent], actor.user_id, actor.channel_id)
+        return Refused(Problem.of(key)) if key is not None else None
+
+    async def record_refusal(self, intent: str, actor: Actor, refused: Refused) -> None:
+        """Audit a refusal found by `refused_at_once`."""
+        await self.audit(actor, PERMISSIONS[intent].value, None, "refused", refused.problem.key)
+
+    async def _in_scope(self, actor: Actor, ref: JobRef, intent: str) -> JobRef:
+        """`ref` when its project is one the bot may act in; raises `Refused` otherwise.
 
         A project number the bot has not seen yet is resolved by asking Google for the job
         under each allowed project id: only if Google names it with that number is it ours.
@@ -163,14 +237,21 @@ class JobHandlers:
                     return ref
         elif allowed:
             return ref
-        await self.audit(actor, action.value, ref.name, "refused", "auth.project_not_allowed")
-        raise DomainError(
+        action = PERMISSIONS[intent].value
+        await self.audit(actor, action, ref.name, "refused", "auth.project_not_allowed")
+        raise Refused(
             Problem.of(
                 "auth.project_not_allowed",
                 project=ref.project,
                 allowed=", ".join(sorted(self.projects.allowed)),
             )
         )
+
+    async def _job_for(self, intent: str, actor: Actor, text: str) -> JobRef:
+        """The job the user named, once they may `intent` it and it is in the bot's projects."""
+        ref = self._ref(text)
+        await self.authorise(intent, actor, ref)
+        return await self._in_scope(actor, ref, intent)
 
     def _learn(self, asked: str, jobs: Iterable[TuningJob]) -> None:
         for job in jobs:
@@ -188,8 +269,19 @@ class JobHandlers:
             log.exception("audit write failed", extra={"action": action, "job": job_name})
 
     # -- create ----------------------------------------------------------------------------
-    def validate(self, form: Mapping[str, str | None]) -> SpecCheck:
-        """Check the modal's values for the default region."""
+    async def open_form(self, actor: Actor) -> Catalogue:
+        """May the actor create a job here? Returns the models the form offers."""
+        await self.authorise("open_form", actor)
+        return self.catalogue
+
+    def check_submission(self, actor: Actor, form: Mapping[str, str | None]) -> SpecCheck:
+        """Check the form's values for the default region (no I/O: it runs in the ack).
+
+        Raises `Refused`, not yet audited: the caller answers first, then `record_refusal`.
+        """
+        refused = self.refused_at_once("submit", actor)
+        if refused is not None:
+            raise refused
         return validate_form(
             form,
             catalogue=self.catalogue,
@@ -198,8 +290,15 @@ class JobHandlers:
             allowed_buckets=self._allowed_buckets,
         )
 
-    async def create(self, actor: Actor, view_id: str, spec: TuningJobSpec) -> Submitted:
-        """Create the job once per (view, spec): a repeat finds the job made the first time."""
+    async def submit(
+        self, actor: Actor, view_id: str, spec: TuningJobSpec, card_note: str | None = None
+    ) -> Created:
+        """Create the job once per (view, spec), post its card and follow it in the channel.
+
+        A repeat finds the job made the first time; a create Google never confirmed raises
+        `CreateUnconfirmed` (look it up with `find_created`, never send it again).
+        """
+        await self.authorise("submit", actor)
         key = submission_key(view_id, spec)
         with google_failures(self.location.project):
             try:
@@ -208,7 +307,8 @@ class JobHandlers:
                 await self.audit(actor, "create", None, "failed", type(exc).__name__)
                 raise
         self._learn(self.location.project, [submitted.job])
-        return submitted
+        created = await self.follow_created(actor, submitted.job, card_note)
+        return replace(created, reused=submitted.reused)
 
     async def find_created(self, view_id: str, spec: TuningJobSpec) -> TuningJob | None:
         """The job an unconfirmed create of this submission made, once Google lists it."""
@@ -217,29 +317,45 @@ class JobHandlers:
         with google_failures(self.location.project):
             return await self._find_submitted(self.location, submission_key(view_id, spec))
 
-    def dataset_problem(self, uri: str) -> Problem | None:
-        """Why a dataset location may not be read for this user (bad URI, bucket not allowed).
-
-        The bot's service account may read buckets the user cannot, so the allow-list applies
-        to a check as much as to a job.
-        """
-        try:
-            cleaned = validate_dataset_uri(uri)
-        except DomainError as exc:
-            return exc.problem
-        if not uri_allowed(cleaned, self._allowed_buckets):
-            return Problem.of("dataset.not_allowed", allowed=", ".join(self._allowed_buckets))
-        return None
-
     async def follow_created(
-        self, actor: Actor, job: TuningJob, message_ts: str | None, card_note: str | None
-    ) -> None:
-        """Follow a job just created from Slack in its channel, with its card; audited."""
-        await self._remember(actor, job, WatchKind.CREATED, message_ts, card_note)
+        self, actor: Actor, job: TuningJob, card_note: str | None = None
+    ) -> Created:
+        """Post the card of a job created from Slack and follow it in the channel; audited.
 
-    async def follow_watched(self, actor: Actor, job: TuningJob, message_ts: str | None) -> None:
-        """Follow an existing job (`/tune watch`) in the actor's channel, with its card; audited."""
-        await self._remember(actor, job, WatchKind.WATCHED, message_ts)
+        A channel that already follows it (found late, after all) is left as it is.
+        """
+        if await self._already_followed(job.ref, actor.channel_id):
+            return Created(job, repeat=True)
+        card_error: str | None = None
+        ts: str | None = None
+        try:
+            ts = await self._post_card(actor, job, started_by=actor.user_id, note=card_note)
+        except NotifyError as exc:
+            # The job exists; the watcher posts the card once the channel takes it.
+            log.warning("status card not posted", extra={"job": job.name, "error": exc.error})
+            card_error = exc.error
+        try:
+            await self._remember(actor, job, WatchKind.CREATED, ts, card_note)
+        except Exception:
+            # The paid job exists whatever the database says: the user is told how to follow
+            # it, and the card, which nothing would ever update, is taken back.
+            log.exception("watch not saved", extra={"job": job.name})
+            await self._withdraw(actor, ts)
+            return Created(job, card_error=card_error, watch_lost=True)
+        return Created(job, card_error=card_error)
+
+    async def _post_card(
+        self, actor: Actor, job: TuningJob, *, started_by: str | None, note: str | None = None
+    ) -> str | None:
+        if self.publisher is None or actor.channel_id is None:
+            return None
+        return await self.publisher.post_card(
+            actor.channel_id, job, started_by=started_by, language=actor.language, note=note
+        )
+
+    async def _withdraw(self, actor: Actor, ts: str | None) -> None:
+        if self.publisher is not None and actor.channel_id is not None and ts is not None:
+            await self.publisher.withdraw_card(actor.channel_id, ts)
 
     async def _remember(
         self,
@@ -268,7 +384,7 @@ class JobHandlers:
         action = "create" if kind is WatchKind.CREATED else "watch"
         await self.audit(actor, action, job.name, "ok", None)
 
-    async def already_announced(self, job: JobRef, channel_id: str | None) -> bool:
+    async def _already_followed(self, job: JobRef, channel_id: str | None) -> bool:
         """True when the channel still follows the job with a status message (a repeat).
 
         A finished watch (announced, or its channel was gone) does not count: watching again
@@ -279,13 +395,79 @@ class JobHandlers:
             w.channel_id == channel_id and w.message_ts and w.finished_at is None for w in watches
         )
 
+    # -- datasets --------------------------------------------------------------------------
+    async def check_dataset(
+        self,
+        actor: Actor,
+        uri: str,
+        *,
+        checking: Callable[[], Awaitable[None]] | None = None,
+    ) -> DatasetVerdict:
+        """Check a `gs://` JSONL file for the default model; `checking` is awaited once the
+        request was accepted, before the (slow) read starts."""
+        await self.authorise("check", actor)
+        if self._check is None:
+            raise Unavailable(Problem.of("cmd.check_unavailable"))
+        try:
+            cleaned = validate_dataset_uri(uri)
+        except DomainError as exc:
+            raise BadInput(exc.problem) from exc
+        if not uri_allowed(cleaned, self._allowed_buckets):
+            # The bot's service account may read buckets the user cannot, so the allow-list
+            # applies to a check as much as to a job.
+            await self.audit(actor, "check", None, "refused", uri[:300])
+            raise Refused(
+                Problem.of("dataset.not_allowed", allowed=", ".join(self._allowed_buckets))
+            )
+        if checking is not None:
+            await checking()
+        return await self._check(uri, actor.language)
+
+    async def check_submitted_datasets(
+        self, actor: Actor, spec: TuningJobSpec, *, max_seconds: float
+    ) -> DatasetVerdict | None:
+        """Pre-flight of a submission's datasets for its model (None when checks are off)."""
+        if self._check is None:
+            return None
+        check = self._check
+        uris = [(spec.training_dataset_uri, False)]
+        if spec.validation_dataset_uri:
+            uris.append((spec.validation_dataset_uri, True))
+        verdicts = await asyncio.gather(
+            *(
+                check(
+                    uri,
+                    actor.language,
+                    model=spec.base_model,
+                    validation=validation,
+                    epochs=spec.epochs,
+                    max_seconds=max_seconds,
+                )
+                for uri, validation in uris
+            )
+        )
+        return DatasetVerdict(
+            lines=[line for v in verdicts for line in v.lines],
+            summary=verdicts[0].summary,
+            has_errors=any(v.has_errors for v in verdicts),
+            has_warnings=any(v.has_warnings for v in verdicts),
+        )
+
+    @property
+    def checks_datasets(self) -> bool:
+        """Whether submissions are checked before their job is created."""
+        return self._check is not None
+
     # -- read ------------------------------------------------------------------------------
-    async def list_jobs(self, filter_word: str, page_token: str | None = None) -> JobListing:
+    async def list_jobs(
+        self, actor: Actor, filter_word: str, page_token: str | None = None
+    ) -> JobListing:
         """Up to a page of jobs in the default location, newest first, filtered by state.
 
         The state filter is applied here (Google's list filter support is undocumented), so a
         few of Google's pages are read until a screenful matched or the listing ran out.
         """
+        await self.authorise("list", actor)
         states = LIST_FILTERS.get(filter_word)
         jobs: list[TuningJob] = []
         next_token: str | None = None
@@ -303,16 +485,21 @@ class JobHandlers:
         self._learn(self.location.project, jobs)
         return JobListing(jobs, next_token)
 
-    async def get(self, ref: JobRef) -> TuningJob:
-        """The job as Google reports it now."""
+    async def get(self, actor: Actor, text: str) -> TuningJob:
+        """The job the user named, as Google reports it now."""
+        ref = await self._job_for("get", actor, text)
+        return await self._read(ref)
+
+    async def _read(self, ref: JobRef) -> TuningJob:
         with google_failures(self.location.project, ref.name):
             job = await self.client.get(ref)
         self._learn(ref.project, [job])
         return job
 
     # -- change ----------------------------------------------------------------------------
-    async def cancel(self, actor: Actor, ref: JobRef) -> TuningJob:
-        """Ask Google to cancel (the caller checked `refusal` first); returns the job after."""
+    async def cancel(self, actor: Actor, text: str) -> TuningJob:
+        """Ask Google to cancel the job (its starter or an admin only); returns it after."""
+        ref = await self._job_for("cancel", actor, text)
         with google_failures(self.location.project, ref.name):
             try:
                 try:
@@ -330,13 +517,32 @@ class JobHandlers:
         await self.audit(actor, "cancel", ref.name, "ok", None)
         return job
 
-    async def unwatch(self, actor: Actor, ref: JobRef) -> bool:
-        """Stop this channel watching the job; False when it was not watching."""
+    async def watch(self, actor: Actor, text: str) -> Watched:
+        """Follow an existing job in the actor's channel: post its card, store the watch."""
+        ref = await self._job_for("watch", actor, text)
+        job = await self._read(ref)
+        if await self._already_followed(job.ref, actor.channel_id):
+            return Watched(job, already=True)
+        try:
+            ts = await self._post_card(actor, job, started_by=None)
+        except NotifyError as exc:
+            key = "sub.not_in_channel" if isinstance(exc, ChannelGone) else "sub.post_failed"
+            raise NotPosted(Problem.of(key, error=exc.error)) from exc
+        try:
+            await self._remember(actor, job, WatchKind.WATCHED, ts)
+        except Exception:
+            await self._withdraw(actor, ts)
+            raise
+        return Watched(job)
+
+    async def unwatch(self, actor: Actor, text: str) -> Unwatched:
+        """Stop this channel following the job."""
+        ref = await self._job_for("unwatch", actor, text)
         removed = False
         if actor.channel_id is not None:
             removed = await self.store.remove_watch(ref, actor.channel_id)
         await self.audit(actor, "unwatch", ref.name, "ok" if removed else "not_watching", None)
-        return removed
+        return Unwatched(ref, removed)
 
 
 def _newest_first(job: TuningJob) -> float:

@@ -15,10 +15,11 @@ an ending again.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -77,8 +78,14 @@ def _form_value(value: Any) -> str:
     return str(value)
 
 
+# A user waits for the first card: a short 429 is waited out (it proves nothing was posted).
+FIRST_CARD_ATTEMPTS = 3
+FIRST_CARD_MAX_WAIT = 30.0
+
+
 class SlackNotifier:
-    """`bot.watch.notify.Notifier` on the Slack Web API."""
+    """The publisher of job messages on the Slack Web API: the watcher's
+    `bot.watch.notify.Notifier` and the handlers' `bot.handlers.ports.CardPublisher`."""
 
     def __init__(
         self,
@@ -86,10 +93,12 @@ class SlackNotifier:
         *,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._client = client
         self._clock = clock
         self._now = now
+        self._sleep = sleep
         # (method, channel) -> monotonic time before which Slack asked us not to call.
         self._blocked: dict[tuple[str, str], float] = {}
 
@@ -160,6 +169,39 @@ class SlackNotifier:
         if label in CHANNEL_GONE_ERRORS:
             return ChannelGone(label)
         return NotifyError(label)
+
+    async def post_card(
+        self,
+        channel_id: str,
+        job: TuningJob,
+        *,
+        started_by: str | None,
+        language: str,
+        note: str | None = None,
+    ) -> str:
+        """Post a job's first status card in the channel; returns its ts."""
+        text, blocks = render_status_card(
+            job, started_by=started_by, language=language, now=self._now(), preflight_summary=note
+        )
+        for attempt in range(1, FIRST_CARD_ATTEMPTS + 1):
+            try:
+                response = await self._call(
+                    "chat.postMessage", channel_id, text=text, blocks=blocks
+                )
+                return str(response["ts"])
+            except RateLimited as limited:
+                if attempt == FIRST_CARD_ATTEMPTS or limited.retry_after > FIRST_CARD_MAX_WAIT:
+                    raise
+                await self._sleep(limited.retry_after)
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    async def withdraw_card(self, channel_id: str, ts: str) -> None:
+        """Delete a card whose watch could not be saved: a card that never changes again would
+        tell the channel the job is stuck."""
+        try:
+            await self._call("chat.delete", channel_id, ts=ts)
+        except NotifyError as error:
+            log.warning("could not withdraw the card", extra={"error": error.error})
 
     async def show_status(self, watch: Watch, job: TuningJob) -> str:
         """Edit the status card in place; post a new one when there is none (or it was deleted)."""

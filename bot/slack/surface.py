@@ -15,13 +15,10 @@ from typing import Any
 
 from prometheus_client import Counter
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.handlers.jobs import Actor, JobHandlers
 from bot.i18n import DEFAULT_LANGUAGE, render, translate
 from bot.metrics import COMMANDS
-from bot.slack.dataset_check import DatasetCheck
 from bot.slack.locale import LocaleCache
 from bot.slack.mrkdwn import code_text
 from bot.tuning.problems import Problem
@@ -104,7 +101,6 @@ class Surface:
 
     handlers: JobHandlers
     locales: LocaleCache
-    check_dataset: DatasetCheck | None = None
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     triggers: RecentKeys = field(default_factory=RecentKeys)
     submissions: RecentKeys = field(default_factory=RecentKeys)
@@ -205,14 +201,3 @@ async def restarting(surface: Surface, body: Mapping[str, Any], respond: AsyncRe
         response_type="ephemeral",
         replace_original=False,
     )
-
-
-async def withdraw_card(client: AsyncWebClient, channel: str | None, ts: str | None) -> None:
-    """Delete a status card whose watch could not be saved: a card that never changes again
-    would tell the channel the job is stuck."""
-    if channel is None or ts is None:
-        return
-    try:
-        await client.chat_delete(channel=channel, ts=ts)
-    except SlackApiError as exc:
-        log.warning("could not withdraw the card", extra={"error": exc.response.get("error")})

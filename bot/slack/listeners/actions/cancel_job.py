@@ -8,13 +8,9 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from bot.handlers.errors import GoogleFailed
-from bot.i18n import translate
+from bot.handlers.errors import HandlerError
 from bot.slack import blocks
 from bot.slack.surface import Surface, observe, problem_text, restarting
-from bot.tuning.access import Action
-from bot.tuning.problems import DomainError
-from bot.tuning.refs import JobRef
 
 
 class CancelButton:
@@ -41,31 +37,15 @@ class CancelButton:
         user = str((body.get("user") or {}).get("id") or "")
         channel = (body.get("channel") or {}).get("id")
         actor = await self.surface.actor(user, channel)
+        name = str(action.get("value") or "")
         try:
-            ref = JobRef.from_name(str(action.get("value") or ""))
-        except DomainError as exc:
+            job = await self.surface.handlers.cancel(actor, name)
+        except HandlerError as exc:
             await _ephemeral(respond, problem_text(actor.language, exc.problem))
-            observe("button.cancel", "bad_input", user=user, started=started)
-            return
-        handlers = self.surface.handlers
-        refusal = await handlers.refusal(Action.CANCEL, actor, ref)
-        if refusal is not None:
-            await _ephemeral(respond, translate(actor.language, refusal))
-            observe("button.cancel", "refused", user=user, job=ref.name, started=started)
-            return
-        try:
-            ref = await handlers.in_scope(actor, ref, Action.CANCEL)
-            job = await handlers.cancel(actor, ref)
-        except DomainError as exc:
-            await _ephemeral(respond, problem_text(actor.language, exc.problem))
-            observe("button.cancel", "refused", user=user, job=ref.name, started=started)
-            return
-        except GoogleFailed as exc:
-            await _ephemeral(respond, problem_text(actor.language, exc.problem))
-            observe("button.cancel", "google_error", user=user, job=ref.name, started=started)
+            observe("button.cancel", exc.outcome, user=user, job=name or None, started=started)
             return
         await _ephemeral(respond, blocks.cancel_reply(job, actor.language))
-        observe("button.cancel", "ok", user=user, job=ref.name, started=started)
+        observe("button.cancel", "ok", user=user, job=job.name, started=started)
 
 
 async def _ephemeral(respond: AsyncRespond, text: str) -> None:

@@ -11,7 +11,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.i18n import translate
 from bot.slack.listeners.views.create_job import CreateJobSubmission, Submission
 from bot.slack.surface import Surface, observe, restarting
-from bot.tuning.access import Action
 
 
 class CreateAgain:
@@ -58,13 +57,6 @@ class CreateAgain:
         if user != submission.actor.user_id:
             self.surface.pending_creates.give_back(token, pending)
             await _ephemeral(respond, translate(language, "create.again_not_yours"))
-            observe("button.create_again", "refused", user=user)
-            return
-        refusal = self.surface.handlers.policy.refusal(
-            Action.CREATE, user, submission.actor.channel_id
-        )
-        if refusal is not None:
-            await _replace(respond, translate(language, refusal))
             observe("button.create_again", "refused", user=user)
             return
         started = await self.creator.start(submission, summary, client)

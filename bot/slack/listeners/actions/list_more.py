@@ -7,11 +7,9 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from bot.handlers.errors import GoogleFailed
-from bot.i18n import translate
+from bot.handlers.errors import HandlerError
 from bot.slack import blocks
 from bot.slack.surface import Surface, observe, problem_text, restarting
-from bot.tuning.access import Action
 from bot.tuning.states import LIST_FILTERS
 
 
@@ -43,19 +41,12 @@ class ListMore:
             return
         filter_word, token = parsed
         actor = await self.surface.actor(user, channel)
-        handlers = self.surface.handlers
-        refusal = await handlers.refusal(Action.READ, actor)
-        if refusal is not None:
-            text = translate(actor.language, refusal)
-            await respond(text=text, response_type="ephemeral", replace_original=False)
-            observe("button.list_more", "refused", user=user)
-            return
         try:
-            listing = await handlers.list_jobs(filter_word, token)
-        except GoogleFailed as exc:
+            listing = await self.surface.handlers.list_jobs(actor, filter_word, token)
+        except HandlerError as exc:
             text = problem_text(actor.language, exc.problem)
             await respond(text=text, response_type="ephemeral", replace_original=False)
-            observe("button.list_more", "google_error", user=user)
+            observe("button.list_more", exc.outcome, user=user)
             return
         text, body_blocks = blocks.list_message(
             listing.jobs,

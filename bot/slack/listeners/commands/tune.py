@@ -15,21 +15,14 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.handlers.errors import GoogleFailed
+from bot.handlers.errors import HandlerError
 from bot.handlers.jobs import Actor
 from bot.i18n import DEFAULT_LANGUAGE, translate
 from bot.slack import blocks
 from bot.slack.commands import TuneCommand, Verb, parse_command
 from bot.slack.modal import ModalMetadata, create_modal
 from bot.slack.mrkdwn import code, escape
-from bot.slack.status_card import render_status_card
-from bot.slack.surface import (
-    Surface,
-    observe,
-    problem_text,
-    withdraw_card,
-)
-from bot.tuning.access import Action
+from bot.slack.surface import Surface, observe, problem_text
 from bot.tuning.problems import DomainError
 from bot.tuning.refs import JobRef, parse_job_ref
 
@@ -94,8 +87,8 @@ class TuneCommandListener:
         try:
             try:
                 outcome, job = await self._dispatch(parsed, actor, command, respond, client)
-            except GoogleFailed as exc:
-                outcome = "google_error"
+            except HandlerError as exc:
+                outcome = exc.outcome
                 ref = _ref_or_none(parsed.argument, self.surface)
                 job = ref.name if ref else None
                 await _ephemeral(respond, problem_text(actor.language, exc.problem))
@@ -133,128 +126,64 @@ class TuneCommandListener:
         respond: AsyncRespond,
         client: AsyncWebClient,
     ) -> tuple[str, str | None]:
-        language = actor.language
-        handlers = self.surface.handlers
-        if parsed.verb in _INSTANT:
-            text, body = blocks.help_message(language, unknown=parsed.verb is Verb.USAGE)
+        """Call the handler for the verb and render what it returns."""
+        language, handlers, argument = actor.language, self.surface.handlers, parsed.argument
+        verb = parsed.verb
+        if verb in _INSTANT:
+            text, body = blocks.help_message(language, unknown=verb is Verb.USAGE)
             await respond(text=text, blocks=body, response_type="ephemeral")
             return "ok", None
-        action = {
-            Verb.CREATE: Action.CREATE,
-            Verb.CANCEL: Action.CANCEL,
-            Verb.WATCH: Action.WATCH,
-            Verb.UNWATCH: Action.WATCH,
-        }.get(parsed.verb, Action.READ)
-        ref: JobRef | None = None
-        if parsed.verb in (Verb.GET, Verb.CANCEL, Verb.WATCH, Verb.UNWATCH):
-            ref = parse_job_ref(parsed.argument, handlers.location)
-        refusal = await handlers.refusal(action, actor, ref)
-        if refusal is not None:
-            await _ephemeral(respond, translate(language, refusal))
-            return "refused", ref.name if ref else None
-        if ref is not None:
-            ref = await handlers.in_scope(actor, ref, action)
-        if parsed.verb is Verb.CREATE:
+        if verb is Verb.CREATE:
+            catalogue = await handlers.open_form(actor)
+            metadata = ModalMetadata(str(actor.channel_id or ""), language)
+            view = create_modal(
+                language, catalogue=catalogue, today=self.surface.now().date(), metadata=metadata
+            )
             try:
-                await self._open_modal(actor, command, client)
+                await client.views_open(trigger_id=command.get("trigger_id"), view=view)
             except SlackApiError as exc:
                 # e.g. expired_trigger_id when Slack was slow to deliver the command.
                 error = escape(str(exc.response.get("error", "")))
                 await _ephemeral(respond, translate(language, "cmd.form_failed", error=error))
                 return "slack_error", None
             return "ok", None
-        if parsed.verb is Verb.LIST:
-            listing = await handlers.list_jobs(parsed.argument)
+        if verb is Verb.LIST:
+            listing = await handlers.list_jobs(actor, argument)
             text, body = blocks.list_message(
                 listing.jobs,
-                filter_word=parsed.argument,
+                filter_word=argument,
                 next_page_token=listing.next_page_token,
                 language=language,
                 now=self.surface.now(),
             )
             await respond(text=text, blocks=body, response_type="ephemeral")
             return "ok", None
-        if parsed.verb is Verb.CHECK:
-            return await self._check(actor, parsed.argument, respond), None
-        assert ref is not None
-        if parsed.verb is Verb.GET:
-            job = await handlers.get(ref)
+        if verb is Verb.CHECK:
+
+            async def checking() -> None:
+                await _ephemeral(respond, translate(language, "cmd.checking", uri=code(argument)))
+
+            verdict = await handlers.check_dataset(actor, argument, checking=checking)
+            await _ephemeral(respond, "\n".join(escape(line) for line in verdict.lines))
+            return "ok", None
+        if verb is Verb.GET:
+            job = await handlers.get(actor, argument)
             text, body = blocks.job_detail_message(job, language=language, now=self.surface.now())
             await respond(text=text, blocks=body, response_type="ephemeral")
-            return "ok", ref.name
-        if parsed.verb is Verb.CANCEL:
-            job = await handlers.cancel(actor, ref)
+            return "ok", job.name
+        if verb is Verb.CANCEL:
+            job = await handlers.cancel(actor, argument)
             await _ephemeral(respond, blocks.cancel_reply(job, language))
-            return "ok", ref.name
-        if parsed.verb is Verb.WATCH:
-            return await self._watch(actor, ref, respond, client), ref.name
-        removed = await handlers.unwatch(actor, ref)
-        key = "sub.unwatched" if removed else "sub.not_watching"
-        await _ephemeral(respond, translate(language, key, job=code(ref.name)))
-        return ("ok" if removed else "not_watching"), ref.name
-
-    async def _open_modal(
-        self, actor: Actor, command: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        handlers = self.surface.handlers
-        metadata = ModalMetadata(str(actor.channel_id or ""), actor.language)
-        view = create_modal(
-            actor.language,
-            catalogue=handlers.catalogue,
-            today=self.surface.now().date(),
-            metadata=metadata,
-        )
-        await client.views_open(trigger_id=command.get("trigger_id"), view=view)
-
-    async def _check(self, actor: Actor, uri: str, respond: AsyncRespond) -> str:
-        check = self.surface.check_dataset
-        if check is None:
-            await _ephemeral(respond, translate(actor.language, "cmd.check_unavailable"))
-            return "unavailable"
-        problem = self.surface.handlers.dataset_problem(uri)
-        if problem is not None:
-            await _ephemeral(respond, problem_text(actor.language, problem))
-            if problem.key != "dataset.not_allowed":
-                return "bad_input"
-            await self.surface.handlers.audit(actor, "check", None, "refused", uri[:300])
-            return "refused"
-        await _ephemeral(respond, translate(actor.language, "cmd.checking", uri=code(uri)))
-        verdict = await check(uri, actor.language)
-        await _ephemeral(respond, "\n".join(verdict.lines))
-        return "ok"
-
-    async def _watch(
-        self, actor: Actor, ref: JobRef, respond: AsyncRespond, client: AsyncWebClient
-    ) -> str:
-        handlers = self.surface.handlers
-        job = await handlers.get(ref)
-        if await handlers.already_announced(job.ref, actor.channel_id):
-            await _ephemeral(respond, translate(actor.language, "sub.already", job=code(job.name)))
-            return "already"
-        text, body = render_status_card(
-            job, started_by=None, language=actor.language, now=self.surface.now()
-        )
-        try:
-            posted = await client.chat_postMessage(
-                channel=str(actor.channel_id), text=text, blocks=body
-            )
-        except SlackApiError as exc:
-            error = str(exc.response.get("error", ""))
-            key = "sub.not_in_channel" if error in _NOT_IN_CHANNEL else "sub.post_failed"
-            await _ephemeral(respond, translate(actor.language, key, error=escape(error)))
-            return "slack_error"
-        try:
-            await handlers.follow_watched(actor, job, posted.get("ts"))
-        except Exception:
-            log.exception("watch not saved", extra={"job": job.name})
-            await withdraw_card(client, actor.channel_id, posted.get("ts"))
-            await _ephemeral(respond, translate(actor.language, "cmd.internal_error"))
-            return "error"
-        await _ephemeral(respond, translate(actor.language, "sub.watching", job=code(job.name)))
-        return "ok"
-
-
-_NOT_IN_CHANNEL = {"not_in_channel", "channel_not_found", "is_archived"}
+            return "ok", job.name
+        if verb is Verb.WATCH:
+            watched = await handlers.watch(actor, argument)
+            key = "sub.already" if watched.already else "sub.watching"
+            await _ephemeral(respond, translate(language, key, job=code(watched.job.name)))
+            return ("already" if watched.already else "ok"), watched.job.name
+        unwatched = await handlers.unwatch(actor, argument)
+        key = "sub.unwatched" if unwatched.removed else "sub.not_watching"
+        await _ephemeral(respond, translate(language, key, job=code(unwatched.ref.name)))
+        return ("ok" if unwatched.removed else "not_watching"), unwatched.ref.name
 
 
 async def _ephemeral(respond: AsyncRespond, text: str) -> None:

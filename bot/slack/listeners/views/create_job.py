@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import time
@@ -13,22 +12,15 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.handlers.errors import CreateUnconfirmed, GoogleFailed
-from bot.handlers.jobs import Actor
+from bot.handlers.datasets import DatasetVerdict
+from bot.handlers.errors import CreateUnconfirmed, GoogleFailed, HandlerError, Refused
+from bot.handlers.jobs import Actor, Created
 from bot.i18n import render, translate
-from bot.slack.dataset_check import DatasetCheck, DatasetVerdict
 from bot.slack.modal import ModalMetadata, create_modal, message_modal, read_form
 from bot.slack.mrkdwn import code, escape, truncate
-from bot.slack.status_card import job_title, render_status_card
-from bot.slack.surface import (
-    Surface,
-    observe,
-    problem_text,
-    withdraw_card,
-)
+from bot.slack.status_card import job_title
+from bot.slack.surface import Surface, observe, problem_text
 from bot.slack.unconfirmed import create_again_blocks
-from bot.tuning.access import Action
-from bot.tuning.job import TuningJob
 from bot.tuning.problems import Problem
 from bot.tuning.spec import TuningJobSpec
 
@@ -91,14 +83,14 @@ class CreateJobSubmission:
             return
         language = metadata.language
         actor = Actor(user, metadata.channel_id, language)
-        refusal = self.surface.handlers.policy.refusal(Action.CREATE, user, metadata.channel_id)
-        if refusal is not None:
-            refused = message_modal(language, translate(language, refusal))
-            await ack(response_action="update", view=refused)
-            self.surface.after_ack(self._audit_refusal(actor, started))
-            return
         form = read_form(_state_values(view))
-        check = self.surface.handlers.validate(form)
+        try:
+            check = self.surface.handlers.check_submission(actor, form)
+        except Refused as refused:
+            shown = message_modal(language, problem_text(language, refused.problem))
+            await ack(response_action="update", view=shown)
+            self.surface.after_ack(self._audit_refusal(actor, refused, started))
+            return
         if check.spec is None or not check.ok:
             errors = {name: problem_text(language, p) for name, p in check.errors.items()}
             await ack(response_action="errors", errors=errors)
@@ -107,9 +99,11 @@ class CreateJobSubmission:
         submission = Submission(
             actor, str(view.get("id")), form, check.spec, check.warnings, metadata, started
         )
-        dataset_check = self.surface.check_dataset
-        if metadata.warnings_seen == submission.datasets_digest:
-            dataset_check = None  # the user saw the warnings and pressed Submit again
+        # Not when the user saw the warnings and pressed Submit again.
+        dataset_check = (
+            self.surface.handlers.checks_datasets
+            and metadata.warnings_seen != submission.datasets_digest
+        )
         waiting = "modal.checking" if dataset_check else "modal.creating"
         await ack(
             response_action="update", view=message_modal(language, translate(language, waiting))
@@ -123,17 +117,21 @@ class CreateJobSubmission:
             if_abandoned=lambda: self._restarting(submission, client),
         )
 
-    async def _audit_refusal(self, actor: Actor, started: float) -> None:
-        await self.surface.handlers.refusal(Action.CREATE, actor)
+    async def _audit_refusal(self, actor: Actor, refused: Refused, started: float) -> None:
+        await self.surface.handlers.record_refusal("submit", actor, refused)
         observe("modal.create", "refused", user=actor.user_id, started=started)
 
     async def submit(
-        self, submission: Submission, dataset_check: DatasetCheck | None, client: AsyncWebClient
+        self, submission: Submission, dataset_check: bool, client: AsyncWebClient
     ) -> None:
         """Pre-flight (errors stop here, warnings once), then create the job."""
         summary: str | None = None
-        if dataset_check is not None:
-            verdict = await _check_datasets(dataset_check, submission)
+        verdict = None
+        if dataset_check:
+            verdict = await self.surface.handlers.check_submitted_datasets(
+                submission.actor, submission.spec, max_seconds=PREFLIGHT_SECONDS
+            )
+        if verdict is not None:
             if verdict.has_errors or verdict.has_warnings:
                 await self._back_to_form(submission, verdict, client)
                 return
@@ -174,7 +172,7 @@ class CreateJobSubmission:
         # only, the metadata remembers them so that the next Submit starts the job.
         language = submission.actor.language
         self.surface.submissions.forget(submission.view_id)
-        lines = verdict.lines[:MAX_BANNER_LINES]
+        lines = [escape(line) for line in verdict.lines[:MAX_BANNER_LINES]]
         if verdict.has_errors:
             lead, metadata, outcome = "modal.preflight_errors", submission.metadata, "bad_data"
         else:
@@ -217,7 +215,9 @@ class CreateJobSubmission:
         """Create the job once, post its status card and remember the watch."""
         actor, view_id, started = submission.actor, submission.view_id, submission.started
         try:
-            result = await self.surface.handlers.create(actor, view_id, submission.spec)
+            created = await self.surface.handlers.submit(
+                actor, view_id, submission.spec, _card_note(submission, summary)
+            )
         except CreateUnconfirmed:
             # Never sent again on the bot's own initiative: keep looking, then ask the user.
             self.surface.after_ack(
@@ -228,41 +228,31 @@ class CreateJobSubmission:
             channel = f"<#{actor.channel_id}>" if actor.channel_id else ""
             text = translate(actor.language, "create.looking", channel=channel)
             return Started(text, "create_unknown")
-        except GoogleFailed as exc:
+        except HandlerError as exc:
             # Keep the modal and the user's values; Google's message and the fix lead it.
             self.surface.submissions.forget(view_id)
-            text = problem_text(actor.language, exc.problem)
-            observe("modal.create", "google_error", user=actor.user_id, started=started)
-            return Started(f":x: {text}", "google_error", refusal=f":x: {text}")
-        job = result.job
-        done = translate(actor.language, "modal.created", name=job_title(job), job=code(job.name))
-        if result.reused and await self.surface.handlers.already_announced(
-            job.ref, actor.channel_id
-        ):
+            text = f":x: {problem_text(actor.language, exc.problem)}"
+            observe("modal.create", exc.outcome, user=actor.user_id, started=started)
+            return Started(text, exc.outcome, refusal=text)
+        job = created.job
+        if created.repeat:
             observe("modal.create", "repeat", user=actor.user_id, job=job.name, started=started)
-            return Started(done, "repeat")
-        warning = await self._follow(submission, job, summary, client)
-        observe("modal.create", "ok", user=actor.user_id, job=job.name, started=started)
-        return Started(warning or done, "ok")
+        else:
+            observe("modal.create", "ok", user=actor.user_id, job=job.name, started=started)
+        return Started(
+            await self._created_text(actor, created, client), "repeat" if created.repeat else "ok"
+        )
 
-    async def _follow(
-        self, submission: Submission, job: TuningJob, summary: str | None, client: AsyncWebClient
-    ) -> str | None:
-        """Post the card and store the watch; a warning to show instead of "created", if any."""
-        actor = submission.actor
-        # The card escapes this text itself.
-        notes = [render(actor.language, w) for w in submission.warnings]
-        card_note = " ".join([*notes, summary or ""]).strip() or None
-        ts = await self._post_card(actor, job, client, card_note)
-        try:
-            await self.surface.handlers.follow_created(actor, job, ts, card_note)
-        except Exception:
-            # The paid job exists whatever the database says: tell the user how to follow it,
-            # and take back the card, which nothing would ever update.
-            log.exception("watch not saved", extra={"job": job.name})
-            await withdraw_card(client, actor.channel_id, ts)
+    async def _created_text(self, actor: Actor, created: Created, client: AsyncWebClient) -> str:
+        """What the modal says once the job exists; a card Slack refused is said in the channel."""
+        job = created.job
+        if created.card_error is not None:
+            error = escape(created.card_error)
+            note = translate(actor.language, "modal.card_failed", job=code(job.name), error=error)
+            await self._tell(client, actor, note)
+        if created.watch_lost:
             return translate(actor.language, "modal.watch_not_saved", job=code(job.name))
-        return None
+        return translate(actor.language, "modal.created", name=job_title(job), job=code(job.name))
 
     async def keep_looking(
         self, submission: Submission, summary: str | None, client: AsyncWebClient
@@ -279,8 +269,9 @@ class CreateJobSubmission:
                 continue
             if job is None:
                 continue
-            if not await handlers.already_announced(job.ref, actor.channel_id):
-                await self._follow(submission, job, summary, client)
+            created = await handlers.follow_created(actor, job, _card_note(submission, summary))
+            if created.card_error is not None or created.watch_lost:
+                await self._created_text(actor, created, client)
             text = translate(actor.language, "create.found_late", job=code(job.name))
             await self._tell(client, actor, text)
             observe("modal.create", "found_late", user=actor.user_id, job=job.name)
@@ -313,57 +304,11 @@ class CreateJobSubmission:
         except SlackApiError as exc:
             log.warning("could not tell the user", extra={"error": exc.response.get("error")})
 
-    async def _post_card(
-        self, actor: Actor, job: TuningJob, client: AsyncWebClient, notes: str | None
-    ) -> str | None:
-        text, blocks = render_status_card(
-            job,
-            started_by=actor.user_id,
-            language=actor.language,
-            now=self.surface.now(),
-            preflight_summary=notes or None,
-        )
-        channel = str(actor.channel_id)
-        try:
-            posted = await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
-        except SlackApiError as exc:
-            # The job exists; tell the user where to find it even if the channel refuses us.
-            error = escape(str(exc.response.get("error", "")))
-            log.warning("status card not posted", extra={"job": job.name, "error": error})
-            note = translate(actor.language, "modal.card_failed", job=code(job.name), error=error)
-            try:
-                await client.chat_postEphemeral(channel=channel, user=actor.user_id, text=note)
-            except SlackApiError:
-                log.warning("could not tell the user either", extra={"job": job.name})
-            return None
-        ts = posted.get("ts")
-        return str(ts) if ts else None
 
-
-async def _check_datasets(check: DatasetCheck, submission: Submission) -> DatasetVerdict:
-    spec, language = submission.spec, submission.actor.language
-    uris = [(spec.training_dataset_uri, False)]
-    if spec.validation_dataset_uri:
-        uris.append((spec.validation_dataset_uri, True))
-    verdicts = await asyncio.gather(
-        *(
-            check(
-                uri,
-                language,
-                model=spec.base_model,
-                validation=validation,
-                epochs=spec.epochs,
-                max_seconds=PREFLIGHT_SECONDS,
-            )
-            for uri, validation in uris
-        )
-    )
-    return DatasetVerdict(
-        lines=[line for v in verdicts for line in v.lines],
-        summary=verdicts[0].summary,
-        has_errors=any(v.has_errors for v in verdicts),
-        has_warnings=any(v.has_warnings for v in verdicts),
-    )
+def _card_note(submission: Submission, summary: str | None) -> str | None:
+    """The form's warnings and the data summary, shown on the card (which escapes them)."""
+    notes = [render(submission.actor.language, w) for w in submission.warnings]
+    return " ".join([*notes, summary or ""]).strip() or None
 
 
 def _state_values(view: dict[str, Any]) -> dict[str, Any]:
