@@ -60,7 +60,7 @@ def _bare_bolt_app(slack_url: str, *, with_help: bool) -> object:
         process_before_response=True,
     )
 
-    from bot.slack.blocks import help_message
+    from bot.slack.messages.help import help_message
 
     text, blocks = help_message("en")
 

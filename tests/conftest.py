@@ -16,6 +16,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """Every message the tests render must exist in the catalogue and get all its values."""
     set_strict(True)
 
+
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 

@@ -25,11 +25,14 @@ from bot.i18n import (
 )
 from bot.i18n.en import MESSAGES as EN
 from bot.i18n.ja import MESSAGES as JA
-from bot.slack import blocks as slack_blocks
-from bot.slack import modal, status_card
-from bot.slack.blocks import job_detail_message, list_message
+from bot.slack.messages import create_form, shared
+from bot.slack.messages import help as help_message_module
+from bot.slack.messages import job_list as job_list_module
+from bot.slack.messages.job_detail import job_detail_message
+from bot.slack.messages.job_list import list_message
+from bot.slack.messages.shared import hyperparameters_text
+from bot.slack.messages.status_card import render_status_card
 from bot.slack.mrkdwn import format_duration
-from bot.slack.status_card import hyperparameters_text, render_status_card
 from bot.tuning.job import TuningJob
 from bot.tuning.problems import Problem
 from bot.tuning.refs import JobRef
@@ -41,11 +44,11 @@ JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff5e]")
 
 # Keys chosen at run time live in tables written out in full: their values are keys too.
 KEY_TABLES = [
-    status_card.STATE_KEYS.values(),
-    modal.MODEL_STATUS_KEYS.values(),
-    slack_blocks.LIST_FILTER_KEYS.values(),
-    [key for pair in slack_blocks.HELP_KEYS for key in pair],
-    [key for keys in modal.FIELD_KEYS.values() for key in keys],
+    shared.STATE_KEYS.values(),
+    create_form.MODEL_STATUS_KEYS.values(),
+    job_list_module.LIST_FILTER_KEYS.values(),
+    [key for pair in help_message_module.HELP_KEYS for key in pair],
+    [key for keys in create_form.FIELD_KEYS.values() for key in keys],
     [key for pair in dataset_text.SECTION_KEYS.values() for key in pair],
     dataset_text.JSON_KIND_KEYS.values(),
 ]
@@ -122,7 +125,7 @@ def test_every_literal_in_a_message_namespace_is_a_message() -> None:
 
 
 def test_every_state_has_a_written_out_key() -> None:
-    assert set(status_card.STATE_KEYS) == set(JobState)
+    assert set(shared.STATE_KEYS) == set(JobState)
 
 
 def test_both_catalogues_have_the_same_keys() -> None:

@@ -28,7 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.metrics import SLACK_CALLS
-from bot.slack.announcements import (
+from bot.slack.messages.ending import (
     ENDING_EVENT_TYPE,
     ending_message,
     ending_metadata,
@@ -37,7 +37,7 @@ from bot.slack.announcements import (
     read_failing_message,
     read_recovered_message,
 )
-from bot.slack.status_card import render_status_card
+from bot.slack.messages.status_card import render_status_card
 from bot.tuning.job import TuningJob
 from bot.tuning.problems import DomainError
 from bot.tuning.refs import JobRef

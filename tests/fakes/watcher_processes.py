@@ -40,7 +40,7 @@ from typing import Any
 
 import bot
 from bot.emulator import Emulator, EmulatorServer
-from bot.slack.announcements import ENDING_EVENT_TYPE
+from bot.slack.messages.ending import ENDING_EVENT_TYPE
 from bot.tuning.states import JobState
 from bot.watch.model import NewWatch, Watch, WatchKind
 from bot.watch.store import SqlWatchStore

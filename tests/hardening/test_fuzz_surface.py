@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.i18n import CATALOGUES, placeholders, render
-from bot.slack.blocks import help_message
 from bot.slack.commands import TuneCommand, Verb, parse_command
-from bot.slack.modal import ModalMetadata, read_form
+from bot.slack.messages.create_form import ModalMetadata, read_form
+from bot.slack.messages.help import help_message
 from bot.tuning.problems import DomainError, Problem
 from bot.tuning.refs import JobRef, Location, parse_job_ref
 from bot.tuning.spec import FIELDS

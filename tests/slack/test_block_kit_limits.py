@@ -8,8 +8,10 @@ from typing import Any
 
 from slack_sdk.models.views import View
 
-from bot.slack.blocks import help_message, job_detail_message, list_message
-from bot.slack.modal import ModalMetadata, create_modal, message_modal
+from bot.slack.messages.create_form import ModalMetadata, create_modal, message_modal
+from bot.slack.messages.help import help_message
+from bot.slack.messages.job_detail import job_detail_message
+from bot.slack.messages.job_list import list_message
 from bot.tuning.catalogue import default_catalogue
 from bot.tuning.job import DataStats, JobError, TunedModel, TuningJob
 from bot.tuning.refs import JobRef
@@ -122,7 +124,7 @@ def test_message_modal_is_valid() -> None:
 def test_status_card_of_a_running_job_with_the_worst_display_name_fits() -> None:
     from dataclasses import replace
 
-    from bot.slack.status_card import render_status_card
+    from bot.slack.messages.status_card import render_status_card
     from bot.tuning.spec import MAX_DISPLAY_NAME
 
     # Every character of these names expands when escaped for mrkdwn.

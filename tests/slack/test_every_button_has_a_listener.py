@@ -11,11 +11,14 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from bot.slack.announcements import ending_message, gone_message
-from bot.slack.blocks import help_message, job_detail_message, list_message, notice
-from bot.slack.modal import ModalMetadata, create_modal, message_modal
-from bot.slack.status_card import render_status_card
-from bot.slack.unconfirmed import create_again_blocks
+from bot.slack.messages.create_again import create_again_blocks
+from bot.slack.messages.create_form import ModalMetadata, create_modal, message_modal
+from bot.slack.messages.ending import ending_message, gone_message
+from bot.slack.messages.help import help_message
+from bot.slack.messages.job_detail import job_detail_message
+from bot.slack.messages.job_list import list_message
+from bot.slack.messages.replies import notice
+from bot.slack.messages.status_card import render_status_card
 from bot.tuning.catalogue import default_catalogue
 from bot.tuning.job import Checkpoint, DataStats, JobError, TunedModel, TuningJob
 from bot.tuning.refs import JobRef
@@ -135,3 +138,28 @@ def test_every_rendered_action_id_has_a_listener(bot: BotUnderTest) -> None:
         }
         response = bot.interact(payload)
         assert response.status_code == 200, f"{action_id}: no listener answered"
+
+
+def test_every_rendered_action_id_is_declared_in_one_place_and_each_declared_one_is_used() -> None:
+    from bot.slack import ids
+
+    declared = {ids.CARD_CANCEL, ids.CARD_CONSOLE, ids.ENDING_CONSOLE, ids.LIST_MORE}
+    declared.add(ids.CREATE_AGAIN)
+    rendered = {
+        action_id
+        for language in ("en", "ja")
+        for _, blocks in every_message(language)
+        for action_id in interactive_ids(blocks)
+    }
+    # Form inputs dispatching actions (the model select) carry their block ids as action ids.
+    assert declared <= rendered
+    assert rendered - declared <= {"base_model"}, rendered - declared
+    assert (
+        create_modal(
+            "en",
+            catalogue=default_catalogue(),
+            today=NOW.date(),
+            metadata=ModalMetadata(CHANNEL, "en"),
+        )["callback_id"]
+        == ids.CREATE_FORM
+    )

@@ -12,7 +12,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.emulator import Emulator, EmulatorServer
-from bot.slack.announcements import ENDING_EVENT_TYPE
+from bot.slack.messages.ending import ENDING_EVENT_TYPE
 from bot.slack.notifier import SlackNotifier
 from bot.tuning.states import JobState
 from bot.vertex.auth import NoAuth

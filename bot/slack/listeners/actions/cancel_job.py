@@ -9,7 +9,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.handlers.errors import HandlerError
-from bot.slack import blocks
+from bot.slack.messages.replies import cancel_reply
 from bot.slack.surface import Surface, observe, problem_text, restarting
 
 
@@ -44,7 +44,7 @@ class CancelButton:
             await _ephemeral(respond, problem_text(actor.language, exc.problem))
             observe("button.cancel", exc.outcome, user=user, job=name or None, started=started)
             return
-        await _ephemeral(respond, blocks.cancel_reply(job, actor.language))
+        await _ephemeral(respond, cancel_reply(job, actor.language))
         observe("button.cancel", "ok", user=user, job=job.name, started=started)
 
 

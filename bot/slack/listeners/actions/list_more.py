@@ -8,7 +8,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.handlers.errors import HandlerError
-from bot.slack import blocks
+from bot.slack.messages.job_list import list_message, parse_more_value
 from bot.slack.surface import Surface, observe, problem_text, restarting
 from bot.tuning.states import LIST_FILTERS
 
@@ -35,7 +35,7 @@ class ListMore:
         """Fetch the page the button's token names and show it."""
         user = str((body.get("user") or {}).get("id") or "")
         channel = (body.get("channel") or {}).get("id")
-        parsed = blocks.parse_more_value(str(action.get("value") or ""))
+        parsed = parse_more_value(str(action.get("value") or ""))
         if parsed is None or parsed[0] not in LIST_FILTERS:
             observe("button.list_more", "malformed", user=user)
             return
@@ -48,7 +48,7 @@ class ListMore:
             await respond(text=text, response_type="ephemeral", replace_original=False)
             observe("button.list_more", exc.outcome, user=user)
             return
-        text, body_blocks = blocks.list_message(
+        text, body_blocks = list_message(
             listing.jobs,
             filter_word=filter_word,
             next_page_token=listing.next_page_token,

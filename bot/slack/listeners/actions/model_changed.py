@@ -8,7 +8,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.modal import ModalMetadata, create_modal, read_form
+from bot.slack.messages.create_form import ModalMetadata, create_modal, read_form
 from bot.slack.surface import Surface, observe
 
 

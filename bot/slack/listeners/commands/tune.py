@@ -18,9 +18,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.handlers.errors import HandlerError
 from bot.handlers.jobs import Actor
 from bot.i18n import DEFAULT_LANGUAGE, translate
-from bot.slack import blocks
 from bot.slack.commands import TuneCommand, Verb, parse_command
-from bot.slack.modal import ModalMetadata, create_modal
+from bot.slack.messages.create_form import ModalMetadata, create_modal
+from bot.slack.messages.help import help_message
+from bot.slack.messages.job_detail import job_detail_message
+from bot.slack.messages.job_list import list_message
+from bot.slack.messages.replies import cancel_reply
 from bot.slack.mrkdwn import code, escape
 from bot.slack.surface import Surface, observe, problem_text
 from bot.tuning.problems import DomainError
@@ -51,7 +54,7 @@ class TuneCommandListener:
         user = str(command.get("user_id") or "")
         language = self.surface.locales.cached(user)
         if parsed.verb in _INSTANT and language is not None:
-            text, body = blocks.help_message(language, unknown=parsed.verb is Verb.USAGE)
+            text, body = help_message(language, unknown=parsed.verb is Verb.USAGE)
             await ack(text=text, blocks=body, response_type="ephemeral")
             # Bolt writes the ack only once this listener returns, and nothing in between
             # yields to the loop: the log line and metric, on the next turn, come after it.
@@ -130,7 +133,7 @@ class TuneCommandListener:
         language, handlers, argument = actor.language, self.surface.handlers, parsed.argument
         verb = parsed.verb
         if verb in _INSTANT:
-            text, body = blocks.help_message(language, unknown=verb is Verb.USAGE)
+            text, body = help_message(language, unknown=verb is Verb.USAGE)
             await respond(text=text, blocks=body, response_type="ephemeral")
             return "ok", None
         if verb is Verb.CREATE:
@@ -149,7 +152,7 @@ class TuneCommandListener:
             return "ok", None
         if verb is Verb.LIST:
             listing = await handlers.list_jobs(actor, argument)
-            text, body = blocks.list_message(
+            text, body = list_message(
                 listing.jobs,
                 filter_word=argument,
                 next_page_token=listing.next_page_token,
@@ -168,12 +171,12 @@ class TuneCommandListener:
             return "ok", None
         if verb is Verb.GET:
             job = await handlers.get(actor, argument)
-            text, body = blocks.job_detail_message(job, language=language, now=self.surface.now())
+            text, body = job_detail_message(job, language=language, now=self.surface.now())
             await respond(text=text, blocks=body, response_type="ephemeral")
             return "ok", job.name
         if verb is Verb.CANCEL:
             job = await handlers.cancel(actor, argument)
-            await _ephemeral(respond, blocks.cancel_reply(job, language))
+            await _ephemeral(respond, cancel_reply(job, language))
             return "ok", job.name
         if verb is Verb.WATCH:
             watched = await handlers.watch(actor, argument)

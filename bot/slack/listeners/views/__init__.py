@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.slack import ids
 from bot.slack.listeners.views.create_job import CreateJobSubmission
-from bot.slack.modal import CALLBACK_ID
 from bot.slack.surface import Surface
 
 
 def register(app: AsyncApp, surface: Surface) -> None:
     """The create modal's submission."""
     create = CreateJobSubmission(surface)
-    app.view(CALLBACK_ID)(create.handle)
+    app.view(ids.CREATE_FORM)(create.handle)

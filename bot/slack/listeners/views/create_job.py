@@ -16,11 +16,11 @@ from bot.handlers.datasets import DatasetVerdict
 from bot.handlers.errors import CreateUnconfirmed, GoogleFailed, HandlerError, Refused
 from bot.handlers.jobs import Actor, Created
 from bot.i18n import render, translate
-from bot.slack.modal import ModalMetadata, create_modal, message_modal, read_form
+from bot.slack.messages.create_again import create_again_blocks
+from bot.slack.messages.create_form import ModalMetadata, create_modal, message_modal, read_form
+from bot.slack.messages.shared import job_title
 from bot.slack.mrkdwn import code, escape, truncate
-from bot.slack.status_card import job_title
 from bot.slack.surface import Surface, observe, problem_text
-from bot.slack.unconfirmed import create_again_blocks
 from bot.tuning.problems import Problem
 from bot.tuning.spec import TuningJobSpec
 

@@ -16,66 +16,16 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.i18n import translate
+from bot.slack import ids
+from bot.slack.messages.shared import (
+    STATE_KEYS,
+    hyperparameters_text,
+    job_title,
+    state_label,
+)
 from bot.slack.mrkdwn import code, escape, format_duration, slack_date, truncate
 from bot.tuning.job import TuningJob, console_url
 from bot.tuning.states import JobState
-
-CANCEL_ACTION_ID = "job_cancel"
-CONSOLE_ACTION_ID = "job_open_console"
-
-# Message keys are written out, not composed, so that a test can check each one exists.
-STATE_KEYS: dict[JobState, str] = {
-    JobState.UNSPECIFIED: "state.unspecified",
-    JobState.QUEUED: "state.queued",
-    JobState.PENDING: "state.pending",
-    JobState.RUNNING: "state.running",
-    JobState.SUCCEEDED: "state.succeeded",
-    JobState.FAILED: "state.failed",
-    JobState.CANCELLING: "state.cancelling",
-    JobState.CANCELLED: "state.cancelled",
-    JobState.PAUSED: "state.paused",
-    JobState.EXPIRED: "state.expired",
-    JobState.UPDATING: "state.updating",
-    JobState.PARTIALLY_SUCCEEDED: "state.partially_succeeded",
-}
-STATE_MARKERS: dict[JobState, str] = {
-    JobState.UNSPECIFIED: ":grey_question:",
-    JobState.QUEUED: ":hourglass_flowing_sand:",
-    JobState.PENDING: ":hourglass_flowing_sand:",
-    JobState.RUNNING: ":arrows_counterclockwise:",
-    JobState.UPDATING: ":arrows_counterclockwise:",
-    JobState.SUCCEEDED: ":white_check_mark:",
-    JobState.PARTIALLY_SUCCEEDED: ":large_yellow_circle:",
-    JobState.FAILED: ":x:",
-    JobState.CANCELLING: ":no_entry_sign:",
-    JobState.CANCELLED: ":no_entry_sign:",
-    JobState.PAUSED: ":double_vertical_bar:",
-    JobState.EXPIRED: ":warning:",
-}
-
-
-def state_label(state: JobState, language: str) -> str:
-    """Marker and translated name, e.g. `:arrows_counterclockwise: Running`."""
-    return f"{STATE_MARKERS[state]} {translate(language, STATE_KEYS[state])}"
-
-
-def hyperparameters_text(job: TuningJob, language: str) -> str:
-    """`epochs 3, adapter size 4, learning-rate × 0.5`, or "Google's defaults" when none set."""
-    parts = []
-    if job.epochs is not None:
-        parts.append(f"{translate(language, 'card.epochs')} {job.epochs}")
-    if job.adapter_size is not None:
-        parts.append(f"{translate(language, 'card.adapter_size')} {job.adapter_size}")
-    if job.learning_rate_multiplier is not None:
-        multiplier = job.learning_rate_multiplier
-        parts.append(f"{translate(language, 'card.lr_multiplier')} {multiplier:g}")
-    separator = translate(language, "format.list_separator")
-    return separator.join(parts) or translate(language, "card.defaults")
-
-
-def job_title(job: TuningJob) -> str:
-    """The display name if there is one, else the job number (escaped)."""
-    return escape(job.display_name) if job.display_name else f"#{job.ref.job_id}"
 
 
 def render_status_card(
@@ -125,7 +75,7 @@ def render_status_card(
     buttons: list[ButtonElement] = [
         ButtonElement(
             text=t("card.open_console"),
-            action_id=CONSOLE_ACTION_ID,
+            action_id=ids.CARD_CONSOLE,
             url=console_url(job.ref),
         )
     ]
@@ -133,7 +83,7 @@ def render_status_card(
         buttons.append(
             ButtonElement(
                 text=t("card.cancel"),
-                action_id=CANCEL_ACTION_ID,
+                action_id=ids.CARD_CANCEL,
                 value=job.name,
                 style="danger",
                 confirm=ConfirmObject(

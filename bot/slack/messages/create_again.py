@@ -14,9 +14,8 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.i18n import translate
+from bot.slack import ids
 from bot.slack.mrkdwn import truncate
-
-CREATE_AGAIN_ACTION_ID = "job_create_again"
 
 
 def create_again_blocks(language: str, text: str, token: str) -> list[dict[str, Any]]:
@@ -27,7 +26,7 @@ def create_again_blocks(language: str, text: str, token: str) -> list[dict[str, 
             elements=[
                 ButtonElement(
                     text=translate(language, "create.again_button"),
-                    action_id=CREATE_AGAIN_ACTION_ID,
+                    action_id=ids.CREATE_AGAIN,
                     value=token,
                     confirm=ConfirmObject(
                         title=translate(language, "create.again_confirm_title"),

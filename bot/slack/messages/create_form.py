@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.i18n import render, translate
+from bot.slack import ids
 from bot.slack.mrkdwn import escape, truncate
 from bot.tuning.catalogue import Catalogue, ModelInfo, ModelStatus
 from bot.tuning.problems import Problem
@@ -65,7 +66,6 @@ FIELD_KEYS: dict[str, tuple[str, str, str]] = {
         "modal.display_name.placeholder",
     ),
 }
-CALLBACK_ID = "tuning_job_create"
 MAX_METADATA = 3000
 MAX_OPTIONS = 100
 MAX_OPTION_TEXT = 75
@@ -210,7 +210,7 @@ def create_modal(
     )
     view = View(
         type="modal",
-        callback_id=CALLBACK_ID,
+        callback_id=ids.CREATE_FORM,
         title=translate(language, "modal.title"),
         submit=translate(language, "modal.submit"),
         close=translate(language, "modal.close"),
@@ -248,7 +248,7 @@ def message_modal(
     """A modal with one paragraph and only a close button ("creating…", "created")."""
     view = View(
         type="modal",
-        callback_id=CALLBACK_ID,
+        callback_id=ids.CREATE_FORM,
         title=translate(language, "modal.title"),
         close=translate(language, "modal.done"),
         private_metadata=metadata.to_json() if metadata else None,

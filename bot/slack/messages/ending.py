@@ -13,14 +13,14 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.i18n import translate
+from bot.slack import ids
+from bot.slack.messages.shared import checkpoint_lines, dropped_line
 from bot.slack.mrkdwn import code, escape, truncate
-from bot.slack.results import checkpoint_lines, dropped_line
 from bot.tuning.job import TuningJob, console_url, generate_content_url
 from bot.tuning.refs import JobRef
 from bot.tuning.states import JobState
 
 ENDING_EVENT_TYPE = "tuning_job_ended"
-CONSOLE_ACTION_ID = "ending_open_console"
 
 _HEADLINES = {
     JobState.SUCCEEDED: "ending.succeeded",
@@ -71,7 +71,7 @@ def ending_message(
             elements=[
                 ButtonElement(
                     text=t("card.open_console"),
-                    action_id=CONSOLE_ACTION_ID,
+                    action_id=ids.ENDING_CONSOLE,
                     url=console_url(job.ref),
                 )
             ]

@@ -1,0 +1,17 @@
+"""Every interactive id the bot puts in a message or a view, in one place: each has a listener
+(`tests/slack/test_every_button_has_a_listener.py`), or is a link button Slack only reports."""
+
+from __future__ import annotations
+
+# Views (callback_id).
+CREATE_FORM = "tuning_job_create"
+
+# Buttons (action_id).
+CARD_CANCEL = "job_cancel"
+CARD_CONSOLE = "job_open_console"  # a link: Slack reports the click, nothing is to be done
+ENDING_CONSOLE = "ending_open_console"  # a link, as above
+LIST_MORE = "jobs_list_more"
+CREATE_AGAIN = "job_create_again"
+
+# Link buttons: Slack sends their clicks too; they are acknowledged and nothing else.
+LINKS = (CARD_CONSOLE, ENDING_CONSOLE)
