@@ -246,8 +246,9 @@ def test_japanese_uses_one_term_per_concept(variant: str, term: str) -> None:
 
 
 def test_cancel_confirmation_buttons_say_what_they_do() -> None:
-    assert JA["card.cancel_confirm_yes"] == "キャンセルする"
-    assert JA["card.cancel_confirm_no"] == "キャンセルしない"
+    # Beside Slack's own 「キャンセル」 (close), the dialog's buttons say stop / keep running.
+    assert JA["card.cancel_confirm_yes"] == "中止する"
+    assert JA["card.cancel_confirm_no"] == "実行を続ける"
     # The list filter spans queued, pending, running and paused jobs: not the running state.
     assert JA["list.active"] != JA["state.running"]
 

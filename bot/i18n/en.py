@@ -124,7 +124,7 @@ MESSAGES: dict[str, str] = {
     "help.check.text": "check a dataset before tuning (no job is created)",
     "help.help.usage": "/tune help",
     "help.help.text": "this message",
-    "help.job_ref": "`<job>` is the job number (e.g. `1234567890`) or its full name "
+    "help.job_ref": "`&lt;job&gt;` is the job number (e.g. `1234567890`) or its full name "
     "`projects/PROJECT/locations/REGION/tuningJobs/ID`.",
     "cmd.checking": "Checking {uri}… the report follows in a moment.",
     "cmd.form_failed": "Slack did not let the bot open the form ({error}). Type `/tune` again.",

@@ -45,6 +45,12 @@ class JobError:
     code: int
     message: str
 
+    @property
+    def status(self) -> str:
+        """The canonical name of `code` (google.rpc.Code), which people search for; the number
+        itself when Google sends one outside that list."""
+        return _RPC_CODES.get(self.code, str(self.code))
+
 
 @dataclass(frozen=True)
 class DataStats:
@@ -118,3 +124,25 @@ def console_url(ref: JobRef) -> str:
         "https://console.cloud.google.com/vertex-ai/generative/language/locations/"
         f"{ref.region}/tuning/tuningJobDetail/{ref.job_id}/monitor?project={ref.project}"
     )
+
+
+# google.rpc.Code, the numbers in a job's `error.code`.
+_RPC_CODES: dict[int, str] = {
+    0: "OK",
+    1: "CANCELLED",
+    2: "UNKNOWN",
+    3: "INVALID_ARGUMENT",
+    4: "DEADLINE_EXCEEDED",
+    5: "NOT_FOUND",
+    6: "ALREADY_EXISTS",
+    7: "PERMISSION_DENIED",
+    8: "RESOURCE_EXHAUSTED",
+    9: "FAILED_PRECONDITION",
+    10: "ABORTED",
+    11: "OUT_OF_RANGE",
+    12: "UNIMPLEMENTED",
+    13: "INTERNAL",
+    14: "UNAVAILABLE",
+    15: "DATA_LOSS",
+    16: "UNAUTHENTICATED",
+}

@@ -8,6 +8,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject
 
 from bot.i18n import translate
 from bot.slack.messages.shared import Message, message, section
+from bot.slack.mrkdwn import code_text
 
 # (usage, text) message keys of each help line, in the order shown; written out, not composed,
 # so that a test can check each one exists.
@@ -41,7 +42,9 @@ def _build_help(language: str, unknown: bool) -> Message:
     lines = [translate(language, "help.unknown")] if unknown else []
     lines.append(translate(language, "help.title"))
     lines += [
-        f"• `{translate(language, usage)}` — {translate(language, text)}"
+        # `<job>` in a usage is Slack's control syntax even inside backticks: escaped, it reads
+        # as typed instead of vanishing.
+        f"• `{code_text(translate(language, usage))}` — {translate(language, text)}"
         for usage, text in HELP_KEYS
     ]
     blocks: list[Block] = [

@@ -66,7 +66,7 @@ def job_detail_message(job: TuningJob, *, language: str, now: dt.datetime) -> Me
         result.append(dropped)
     if job.error is not None:
         error = escape(truncate(job.error.message, 1500))
-        result.append(_field(language, "get.error", f"{error} ({job.error.code})"))
+        result.append(_field(language, "get.error", f"{error} {code(job.error.status)}"))
     blocks: list[Block] = [section(head), section("\n".join(lines))]
     blocks += [section("\n".join(part)) for part in (data, result) if part]
     link = f"<{console_url(job.ref)}|{t('card.open_console')}>"

@@ -95,6 +95,8 @@ def render_status_card(
                     ),
                     confirm=t("card.cancel_confirm_yes"),
                     deny=t("card.cancel_confirm_no"),
+                    # Slack draws the confirm button green unless told it destroys something.
+                    style="danger",
                 ),
             )
         )
