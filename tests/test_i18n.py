@@ -232,7 +232,11 @@ JAPANESE_TERMS = {
     "追跡": "ウォッチ",
     "監視": "ウォッチ",
     "サンプル": "例",
-    "実験": "テスト（Vertex AI Experiments）",
+    # Vertex AI's Japanese console calls Experiments 「実験」.
+    "テスト（Vertex AI Experiments）": "実験（Vertex AI Experiments）",
+    "開始した人": "実行者",
+    # A count reads 「120 件の例」, not 「例 120 件」.
+    "例 {": "{n} 件の例",
     "アダプタのサイズ": "アダプタ サイズ",
     "アダプター": "アダプタ",
     "\uff5e": "\u301c",

@@ -505,16 +505,19 @@ class JobHandlers:
                 try:
                     await self.client.cancel(ref)
                 except FailedPrecondition:
-                    # A retried cancel whose first attempt took effect is refused as "already
-                    # ended"; that is success if the job is on its way to CANCELLED.
+                    # Google refuses to cancel a job that has ended, also when a retried cancel's
+                    # first attempt took effect: the job's state then says what to tell the user
+                    # (Google's own text is English and names an enum).
                     job = await self.client.get(ref)
-                    if job.state not in (JobState.CANCELLING, JobState.CANCELLED):
+                    if job.state is not JobState.CANCELLING and not job.state.has_ended:
                         raise
-                job = await self.client.get(ref)
+                else:
+                    job = await self.client.get(ref)
             except Exception as exc:
                 await self.audit(actor, "cancel", ref.name, "failed", type(exc).__name__)
                 raise
-        await self.audit(actor, "cancel", ref.name, "ok", None)
+        stopped = job.state in (JobState.CANCELLING, JobState.CANCELLED) or not job.state.has_ended
+        await self.audit(actor, "cancel", ref.name, "ok" if stopped else "already_ended", None)
         return job
 
     async def watch(self, actor: Actor, text: str) -> Watched:

@@ -23,7 +23,7 @@ def test_summary_line_gives_examples_tokens_and_billable_tokens() -> None:
         "1,234 examples, about 567,890 tokens, about 1,703,670 billable tokens over 3 epoch(s)"
     )
     assert summary_line(report, "ja") == (
-        "例 1,234 件、約 567,890 トークン、3 エポックで課金対象は約 1,703,670 トークン"
+        "1,234 件の例、約 567,890 トークン、3 エポックで課金対象は約 1,703,670 トークン"
     )
 
 

@@ -274,3 +274,20 @@ async def test_dataset_checks_keep_to_the_allowed_buckets(tmp_path: Any) -> None
 async def test_a_bot_without_dataset_checks_says_so(rig: Rig) -> None:
     with pytest.raises(Unavailable):
         await rig.handlers.check_dataset(ALICE, "gs://team-data/train.jsonl")
+
+
+async def test_cancelling_a_job_that_already_succeeded_says_so_in_the_users_language(
+    rig: Rig,
+) -> None:
+    from bot.slack.messages.replies import cancel_reply
+
+    name = rig.emulator.add_job(PROJECT, REGION, state="JOB_STATE_SUCCEEDED")
+
+    job = await rig.handlers.cancel(Actor("U0ADMIN01", "C0TUNING1", "ja"), name)
+
+    assert job.state.value == "JOB_STATE_SUCCEEDED"
+    reply = cancel_reply(job, "ja")
+    assert "すでに終了" in reply
+    assert "FAILED_PRECONDITION" not in reply
+    assert "JOB_STATE" not in reply
+    assert rig.store.audit_entries()[-1].outcome == "already_ended"
