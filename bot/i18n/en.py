@@ -164,7 +164,8 @@ MESSAGES: dict[str, str] = {
     "modal.submit": "Start tuning",
     "modal.close": "Cancel",
     "modal.checking": ":mag: Checking the dataset before starting the job… this can take a few "
-    "seconds.",
+    "seconds. Closing this window does not stop it: the job starts if the data passes, and any "
+    "problem is sent to you in the channel.",
     "modal.preflight_errors": ":x: *The dataset check found problems.* No job was started: fix "
     "the data (or pick other files) and submit again.",
     "modal.preflight_warnings": ":warning: *The dataset check has warnings.* Read them, then "
@@ -218,8 +219,8 @@ MESSAGES: dict[str, str] = {
     "card.cancel_confirm_yes": "Cancel job",
     "card.cancel_confirm_no": "Keep running",
     # --- watcher (status cards, endings) --------------------------------------------------
-    "ending.succeeded": ":white_check_mark: *{name}* finished tuning.",
-    "ending.partially_succeeded": ":large_yellow_circle: *{name}* finished tuning, but only partly succeeded.",
+    "ending.succeeded": ":white_check_mark: *{name}* finished tuning, <@{user}>.",
+    "ending.partially_succeeded": ":large_yellow_circle: *{name}* finished tuning, but only partly succeeded, <@{user}>.",
     "ending.failed": ":x: *{name}* failed, <@{user}>.",
     "ending.failed_error": "*Error from Google:* {error}",
     "ending.failed_no_error": "Google gave no error message; the Cloud console may say more.",

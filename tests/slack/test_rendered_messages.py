@@ -92,3 +92,30 @@ def test_a_failed_job_shows_googles_status_name_not_its_number(language: str) ->
 
     assert "Dataset has 3 invalid lines. `INVALID_ARGUMENT`" in joined
     assert "(3)" not in joined
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+@pytest.mark.parametrize("state", [JobState.SUCCEEDED, JobState.PARTIALLY_SUCCEEDED])
+def test_a_successful_ending_notifies_whoever_started_the_job(
+    language: str, state: JobState
+) -> None:
+    from bot.slack.messages.ending import ending_message
+
+    job = TuningJob(
+        ref=JobRef("test-project", "us-central1", "4242"), state=state, display_name="support-bot"
+    )
+    text, blocks = ending_message(job, started_by="U0ALICE01", language=language)
+
+    # The mention must be in the headline: Slack notifies from the message text and blocks.
+    assert "<@U0ALICE01>" in text
+    assert "<@U0ALICE01>" in _texts(blocks)[0]
+
+
+@pytest.mark.parametrize(("language", "said"), [("en", "does not stop it"), ("ja", "閉じても")])
+def test_the_checking_view_says_closing_it_does_not_stop_the_job(language: str, said: str) -> None:
+    from bot.i18n import translate
+    from bot.slack.messages.create_form import message_modal
+
+    view = message_modal(language, translate(language, "modal.checking"))
+
+    assert said in "\n".join(_texts(view["blocks"]))
