@@ -208,14 +208,13 @@ class JobHandlers:
             await self.audit(actor, action.value, job.name if job else None, "refused", key)
             raise Refused(Problem.of(key))
 
-    def refused_at_once(self, intent: str, actor: Actor) -> Refused | None:
-        """The refusal of an intent that must be answered before any I/O (a form's ack); the
-        caller records it with `record_refusal` after answering."""
+    def _refused_at_once(self, intent: str, actor: Actor) -> Refused | None:
+        # For an intent answered before any I/O (a form's ack); audited later by the caller.
         key = self.policy.refusal(PERMISSIONS[intent], actor.user_id, actor.channel_id)
         return Refused(Problem.of(key)) if key is not None else None
 
     async def record_refusal(self, intent: str, actor: Actor, refused: Refused) -> None:
-        """Audit a refusal found by `refused_at_once`."""
+        """Audit a refusal found by `check_submission`."""
         await self.audit(actor, PERMISSIONS[intent].value, None, "refused", refused.problem.key)
 
     async def _in_scope(self, actor: Actor, ref: JobRef, intent: str) -> JobRef:
@@ -279,7 +278,7 @@ class JobHandlers:
 
         Raises `Refused`, not yet audited: the caller answers first, then `record_refusal`.
         """
-        refused = self.refused_at_once("submit", actor)
+        refused = self._refused_at_once("submit", actor)
         if refused is not None:
             raise refused
         return validate_form(
@@ -516,8 +515,8 @@ class JobHandlers:
             except Exception as exc:
                 await self.audit(actor, "cancel", ref.name, "failed", type(exc).__name__)
                 raise
-        stopped = job.state in (JobState.CANCELLING, JobState.CANCELLED) or not job.state.has_ended
-        await self.audit(actor, "cancel", ref.name, "ok" if stopped else "already_ended", None)
+        over = job.state.has_ended and job.state is not JobState.CANCELLED
+        await self.audit(actor, "cancel", ref.name, "already_ended" if over else "ok", None)
         return job
 
     async def watch(self, actor: Actor, text: str) -> Watched:
