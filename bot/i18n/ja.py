@@ -145,7 +145,14 @@ MESSAGES: dict[str, str] = {
     "list.failed": "失敗",
     "list.cancelled": "キャンセル済み",
     "list.all": "すべて",
-    "list.empty": "このページにジョブはありません。",
+    "list.empty_page": "このページには状態が「{filter}」のジョブはありません。"
+    "「さらに表示」で以前のジョブを確認できます。",
+    "list.empty_active": "待機中・実行中のジョブはありません。終了したジョブは `/tune list all` で"
+    "確認できます。",
+    "list.empty_filtered": "状態が「{filter}」のジョブはありません。すべてのジョブは "
+    "`/tune list all` で確認できます。",
+    "list.empty_all": "このプロジェクトとリージョンにはまだチューニング ジョブがありません。"
+    "`/tune` で開始できます。",
     "list.more": "さらに表示",
     "get.created": "作成日時",
     "get.started": "開始日時",

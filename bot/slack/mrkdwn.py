@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from bot.i18n import translate
 
@@ -12,6 +13,18 @@ def escape(text: str | None) -> str:
     if not text:
         return ""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# Slack's mrkdwn has no escape for its formatting marks: a backslash shows as typed. A
+# zero-width space on each side keeps a mark from pairing with another into bold, italics,
+# strike-through or code, and is not seen.
+_MARKS = re.compile(r"([*_~`])")
+
+
+def literal(text: str | None) -> str:
+    """Escaped text whose `*`, `_`, `~` and backticks show as typed instead of formatting it
+    (for names users chose, such as a tuned model's display name)."""
+    return _MARKS.sub("\u200b\\1\u200b", escape(text))
 
 
 def code_text(text: str | None) -> str:

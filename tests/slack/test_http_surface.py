@@ -150,6 +150,11 @@ def test_help_answered_in_the_ack_is_still_logged_and_counted(
     caplog.set_level(logging.INFO, logger="bot.slack.surface")
     bot.command("help")
     bot.replies()  # the user's language is cached from here on
+    # The first help is recorded after its ack too: let it land before counting from here.
+    deadline = time.monotonic() + 10
+    while _log_messages(caplog).count("command") == 0:
+        assert time.monotonic() < deadline, "the first help was never logged"
+        time.sleep(0.01)
     labels = {"kind": "tune.help", "outcome": "ok"}
     before = REGISTRY.get_sample_value("tuning_bot_commands_total", labels) or 0.0
     lines = _log_messages(caplog).count("command")

@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
 from bot.i18n import translate
 from bot.slack import ids
 from bot.slack.messages.shared import checkpoint_lines, dropped_line
-from bot.slack.mrkdwn import code, escape, truncate
+from bot.slack.mrkdwn import code, escape, literal, truncate
 from bot.tuning.job import TuningJob, console_url, generate_content_url
 from bot.tuning.refs import JobRef
 from bot.tuning.states import JobState
@@ -32,7 +32,7 @@ _HEADLINES = {
 
 
 def _title(job_name: str, display_name: str | None) -> str:
-    return escape(display_name) if display_name else f"#{JobRef.from_name(job_name).job_id}"
+    return literal(display_name) if display_name else f"#{JobRef.from_name(job_name).job_id}"
 
 
 def ending_message(

@@ -19,7 +19,7 @@ from bot.slack.messages.shared import (
     section,
     state_label,
 )
-from bot.slack.mrkdwn import code, escape, format_duration, slack_date, truncate
+from bot.slack.mrkdwn import code, format_duration, literal, slack_date, truncate
 from bot.tuning.job import TuningJob
 
 MAX_LIST_LINES = 40  # a reply holds up to two of Google's pages when a state filter thins them
@@ -33,7 +33,7 @@ LIST_FILTER_KEYS: dict[str, str] = {
 
 
 def _list_line(job: TuningJob, language: str, now: dt.datetime) -> str:
-    title = escape(truncate(job.display_name, MAX_TITLE)) if job.display_name else job_title(job)
+    title = literal(truncate(job.display_name, MAX_TITLE)) if job.display_name else job_title(job)
     parts = [f"{state_label(job.state, language)}  *{title}*"]
     parts.append(code(truncate(job.base_model, MAX_TITLE)) if job.base_model else "—")
     if job.create_time is not None:
@@ -42,6 +42,17 @@ def _list_line(job: TuningJob, language: str, now: dt.datetime) -> str:
     if elapsed is not None:
         parts.append(format_duration(elapsed, language))
     return "  ·  ".join(parts[:1]) + "\n" + "  ·  ".join([*parts[1:], code(job.ref.job_id)])
+
+
+def _empty_text(filter_word: str, word: str, next_page_token: str | None, language: str) -> str:
+    # Say what is empty and where to look next, rather than an empty page's bare "no jobs".
+    if next_page_token:
+        return translate(language, "list.empty_page", filter=word)
+    if filter_word == "active":
+        return translate(language, "list.empty_active")
+    if filter_word in LIST_FILTER_KEYS and filter_word != "all":
+        return translate(language, "list.empty_filtered", filter=word)
+    return translate(language, "list.empty_all")
 
 
 def list_message(
@@ -58,7 +69,7 @@ def list_message(
     heading = translate(language, "list.title", filter=word)
     blocks: list[Block] = [section(f"*{heading}*")]
     if not jobs:
-        blocks.append(section(translate(language, "list.empty")))
+        blocks.append(section(_empty_text(filter_word, word, next_page_token, language)))
     budget = MAX_MESSAGE_TEXT - len(heading)
     for job in jobs[:MAX_LIST_LINES]:
         line = _list_line(job, language, now)

@@ -8,7 +8,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
 from bot.i18n import translate
-from bot.slack.mrkdwn import code, escape, truncate
+from bot.slack.mrkdwn import code, escape, literal, truncate
 from bot.tuning.job import Checkpoint, DataStats, TunedModel, TuningJob
 from bot.tuning.states import JobState
 
@@ -69,8 +69,8 @@ def hyperparameters_text(job: TuningJob, language: str) -> str:
 
 
 def job_title(job: TuningJob) -> str:
-    """The display name if there is one, else the job number (escaped)."""
-    return escape(job.display_name) if job.display_name else f"#{job.ref.job_id}"
+    """The display name if there is one (shown as typed), else the job number."""
+    return literal(job.display_name) if job.display_name else f"#{job.ref.job_id}"
 
 
 def section(text: str) -> SectionBlock:

@@ -19,7 +19,7 @@ from bot.i18n import render, translate
 from bot.slack.messages.create_again import create_again_blocks
 from bot.slack.messages.create_form import ModalMetadata, create_modal, message_modal, read_form
 from bot.slack.messages.shared import job_title
-from bot.slack.mrkdwn import code, escape, truncate
+from bot.slack.mrkdwn import code, escape, literal, truncate
 from bot.slack.surface import Surface, observe, problem_text
 from bot.tuning.problems import Problem
 from bot.tuning.spec import TuningJobSpec
@@ -280,7 +280,7 @@ class CreateJobSubmission:
         text = translate(
             actor.language,
             "create.not_found",
-            name=escape(submission.spec.display_name or submission.spec.base_model),
+            name=literal(submission.spec.display_name or submission.spec.base_model),
         )
         await self._tell(client, actor, text, create_again_blocks(actor.language, text, token))
         observe("modal.create", "not_found", user=actor.user_id)
