@@ -1,17 +1,18 @@
-"""`tuning-bot` command line: run the bot, the watcher alone, the Vertex emulator, or the
-dataset pre-flight."""
+"""`tuning-bot` command line: run the bot, the watcher alone, the Vertex emulator, the
+dataset pre-flight, or the message preview."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
 
-USAGE = """usage: tuning-bot [run | watcher | emulator | check-dataset] [options]
+USAGE = """usage: tuning-bot [run | watcher | emulator | check-dataset | preview] [options]
 
   tuning-bot                 start the Slack app and the watcher (settings from the environment)
   tuning-bot watcher         start only the watcher: more replicas beside the Slack app
   tuning-bot emulator        local emulator of the Vertex AI tuning REST API
   tuning-bot check-dataset   check a training or validation JSONL file before tuning
+  tuning-bot preview         write every message and modal as Block Kit JSON (English, Japanese)
 """
 
 
@@ -46,5 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.datasets.cli import main as check_dataset
 
         return check_dataset(args)
+    if command == "preview":
+        from bot.slack.preview import main as preview
+
+        return preview(args)
     print(f"tuning-bot: unknown command {command!r}\n{USAGE}", end="", file=sys.stderr)
     return 2

@@ -1,0 +1,224 @@
+"""`tuning-bot preview`: every message and modal the bot sends, in each language, as Block Kit
+JSON files that can be pasted into Slack's Block Kit Builder.
+
+The samples are built from the same renderers the bot uses, with made-up jobs in every state,
+so a change to a message shows here before anyone runs a job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import string
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.i18n import CATALOGUES, placeholders, translate
+from bot.slack.messages.create_again import create_again_blocks
+from bot.slack.messages.create_form import ModalMetadata, create_modal, message_modal
+from bot.slack.messages.ending import (
+    ending_message,
+    gone_message,
+    paused_message,
+    read_failing_message,
+    read_recovered_message,
+)
+from bot.slack.messages.help import help_message
+from bot.slack.messages.job_detail import job_detail_message
+from bot.slack.messages.job_list import list_message
+from bot.slack.messages.replies import cancel_reply, notice
+from bot.slack.messages.shared import Message
+from bot.slack.messages.status_card import render_status_card
+from bot.tuning.catalogue import default_catalogue
+from bot.tuning.job import Checkpoint, DataStats, JobError, TunedModel, TuningJob
+from bot.tuning.refs import JobRef
+from bot.tuning.states import JobState
+
+Payload = dict[str, Any]
+
+NOW = dt.datetime(2026, 12, 1, 15, 30, tzinfo=dt.UTC)
+_PROJECT, _REGION, _JOB_ID = "my-project", "us-central1", "4311802278104121344"
+_STARTER = "U0ALICE01"
+_MORE = "page-2"  # a "More" button appears while Google has more pages
+
+
+def sample_job(state: JobState, **changes: Any) -> TuningJob:
+    """A plausible job of `state`, as Google would describe it at that point of its life."""
+    created = NOW - dt.timedelta(hours=3, minutes=12)
+    fields: dict[str, Any] = {
+        "ref": JobRef(_PROJECT, _REGION, _JOB_ID),
+        "state": state,
+        "base_model": "gemini-2.5-flash",
+        "display_name": "support-answers-v3",
+        "training_dataset_uri": "gs://my-team-tuning/support/train-2026-11.jsonl",
+        "validation_dataset_uri": "gs://my-team-tuning/support/validation-2026-11.jsonl",
+        "epochs": 3,
+        "adapter_size": 4,
+        "learning_rate_multiplier": 1.0,
+        "create_time": created,
+    }
+    if state not in (JobState.QUEUED, JobState.PENDING):
+        fields["start_time"] = created + dt.timedelta(minutes=4)
+        fields["data_stats"] = DataStats(
+            example_count=12_480, billable_tokens=9_731_200, tuning_steps=1_170
+        )
+    if state.has_ended:
+        fields["end_time"] = created + dt.timedelta(hours=2, minutes=47)
+    if state.succeeded:
+        prefix = f"projects/123456789012/locations/{_REGION}"
+        fields["tuned_model"] = TunedModel(
+            model=f"{prefix}/models/8417520637282689024@1",
+            endpoint=f"{prefix}/endpoints/5032960173470564352",
+            checkpoints=(
+                Checkpoint("1", epoch=1, step=390),
+                Checkpoint("2", epoch=2, step=780),
+                Checkpoint("3", epoch=3, step=1170, endpoint=f"{prefix}/endpoints/50329601"),
+            ),
+        )
+        fields["experiment"] = (
+            f"projects/123456789012/locations/{_REGION}/metadataStores/default/contexts/"
+            f"tuning-experiment-20261201151200000000"
+        )
+    if state is JobState.FAILED:
+        fields["error"] = JobError(
+            code=3,
+            message="Dataset validation failed: line 812 has no `contents` field.",
+        )
+    fields.update(changes)
+    return TuningJob(**fields)
+
+
+def _slug(state: JobState) -> str:
+    return state.name.lower().replace("_", "-")
+
+
+def _message(fallback: str, blocks: list[Payload]) -> Payload:
+    return {"text": fallback, "blocks": blocks}
+
+
+def _pair(built: Message) -> Payload:
+    return _message(*built)
+
+
+def _text(text: str) -> Payload:
+    return _pair(notice(text))
+
+
+def _metadata(language: str) -> ModalMetadata:
+    return ModalMetadata(channel_id="C0TUNING01", language=language)
+
+
+def messages(language: str) -> dict[str, Payload]:
+    """Every message and modal, keyed by a file name without extension."""
+    catalogue = default_catalogue()
+    today = NOW.date()
+    gallery: dict[str, Payload] = {}
+    for state in (
+        JobState.QUEUED,
+        JobState.RUNNING,
+        JobState.CANCELLING,
+        JobState.SUCCEEDED,
+        JobState.FAILED,
+        JobState.CANCELLED,
+    ):
+        gallery[f"card-{_slug(state)}"] = _pair(
+            render_status_card(sample_job(state), started_by=_STARTER, language=language, now=NOW)
+        )
+    for state in (
+        JobState.SUCCEEDED,
+        JobState.PARTIALLY_SUCCEEDED,
+        JobState.FAILED,
+        JobState.CANCELLED,
+        JobState.EXPIRED,
+    ):
+        gallery[f"ending-{_slug(state)}"] = _pair(
+            ending_message(sample_job(state), started_by=_STARTER, language=language)
+        )
+    name = sample_job(JobState.RUNNING).name
+    gallery["ending-gone"] = _pair(
+        gone_message(name, display_name="support-answers-v3", language=language)
+    )
+    gallery["thread-paused"] = _text(paused_message(sample_job(JobState.PAUSED), language=language))
+    gallery["thread-read-denied"] = _text(
+        read_failing_message(
+            name,
+            display_name="support-answers-v3",
+            language=language,
+            project=_PROJECT,
+            status="PERMISSION_DENIED",
+            message="Permission 'aiplatform.tuningJobs.get' denied on resource.",
+            denied=True,
+        )
+    )
+    gallery["thread-read-recovered"] = _text(
+        read_recovered_message(name, display_name="support-answers-v3", language=language)
+    )
+    jobs = [
+        sample_job(JobState.RUNNING),
+        sample_job(JobState.SUCCEEDED, display_name="faq-bot", ref=JobRef(_PROJECT, _REGION, "42")),
+        sample_job(JobState.FAILED, display_name=None, ref=JobRef(_PROJECT, _REGION, "41")),
+    ]
+    gallery["list"] = _pair(
+        list_message(jobs, filter_word="all", next_page_token=_MORE, language=language, now=NOW)
+    )
+    gallery["list-empty-active"] = _pair(
+        list_message([], filter_word="active", next_page_token=None, language=language, now=NOW)
+    )
+    for state in (JobState.RUNNING, JobState.SUCCEEDED, JobState.FAILED):
+        gallery[f"get-{_slug(state)}"] = _pair(
+            job_detail_message(sample_job(state), language=language, now=NOW)
+        )
+    gallery["help"] = _pair(help_message(language))
+    gallery["cancel-requested"] = _text(cancel_reply(sample_job(JobState.CANCELLING), language))
+    gallery["cancel-already-ended"] = _text(cancel_reply(sample_job(JobState.SUCCEEDED), language))
+    not_found = translate(language, "create.not_found", name="support-answers-v3")
+    gallery["create-again"] = _message(not_found, create_again_blocks(language, not_found, "token"))
+    gallery["modal-form"] = create_modal(
+        language, catalogue=catalogue, today=today, metadata=_metadata(language)
+    )
+    gallery["modal-creating"] = message_modal(language, translate(language, "modal.creating"))
+    gallery["modal-checking"] = message_modal(language, translate(language, "modal.checking"))
+    return dict(sorted(gallery.items()))
+
+
+def texts(language: str) -> dict[str, str]:
+    """Every catalogue entry, its placeholders filled with their own names (`[job]`)."""
+    catalogue = CATALOGUES[language]
+    return {
+        key: string.Formatter().vformat(
+            template, (), {name: f"[{name}]" for name in placeholders(template)}
+        )
+        for key, template in sorted(catalogue.items())
+    }
+
+
+def write(out: Path) -> list[Path]:
+    """Write `out/<language>/<name>.json` for every message and `texts.json`; returns them."""
+    written: list[Path] = []
+    for language in CATALOGUES:
+        folder = out / language
+        folder.mkdir(parents=True, exist_ok=True)
+        for key, payload in messages(language).items():
+            path = folder / f"{key}.json"
+            path.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+            written.append(path)
+        path = folder / "texts.json"
+        path.write_text(json.dumps(texts(language), ensure_ascii=False, indent=2) + "\n")
+        written.append(path)
+    return written
+
+
+def main(argv: Sequence[str]) -> int:
+    """`tuning-bot preview [--out DIR]`."""
+    parser = argparse.ArgumentParser(
+        prog="tuning-bot preview",
+        description="Write every message and modal, in each language, as Block Kit JSON.",
+    )
+    parser.add_argument("--out", type=Path, default=Path("preview"), help="folder (./preview)")
+    args = parser.parse_args(list(argv))
+    written = write(args.out)
+    print(f"wrote {len(written)} files to {args.out}/ (en/, ja/)", file=sys.stdout)
+    return 0
