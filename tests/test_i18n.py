@@ -249,6 +249,19 @@ def test_japanese_uses_one_term_per_concept(variant: str, term: str) -> None:
     assert offending == [], f"use {term!r} instead of {variant!r} in {offending}"
 
 
+_JAPANESE_CHAR = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize("key", sorted(JA))
+def test_japanese_punctuation_is_japanese(key: str) -> None:
+    text = JA[key]
+    # 「です」 follows a value directly; a code span or bold keeps its space, since Slack may
+    # draw a mark that touches a Japanese character as typed.
+    assert not re.search(r"[^`*\s] (です|でした)", text), text
+    for inner in re.findall(r"\(([^()]*)\)", text):
+        assert not _JAPANESE_CHAR.search(inner), f"full-width brackets around {inner!r}"
+
+
 def test_cancel_confirmation_buttons_say_what_they_do() -> None:
     # Beside Slack's own 「キャンセル」 (close), the dialog's buttons say stop / keep running.
     assert JA["card.cancel_confirm_yes"] == "中止する"

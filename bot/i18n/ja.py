@@ -46,7 +46,7 @@ MESSAGES: dict[str, str] = {
     "spec.adapter_not_integer": "アダプタ サイズは 4 や 8 のような数値で指定してください。",
     "spec.adapter_not_supported": "{model} にはアダプタ サイズの設定がありません。空欄にして"
     "ください。",
-    "spec.adapter_not_allowed": "{model} で使えるアダプタ サイズは {allowed} です。",
+    "spec.adapter_not_allowed": "{model} で使えるアダプタ サイズは {allowed}です。",
     "spec.lr_not_number": "学習率の乗数は 0 より大きく {high} 以下の数値で指定してください"
     "（例: 1.0）。",
     "spec.lr_range": "学習率の乗数は 0 より大きく {high} 以下にしてください。",
@@ -199,7 +199,7 @@ MESSAGES: dict[str, str] = {
     "modal.epochs.hint": "1〜100。空欄の場合は Google がデータ サイズに応じて決定します。",
     "modal.epochs.placeholder": "例: 3",
     "modal.adapter_size.label": "アダプタ サイズ",
-    "modal.adapter_size.hint": "LoRA のランクです。大きいほど学習量とコストが増えます。空欄の場合は {default} です。",
+    "modal.adapter_size.hint": "LoRA のランクです。大きいほど学習量とコストが増えます。空欄の場合は {default}です。",
     "modal.adapter_size.placeholder": "サイズを選択",
     "modal.learning_rate_multiplier.label": "学習率の乗数",
     "modal.learning_rate_multiplier.hint": "0 より大きく 100 以下。空欄の場合は 1.0（Google のデフォルト）です。",
@@ -277,7 +277,7 @@ MESSAGES: dict[str, str] = {
     "preflight.no_file": "{path} は存在しません。",
     "preflight.not_a_file": "{path} はディレクトリです。JSONL ファイルを指定してください。",
     "preflight.file_forbidden": "{path} を読み取れません（権限がありません）。",
-    "preflight.file_too_large": "ファイルのサイズは {size} です。Vertex AI が受け付けるデータセット ファイルは {limit} までです。ファイルを分割するか、例を減らしてください。",
+    "preflight.file_too_large": "ファイルのサイズは {size}です。Vertex AI が受け付けるデータセット ファイルは {limit} までです。ファイルを分割するか、例を減らしてください。",
     "preflight.no_examples": "ファイルに例が 1 件も含まれていません。",
     "preflight.too_few_examples": "トレーニング用の例が {count} 件しかありません。{model} には {minimum} 件以上が必要です。",
     "preflight.few_examples": "トレーニング用の例が {count} 件しかありません。チューニングの効果を得るには 100〜500 件が推奨されています。",
