@@ -20,7 +20,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.i18n import render, translate
+from bot.i18n import render, render_plain, translate
 from bot.slack import ids
 from bot.slack.mrkdwn import escape, truncate
 from bot.tuning.catalogue import Catalogue, ModelInfo, ModelStatus
@@ -69,6 +69,9 @@ FIELD_KEYS: dict[str, tuple[str, str, str]] = {
 MAX_METADATA = 3000
 MAX_OPTIONS = 100
 MAX_OPTION_TEXT = 75
+# Slack publishes no separate limit for the texts under fields; an input's hint takes 2,000
+# characters, and an error is kept within that too.
+MAX_FIELD_ERROR = 2000
 
 
 @dataclass(frozen=True)
@@ -255,6 +258,15 @@ def message_modal(
         blocks=[SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000)))],
     )
     return view.to_dict()
+
+
+def field_errors(language: str, problems: Mapping[str, Problem]) -> dict[str, str]:
+    """The `errors` of a `response_action: errors` ack: Slack shows them as plain text, so they
+    carry no mrkdwn (no backticks, no `&amp;`), each within Slack's length."""
+    return {
+        block_id: truncate(render_plain(language, problem), MAX_FIELD_ERROR)
+        for block_id, problem in problems.items()
+    }
 
 
 def read_form(state_values: Mapping[str, Any]) -> dict[str, str | None]:

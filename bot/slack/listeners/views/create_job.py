@@ -17,7 +17,13 @@ from bot.handlers.errors import CreateUnconfirmed, GoogleFailed, HandlerError, R
 from bot.handlers.jobs import Actor, Created
 from bot.i18n import render, translate
 from bot.slack.messages.create_again import create_again_blocks
-from bot.slack.messages.create_form import ModalMetadata, create_modal, message_modal, read_form
+from bot.slack.messages.create_form import (
+    ModalMetadata,
+    create_modal,
+    field_errors,
+    message_modal,
+    read_form,
+)
 from bot.slack.messages.shared import job_title
 from bot.slack.mrkdwn import code, escape, truncate
 from bot.slack.surface import Surface, observe, problem_text
@@ -92,8 +98,7 @@ class CreateJobSubmission:
             self.surface.after_ack(self._audit_refusal(actor, refused, started))
             return
         if check.spec is None or not check.ok:
-            errors = {name: problem_text(language, p) for name, p in check.errors.items()}
-            await ack(response_action="errors", errors=errors)
+            await ack(response_action="errors", errors=field_errors(language, check.errors))
             observe("modal.create", "invalid", user=user, started=started)
             return
         submission = Submission(
