@@ -185,17 +185,27 @@ class CreateJobSubmission:
             metadata = replace(submission.metadata, warnings_seen=submission.datasets_digest)
             outcome = "data_warnings"
         banner = truncate("\n".join([translate(language, lead), *lines]), 3000)
-        await self._show(client, submission, self._form(submission, banner, metadata), banner)
+        form = self._form(submission, banner, metadata, after_warnings=not verdict.has_errors)
+        await self._show(client, submission, form, banner)
         observe("modal.create", outcome, user=submission.actor.user_id, started=submission.started)
 
-    def _form(self, submission: Submission, banner: str, metadata: ModalMetadata) -> dict[str, Any]:
+    def _form(
+        self,
+        submission: Submission,
+        banner: str,
+        metadata: ModalMetadata,
+        *,
+        after_warnings: bool = False,
+    ) -> dict[str, Any]:
         return create_modal(
             submission.actor.language,
             catalogue=self.surface.handlers.catalogue,
             today=self.surface.now().date(),
             metadata=metadata,
+            location=self.surface.handlers.location,
             values=submission.form,
             banner=banner,
+            after_warnings=after_warnings,
         )
 
     async def create(
