@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
 
@@ -59,6 +60,36 @@ def translate(language: str, key: str, **params: ParamValue) -> str:
 def render(language: str, problem: Problem) -> str:
     """A domain Problem as text in `language`."""
     return translate(language, problem.key, **dict(problem.params))
+
+
+# Slack shows some texts (errors under a modal's fields) as they are: mrkdwn markers would
+# appear literally, so a template's code spans become quotes and its bold markers go.
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+_BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
+_LEADING_EMOJI = re.compile(r"^(?::[a-z0-9_+-]+:\s*)+")
+_LINK = re.compile(r"<([^<>|]+)\|([^<>]+)>")
+
+
+def plain_template(language: str, template: str) -> str:
+    """A mrkdwn template as plain text: code spans quoted, bold and a leading emoji dropped,
+    links written as `label (url)`; its `{placeholders}` stay for formatting."""
+    quoted = CATALOGUES.get(language, en.MESSAGES).get("format.quoted", "“{text}”")
+    text = _CODE_SPAN.sub(lambda m: quoted.replace("{text}", m.group(1)), template)
+    text = _BOLD.sub(r"\1", text)
+    text = _LINK.sub(r"\2 (\1)", text)
+    return _LEADING_EMOJI.sub("", text)
+
+
+def render_plain(language: str, problem: Problem) -> str:
+    """A domain Problem as plain text in `language`, for places that show no mrkdwn; its
+    parameters go in as they are (plain text needs no escaping)."""
+    template = CATALOGUES.get(language, en.MESSAGES).get(problem.key)
+    if template is None:
+        if _strict:
+            raise MissingMessage(f"{problem.key!r} is not in the {language!r} catalogue")
+        template = en.MESSAGES.get(problem.key, problem.key)
+    plain = plain_template(language, template)
+    return string.Formatter().vformat(plain, (), _Params(dict(problem.params)))
 
 
 def placeholders(template: str) -> set[str]:

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from importlib import resources
+from types import MappingProxyType
 from typing import Any
 
 import yaml
+
+DEFAULT_NOTE_LANGUAGE = "en"
+
+
+@dataclass(frozen=True)
+class HyperparameterLimits:
+    """What the form lets a user enter, for every model alike."""
+
+    min_epochs: int = 1
+    max_epochs: int = 100
+    max_learning_rate_multiplier: float = 100.0
 
 
 class ModelStatus(Enum):
@@ -43,13 +55,18 @@ class ModelInfo:
     tuning_regions: tuple[str, ...] | None
     dataset_format: DatasetFormat
     serving_location: str | None = None
-    note: str | None = None
+    # Guidance for users picking the model, per language code; English is the fallback.
+    notes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def status_on(self, today: dt.date) -> ModelStatus:
         """The status on a given day: a retiring model whose date has come is retired."""
         if self.status is ModelStatus.RETIRING and self.retires_on and today >= self.retires_on:
             return ModelStatus.RETIRED
         return self.status
+
+    def note(self, language: str) -> str | None:
+        """The note in `language`, else in English, else None."""
+        return self.notes.get(language) or self.notes.get(DEFAULT_NOTE_LANGUAGE)
 
     def tunes_in(self, region: str) -> bool:
         """Whether jobs of this model may run in `region` (unknown restrictions allow it)."""
@@ -59,16 +76,19 @@ class ModelInfo:
 class Catalogue:
     """All known models, current ones first."""
 
-    def __init__(self, models: Mapping[str, ModelInfo]) -> None:
+    def __init__(
+        self, models: Mapping[str, ModelInfo], limits: HyperparameterLimits | None = None
+    ) -> None:
         self._models = dict(models)
+        self.limits = limits or HyperparameterLimits()
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Catalogue:
-        """Build from the parsed YAML document (`{"models": {id: fields}}`)."""
+        """Build from the parsed YAML document (`{"models": {id: fields}, "limits": {…}}`)."""
         models = {}
         for model_id, fields in data["models"].items():
             models[model_id] = _model_from_fields(str(model_id), fields)
-        return cls(models)
+        return cls(models, _limits_from_fields(data.get("limits") or {}))
 
     def __contains__(self, model_id: object) -> bool:
         return model_id in self._models
@@ -111,8 +131,38 @@ def _model_from_fields(model_id: str, fields: Mapping[str, Any]) -> ModelInfo:
         tuning_regions=tuple(regions) if regions is not None else None,
         dataset_format=DatasetFormat(fields["dataset_format"]),
         serving_location=fields.get("serving_location"),
-        note=fields.get("note"),
+        notes=_notes(model_id, fields.get("note")),
     )
+
+
+def _notes(model_id: str, value: Any) -> Mapping[str, str]:
+    # A note is shown to users, so it is written per language; a bare string would be shown
+    # untranslated, and is refused so that the file cannot drift back to it.
+    if value is None:
+        return MappingProxyType({})
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise ValueError(f"{model_id}: note must map language codes to text")
+    if DEFAULT_NOTE_LANGUAGE not in value:
+        raise ValueError(f"{model_id}: note needs an {DEFAULT_NOTE_LANGUAGE!r} text")
+    return MappingProxyType({k: v.strip() for k, v in value.items()})
+
+
+def _limits_from_fields(fields: Mapping[str, Any]) -> HyperparameterLimits:
+    default = HyperparameterLimits()
+    epochs = fields.get("epochs") or {}
+    multiplier = fields.get("learning_rate_multiplier") or {}
+    limits = HyperparameterLimits(
+        min_epochs=int(epochs.get("min", default.min_epochs)),
+        max_epochs=int(epochs.get("max", default.max_epochs)),
+        max_learning_rate_multiplier=float(
+            multiplier.get("max", default.max_learning_rate_multiplier)
+        ),
+    )
+    if not 1 <= limits.min_epochs <= limits.max_epochs or limits.max_learning_rate_multiplier <= 0:
+        raise ValueError(f"hyperparameter limits out of order: {limits}")
+    return limits
 
 
 _DEFAULT: Catalogue | None = None

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TypeVar
 
-from bot.tuning.catalogue import Catalogue, ModelInfo, ModelStatus
+from bot.tuning.catalogue import Catalogue, HyperparameterLimits, ModelInfo, ModelStatus
 from bot.tuning.dataset_uris import uri_allowed, validate_dataset_uri
 from bot.tuning.problems import DomainError, Problem
 
@@ -34,8 +34,6 @@ FIELDS = (
 )
 
 MAX_DISPLAY_NAME = 128
-MIN_EPOCHS, MAX_EPOCHS = 1, 100
-MAX_LR_MULTIPLIER = 100.0
 MAX_LABELS = 64
 _LABEL_KEY = re.compile(r"[\w-]{1,63}", re.UNICODE)
 _MAX_RAW_FIELD = 4000
@@ -91,25 +89,27 @@ def _ascii_digits(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
-def _parse_epochs(text: str) -> int:
+def _parse_epochs(text: str, limits: HyperparameterLimits) -> int:
+    low, high = limits.min_epochs, limits.max_epochs
     text = _ascii_digits(text)
     if not re.fullmatch(r"[0-9]{1,6}", text):
-        raise DomainError(Problem.of("spec.epochs_not_integer", low=MIN_EPOCHS, high=MAX_EPOCHS))
+        raise DomainError(Problem.of("spec.epochs_not_integer", low=low, high=high))
     value = int(text)
-    if not MIN_EPOCHS <= value <= MAX_EPOCHS:
-        raise DomainError(Problem.of("spec.epochs_range", low=MIN_EPOCHS, high=MAX_EPOCHS))
+    if not low <= value <= high:
+        raise DomainError(Problem.of("spec.epochs_range", low=low, high=high))
     return value
 
 
-def _parse_lr(text: str) -> float:
-    high = f"{MAX_LR_MULTIPLIER:g}"
+def _parse_lr(text: str, limits: HyperparameterLimits) -> float:
+    maximum = limits.max_learning_rate_multiplier
+    high = f"{maximum:g}"
     if len(text) > 32:
         raise DomainError(Problem.of("spec.lr_not_number", high=high))
     try:
         value = float(_ascii_digits(text))
     except ValueError:
         raise DomainError(Problem.of("spec.lr_not_number", high=high)) from None
-    if not math.isfinite(value) or not 0 < value <= MAX_LR_MULTIPLIER:
+    if not math.isfinite(value) or not 0 < value <= maximum:
         raise DomainError(Problem.of("spec.lr_range", high=high))
     return value
 
@@ -237,9 +237,9 @@ def validate_form(
     )
     if training and validation and training == validation:
         warnings.append(Problem.of("spec.same_datasets"))
-    epochs = parse(EPOCHS, _parse_epochs)
+    epochs = parse(EPOCHS, lambda t: _parse_epochs(t, catalogue.limits))
     adapter = parse(ADAPTER_SIZE, lambda t: _parse_adapter_size(t, model))
-    lr = parse(LEARNING_RATE_MULTIPLIER, _parse_lr)
+    lr = parse(LEARNING_RATE_MULTIPLIER, lambda t: _parse_lr(t, catalogue.limits))
     name = parse(DISPLAY_NAME, _parse_display_name)
     if errors or training is None:
         return SpecCheck(None, MappingProxyType(errors), tuple(warnings))

@@ -14,7 +14,7 @@ from bot.slack.messages.job_detail import job_detail_message
 from bot.slack.messages.job_list import list_message
 from bot.tuning.catalogue import default_catalogue
 from bot.tuning.job import DataStats, JobError, TunedModel, TuningJob
-from bot.tuning.refs import JobRef
+from bot.tuning.refs import JobRef, Location
 from bot.tuning.states import JobState
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
@@ -101,6 +101,7 @@ def test_create_modal_is_within_modal_limits_in_both_languages() -> None:
             catalogue=catalogue,
             today=NOW.date(),
             metadata=ModalMetadata("C0TUNING1", language),
+            location=Location("test-project", "us-central1"),
             values=values,
             banner="Google: " + LONG,
         )
@@ -110,7 +111,13 @@ def test_create_modal_is_within_modal_limits_in_both_languages() -> None:
         assert len(view["title"]["text"]) <= 24
         assert len(view["submit"]["text"]) <= 24
         for block in view["blocks"]:
-            for option in block.get("element", {}).get("options", []):
+            element = block.get("element", {})
+            groups = element.get("option_groups", [])
+            options = element.get("options", []) + [o for g in groups for o in g["options"]]
+            assert len(options) <= 100
+            for group in groups:
+                assert len(group["label"]["text"]) <= 75
+            for option in options:
                 assert len(option["text"]["text"]) <= 75
             assert len(block.get("text", {}).get("text", "")) <= 3000
         assert len(json.dumps(view)) < 250_000

@@ -21,7 +21,7 @@ from bot.slack.messages.replies import notice
 from bot.slack.messages.status_card import render_status_card
 from bot.tuning.catalogue import default_catalogue
 from bot.tuning.job import Checkpoint, DataStats, JobError, TunedModel, TuningJob
-from bot.tuning.refs import JobRef
+from bot.tuning.refs import JobRef, Location
 from bot.tuning.states import JobState
 from tests.slack.conftest import CHANNEL, BotUnderTest
 
@@ -81,6 +81,7 @@ def every_message(language: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
         catalogue=default_catalogue(),
         today=NOW.date(),
         metadata=ModalMetadata(CHANNEL, language),
+        location=Location("test-project", "us-central1"),
     )
     yield "create form", modal["blocks"]
     yield "message modal", message_modal(language, "creating…")["blocks"]
@@ -160,6 +161,7 @@ def test_every_rendered_action_id_is_declared_in_one_place_and_each_declared_one
             catalogue=default_catalogue(),
             today=NOW.date(),
             metadata=ModalMetadata(CHANNEL, "en"),
+            location=Location("test-project", "us-central1"),
         )["callback_id"]
         == ids.CREATE_FORM
     )

@@ -13,18 +13,21 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     InputBlock,
     MarkdownTextObject,
+    NumberInputElement,
     Option,
+    OptionGroup,
     PlainTextInputElement,
     SectionBlock,
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
-from bot.i18n import render, translate
+from bot.i18n import render, render_plain, translate
 from bot.slack import ids
-from bot.slack.mrkdwn import escape, truncate
-from bot.tuning.catalogue import Catalogue, ModelInfo, ModelStatus
+from bot.slack.mrkdwn import code, escape, truncate
+from bot.tuning.catalogue import Catalogue, HyperparameterLimits, ModelInfo, ModelStatus
 from bot.tuning.problems import Problem
+from bot.tuning.refs import Location
 from bot.tuning.spec import (
     ADAPTER_SIZE,
     BASE_MODEL,
@@ -40,6 +43,11 @@ from bot.tuning.spec import (
 MODEL_STATUS_KEYS: dict[ModelStatus, str] = {
     ModelStatus.RETIRING: "modal.model_retiring",
     ModelStatus.RETIRED: "modal.model_retired",
+}
+# The picker's groups: models that can be tuned (retiring ones marked as such), then retired.
+MODEL_GROUP_KEYS: dict[str, str] = {
+    "current": "modal.models_current",
+    "retired": "modal.models_retired",
 }
 # (label, hint, placeholder) message keys of each text field, written out so that a test can
 # check each one exists.
@@ -69,6 +77,9 @@ FIELD_KEYS: dict[str, tuple[str, str, str]] = {
 MAX_METADATA = 3000
 MAX_OPTIONS = 100
 MAX_OPTION_TEXT = 75
+# Slack publishes no separate limit for the texts under fields; an input's hint takes 2,000
+# characters, and an error is kept within that too.
+MAX_FIELD_ERROR = 2000
 
 
 @dataclass(frozen=True)
@@ -155,49 +166,35 @@ def create_modal(
     catalogue: Catalogue,
     today: dt.date,
     metadata: ModalMetadata,
+    location: Location,
     values: Mapping[str, str | None] | None = None,
     banner: str | None = None,
+    after_warnings: bool = False,
 ) -> dict[str, Any]:
-    """The form; `values` refill it (after an error or a model change), `banner` leads it."""
+    """The form for jobs in `location`; `values` refill it (after an error or a model change),
+    `banner` leads it; `after_warnings` (the check's warnings are shown) makes Submit read
+    "Start anyway"."""
     values = values or {}
-    models = catalogue.ordered(today)[:MAX_OPTIONS]
     chosen = catalogue.get(values.get(BASE_MODEL) or "") or catalogue.default_model(today)
-    options = [_model_option(m, language, today) for m in models]
-    initial = next((o for o in options if o.value == chosen.model_id), None)
     blocks: list[Block] = []
     if banner:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(banner, 3000))))
-    blocks.append(
-        InputBlock(
-            block_id=BASE_MODEL,
-            label=translate(language, "modal.base_model.label"),
-            dispatch_action=True,  # changing the model refreshes the adapter sizes
-            element=StaticSelectElement(
-                action_id=BASE_MODEL, options=options, initial_option=initial
-            ),
-        )
-    )
-    notes = [w for w in (model_warning(chosen, language, today), chosen.note) if w]
+    blocks.append(_location_block(language, location))
+    blocks.append(_model_block(language, catalogue, chosen, today))
+    notes = _model_notes(chosen, language, today)
     if notes:
-        text = "\n".join(f":warning: {escape(n)}" for n in notes)
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=truncate(text, 3000))]))
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=truncate(notes, 3000))]))
     blocks.append(
         _text_input(language, TRAINING_DATASET, values.get(TRAINING_DATASET), optional=False)
     )
     blocks.append(
         _text_input(language, VALIDATION_DATASET, values.get(VALIDATION_DATASET), optional=True)
     )
-    blocks.append(_text_input(language, EPOCHS, values.get(EPOCHS), optional=True, max_length=6))
+    blocks.append(_epochs_block(language, catalogue.limits, values.get(EPOCHS)))
     if chosen.adapter_sizes:
         blocks.append(_adapter_block(language, chosen, values.get(ADAPTER_SIZE)))
     blocks.append(
-        _text_input(
-            language,
-            LEARNING_RATE_MULTIPLIER,
-            values.get(LEARNING_RATE_MULTIPLIER),
-            optional=True,
-            max_length=32,
-        )
+        _multiplier_block(language, catalogue.limits, values.get(LEARNING_RATE_MULTIPLIER))
     )
     blocks.append(
         _text_input(
@@ -212,12 +209,106 @@ def create_modal(
         type="modal",
         callback_id=ids.CREATE_FORM,
         title=translate(language, "modal.title"),
-        submit=translate(language, "modal.submit"),
+        submit=translate(language, "modal.submit_anyway" if after_warnings else "modal.submit"),
         close=translate(language, "modal.close"),
         private_metadata=metadata.to_json(),
         blocks=blocks,
     )
     return view.to_dict()
+
+
+def _location_block(language: str, location: Location) -> ContextBlock:
+    # Users with several projects should not have to guess where the job (and its bill) goes.
+    text = translate(
+        language, "modal.location", project=code(location.project), region=code(location.region)
+    )
+    return ContextBlock(elements=[MarkdownTextObject(text=text)])
+
+
+def _model_block(
+    language: str, catalogue: Catalogue, chosen: ModelInfo, today: dt.date
+) -> InputBlock:
+    models = catalogue.ordered(today)[:MAX_OPTIONS]
+    grouped: dict[str, list[Option]] = {"current": [], "retired": []}
+    for model in models:
+        group = "retired" if model.status_on(today) is ModelStatus.RETIRED else "current"
+        grouped[group].append(_model_option(model, language, today))
+    groups = [
+        OptionGroup(label=translate(language, MODEL_GROUP_KEYS[name]), options=options)
+        for name, options in grouped.items()
+        if options
+    ]
+    every = [option for options in grouped.values() for option in options]
+    initial = next((o for o in every if o.value == chosen.model_id), None)
+    return InputBlock(
+        block_id=BASE_MODEL,
+        label=translate(language, "modal.base_model.label"),
+        dispatch_action=True,  # changing the model refreshes the adapter sizes
+        element=StaticSelectElement(
+            action_id=BASE_MODEL, option_groups=groups, initial_option=initial
+        ),
+    )
+
+
+def _model_notes(model: ModelInfo, language: str, today: dt.date) -> str:
+    """The retirement warning and the model's note in the user's language, as mrkdwn."""
+    lines = []
+    warning = model_warning(model, language, today)
+    if warning:
+        lines.append(f":warning: {escape(warning)}")
+    note = model.note(language)
+    if note:
+        lines.append(f":information_source: {escape(note)}")
+    return "\n".join(lines)
+
+
+def _number(text: str | None, *, decimal: bool, low: float, high: float) -> str | None:
+    """`text` when it is a number Slack's number input takes as its initial value, else None
+    (a refill from an older form or another job must not make Slack refuse the view)."""
+    if not text:
+        return None
+    try:
+        value = float(text) if decimal else int(text)
+    except ValueError:
+        return None
+    return text if low <= value <= high else None
+
+
+def _epochs_block(language: str, limits: HyperparameterLimits, value: str | None) -> InputBlock:
+    low, high = limits.min_epochs, limits.max_epochs
+    return InputBlock(
+        block_id=EPOCHS,
+        label=translate(language, FIELD_KEYS[EPOCHS][0]),
+        hint=translate(language, FIELD_KEYS[EPOCHS][1], low=low, high=high),
+        optional=True,
+        element=NumberInputElement(
+            action_id=EPOCHS,
+            is_decimal_allowed=False,
+            min_value=str(low),
+            max_value=str(high),
+            initial_value=_number(value, decimal=False, low=low, high=high),
+            placeholder=translate(language, FIELD_KEYS[EPOCHS][2]),
+        ),
+    )
+
+
+def _multiplier_block(language: str, limits: HyperparameterLimits, value: str | None) -> InputBlock:
+    high = limits.max_learning_rate_multiplier
+    return InputBlock(
+        block_id=LEARNING_RATE_MULTIPLIER,
+        label=translate(language, FIELD_KEYS[LEARNING_RATE_MULTIPLIER][0]),
+        hint=translate(language, FIELD_KEYS[LEARNING_RATE_MULTIPLIER][1], high=f"{high:g}"),
+        optional=True,
+        element=NumberInputElement(
+            action_id=LEARNING_RATE_MULTIPLIER,
+            is_decimal_allowed=True,
+            # Above 0 strictly: Slack's minimum is inclusive, the validation refuses 0.
+            min_value="0",
+            max_value=f"{high:g}",
+            initial_value=_number(value, decimal=True, low=0, high=high),
+            placeholder=translate(language, FIELD_KEYS[LEARNING_RATE_MULTIPLIER][2]),
+        ),
+    )
 
 
 def _adapter_block(language: str, model: ModelInfo, current: str | None) -> InputBlock:
@@ -257,6 +348,15 @@ def message_modal(
     return view.to_dict()
 
 
+def field_errors(language: str, problems: Mapping[str, Problem]) -> dict[str, str]:
+    """The `errors` of a `response_action: errors` ack: Slack shows them as plain text, so they
+    carry no mrkdwn (no backticks, no `&amp;`), each within Slack's length."""
+    return {
+        block_id: truncate(render_plain(language, problem), MAX_FIELD_ERROR)
+        for block_id, problem in problems.items()
+    }
+
+
 def read_form(state_values: Mapping[str, Any]) -> dict[str, str | None]:
     """Field values from `view.state.values`; anything missing or oddly shaped reads as empty."""
     form: dict[str, str | None] = {}
@@ -268,6 +368,8 @@ def read_form(state_values: Mapping[str, Any]) -> dict[str, str | None]:
 
 
 def _element_value(element: Mapping[str, Any]) -> str | None:
+    # Selects carry `selected_option`; text and number inputs a string `value` (a number input
+    # sends the typed number as a string, or null when left empty).
     if element.get("type") == "static_select" or "selected_option" in element:
         option = element.get("selected_option")
         value = option.get("value") if isinstance(option, dict) else None

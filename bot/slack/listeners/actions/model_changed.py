@@ -42,6 +42,7 @@ class ModelChanged:
             catalogue=self.surface.handlers.catalogue,
             today=self.surface.now().date(),
             metadata=metadata,
+            location=self.surface.handlers.location,
             values=form,
         )
         try:

@@ -140,7 +140,11 @@ class TuneCommandListener:
             catalogue = await handlers.open_form(actor)
             metadata = ModalMetadata(str(actor.channel_id or ""), language)
             view = create_modal(
-                language, catalogue=catalogue, today=self.surface.now().date(), metadata=metadata
+                language,
+                catalogue=catalogue,
+                today=self.surface.now().date(),
+                metadata=metadata,
+                location=handlers.location,
             )
             try:
                 await client.views_open(trigger_id=command.get("trigger_id"), view=view)

@@ -17,7 +17,13 @@ from bot.handlers.errors import CreateUnconfirmed, GoogleFailed, HandlerError, R
 from bot.handlers.jobs import Actor, Created
 from bot.i18n import render, translate
 from bot.slack.messages.create_again import create_again_blocks
-from bot.slack.messages.create_form import ModalMetadata, create_modal, message_modal, read_form
+from bot.slack.messages.create_form import (
+    ModalMetadata,
+    create_modal,
+    field_errors,
+    message_modal,
+    read_form,
+)
 from bot.slack.messages.shared import job_title
 from bot.slack.mrkdwn import code, escape, literal, truncate
 from bot.slack.surface import Surface, observe, problem_text
@@ -92,8 +98,7 @@ class CreateJobSubmission:
             self.surface.after_ack(self._audit_refusal(actor, refused, started))
             return
         if check.spec is None or not check.ok:
-            errors = {name: problem_text(language, p) for name, p in check.errors.items()}
-            await ack(response_action="errors", errors=errors)
+            await ack(response_action="errors", errors=field_errors(language, check.errors))
             observe("modal.create", "invalid", user=user, started=started)
             return
         submission = Submission(
@@ -180,17 +185,27 @@ class CreateJobSubmission:
             metadata = replace(submission.metadata, warnings_seen=submission.datasets_digest)
             outcome = "data_warnings"
         banner = truncate("\n".join([translate(language, lead), *lines]), 3000)
-        await self._show(client, submission, self._form(submission, banner, metadata), banner)
+        form = self._form(submission, banner, metadata, after_warnings=not verdict.has_errors)
+        await self._show(client, submission, form, banner)
         observe("modal.create", outcome, user=submission.actor.user_id, started=submission.started)
 
-    def _form(self, submission: Submission, banner: str, metadata: ModalMetadata) -> dict[str, Any]:
+    def _form(
+        self,
+        submission: Submission,
+        banner: str,
+        metadata: ModalMetadata,
+        *,
+        after_warnings: bool = False,
+    ) -> dict[str, Any]:
         return create_modal(
             submission.actor.language,
             catalogue=self.surface.handlers.catalogue,
             today=self.surface.now().date(),
             metadata=metadata,
+            location=self.surface.handlers.location,
             values=submission.form,
             banner=banner,
+            after_warnings=after_warnings,
         )
 
     async def create(
