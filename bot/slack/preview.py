@@ -34,7 +34,7 @@ from bot.slack.messages.shared import Message
 from bot.slack.messages.status_card import render_status_card
 from bot.tuning.catalogue import default_catalogue
 from bot.tuning.job import Checkpoint, DataStats, JobError, TunedModel, TuningJob
-from bot.tuning.refs import JobRef
+from bot.tuning.refs import JobRef, Location
 from bot.tuning.states import JobState
 
 Payload = dict[str, Any]
@@ -177,7 +177,11 @@ def messages(language: str) -> dict[str, Payload]:
     not_found = translate(language, "create.not_found", name="support-answers-v3")
     gallery["create-again"] = _message(not_found, create_again_blocks(language, not_found, "token"))
     gallery["modal-form"] = create_modal(
-        language, catalogue=catalogue, today=today, metadata=_metadata(language)
+        language,
+        catalogue=catalogue,
+        today=today,
+        metadata=_metadata(language),
+        location=Location(_PROJECT, _REGION),
     )
     gallery["modal-creating"] = message_modal(language, translate(language, "modal.creating"))
     gallery["modal-checking"] = message_modal(language, translate(language, "modal.checking"))
