@@ -156,7 +156,7 @@ async def rig(
     rig = Rig(store, client, SlackNotifier(slack), emulator, fake_slack, RequestBudget(600))
     rig.now = dt.datetime.now(dt.UTC)  # the emulator's jobs are created on the real clock
     # Slack's Retry-After is honoured on the rig's clock, so tests never sleep.
-    rig.notifier = SlackNotifier(slack, clock=lambda: rig.now.timestamp(), now=lambda: rig.now)
+    rig.notifier = SlackNotifier(slack, clock=lambda: rig.now.timestamp())
     yield rig
     await http.aclose()
     store.close()
