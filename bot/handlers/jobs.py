@@ -389,6 +389,7 @@ class JobHandlers:
                 language=actor.language,
                 display_name=job.display_name,
                 card_note=card_note,
+                card_stats=message_ts is not None and job.has_data_stats,
             )
         )
         action = "create" if kind is WatchKind.CREATED else "watch"

@@ -110,7 +110,9 @@ class Rig:
         started_by: str = "U0STARTER",
         language: str = "en",
     ) -> Watch:
-        """A stored watch, due now."""
+        """A stored watch, due now; its card (if any) shows the job as the emulator has it now,
+        data statistics included once there are some."""
+        shown = next((j for j in self.emulator.jobs() if j["name"] == job_name), {})
         new = NewWatch(
             job_name=job_name,
             channel_id=channel,
@@ -119,6 +121,7 @@ class Rig:
             state=state,
             message_ts=message_ts,
             language=language,
+            card_stats="tuningDataStats" in shown,
         )
         return seed_watch(self.store, new, now=self.now)
 
