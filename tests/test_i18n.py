@@ -318,16 +318,18 @@ def _all_text(blocks: list[dict[str, Any]]) -> str:
 
 
 def test_japanese_status_card_and_job_detail_show_japanese_durations() -> None:
-    job = _job()
-    _, card = render_status_card(job, started_by="U0ALICE01", language="ja", now=NOW)
-    _, detail = job_detail_message(job, language="ja", now=NOW)
+    # The card shows a duration only once the job has ended (a running one would go stale).
+    ended = _job(state=JobState.SUCCEEDED, end_time=NOW)
+    _, card = render_status_card(ended, started_by="U0ALICE01", language="ja")
+    _, detail = job_detail_message(_job(), language="ja", now=NOW)
     for blocks in (card, detail):
         text = _all_text(blocks)
         assert "1時間05分" in text
         assert "1h 05m" not in text
         assert "エポック数 3、アダプタ サイズ 4" in text
-    _, english = render_status_card(job, started_by="U0ALICE01", language="en", now=NOW)
-    assert "(elapsed 1h 05m)" in _all_text(english)
+    assert "所要時間" in _all_text(card)
+    _, english = render_status_card(ended, started_by="U0ALICE01", language="en")
+    assert "*Duration*\\n1h 05m" in _all_text(english)
 
 
 def test_japanese_job_list_shows_japanese_durations() -> None:

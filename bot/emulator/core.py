@@ -166,6 +166,12 @@ class Emulator:
                 raise ValueError(f"{name} has ended; ended jobs stay ended")
             timetable.force(job, state, now, self.seconds_per_state, error_message)
 
+    def withhold_stats(self, name: str, withheld: bool = True) -> None:
+        """Leave `tuningDataStats` out of the job's answers until called with False, as Vertex
+        does before it has read the dataset. KeyError for unknown jobs."""
+        with self._lock:
+            self._jobs[self.projects.canonical(name)].stats_withheld = withheld
+
     def jobs(self) -> list[dict[str, Any]]:
         """Every job as `get` would return it, newest first."""
         now = self.clock()

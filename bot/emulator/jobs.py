@@ -49,6 +49,8 @@ class Job:
     error_message: str | None = None
     cancel_time: float | None = None
     started_at: float | None = None  # kept across forced states and cancels
+    # Vertex reports `tuningDataStats` only once it has read the dataset, a while into RUNNING.
+    stats_withheld: bool = False
     serving_region: str = ""
     model_id: str = field(default_factory=_resource_id)
     endpoint_id: str = field(default_factory=_resource_id)

@@ -138,7 +138,8 @@ def render_job(job: Job, moment: Moment, base_model: str | None) -> dict[str, An
         out["startTime"] = rfc3339(start)
         # Vertex names the experiment only once the job has started.
         out["experiment"] = experiment_name(job)
-        out["tuningDataStats"] = {"supervisedTuningDataStats": data_stats(job)}
+        if not job.stats_withheld:
+            out["tuningDataStats"] = {"supervisedTuningDataStats": data_stats(job)}
     if end is not None:
         out["endTime"] = rfc3339(end)
     if state in PRODUCES_MODEL:

@@ -344,12 +344,23 @@ class JobHandlers:
         return Created(job, card_error=card_error)
 
     async def _post_card(
-        self, actor: Actor, job: TuningJob, *, started_by: str | None, note: str | None = None
+        self,
+        actor: Actor,
+        job: TuningJob,
+        *,
+        started_by: str | None,
+        note: str | None = None,
+        watched_by: str | None = None,
     ) -> str | None:
         if self.publisher is None or actor.channel_id is None:
             return None
         return await self.publisher.post_card(
-            actor.channel_id, job, started_by=started_by, language=actor.language, note=note
+            actor.channel_id,
+            job,
+            started_by=started_by,
+            language=actor.language,
+            note=note,
+            watched_by=watched_by,
         )
 
     async def _withdraw(self, actor: Actor, ts: str | None) -> None:
@@ -378,6 +389,7 @@ class JobHandlers:
                 language=actor.language,
                 display_name=job.display_name,
                 card_note=card_note,
+                card_stats=message_ts is not None and job.has_data_stats,
             )
         )
         action = "create" if kind is WatchKind.CREATED else "watch"
@@ -526,7 +538,7 @@ class JobHandlers:
         if await self._already_followed(job.ref, actor.channel_id):
             return Watched(job, already=True)
         try:
-            ts = await self._post_card(actor, job, started_by=None)
+            ts = await self._post_card(actor, job, started_by=None, watched_by=actor.user_id)
         except NotifyError as exc:
             key = "sub.not_in_channel" if isinstance(exc, ChannelGone) else "sub.post_failed"
             raise NotPosted(Problem.of(key, error=exc.error)) from exc

@@ -23,6 +23,7 @@ class CardPublisher(Protocol):
         started_by: str | None,
         language: str,
         note: str | None = None,
+        watched_by: str | None = None,
     ) -> str:
         """Post the job's status card in the channel; returns the message's ts."""
         ...

@@ -16,7 +16,6 @@ an ending again.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -41,7 +40,7 @@ from bot.slack.messages.status_card import render_status_card
 from bot.tuning.job import TuningJob
 from bot.tuning.problems import DomainError
 from bot.tuning.refs import JobRef
-from bot.watch.model import Watch
+from bot.watch.model import Watch, WatchKind
 from bot.watch.notify import ChannelGone, LeaseLapsed, NotifyError, RateLimited, always_ours
 
 log = logging.getLogger(__name__)
@@ -92,12 +91,10 @@ class SlackNotifier:
         client: AsyncWebClient,
         *,
         clock: Callable[[], float] = time.monotonic,
-        now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._client = client
         self._clock = clock
-        self._now = now
         self._sleep = sleep
         # (method, channel) -> monotonic time before which Slack asked us not to call.
         self._blocked: dict[tuple[str, str], float] = {}
@@ -178,10 +175,15 @@ class SlackNotifier:
         started_by: str | None,
         language: str,
         note: str | None = None,
+        watched_by: str | None = None,
     ) -> str:
         """Post a job's first status card in the channel; returns its ts."""
         text, blocks = render_status_card(
-            job, started_by=started_by, language=language, now=self._now(), preflight_summary=note
+            job,
+            started_by=started_by,
+            watched_by=watched_by,
+            language=language,
+            preflight_summary=note,
         )
         for attempt in range(1, FIRST_CARD_ATTEMPTS + 1):
             try:
@@ -205,11 +207,13 @@ class SlackNotifier:
 
     async def show_status(self, watch: Watch, job: TuningJob) -> str:
         """Edit the status card in place; post a new one when there is none (or it was deleted)."""
+        # A `watch` row holds whoever typed `/tune watch`, not whoever started the job.
+        created = watch.kind is WatchKind.CREATED
         text, blocks = render_status_card(
             job,
-            started_by=watch.started_by,
+            started_by=watch.started_by if created else None,
+            watched_by=None if created else watch.started_by,
             language=watch.language,
-            now=self._now(),
             preflight_summary=watch.card_note,
         )
         if watch.message_ts is not None:

@@ -101,6 +101,20 @@ class TuningJob:
             return None
         return (self.end_time or now) - self.create_time
 
+    @property
+    def ran_for(self) -> dt.timedelta | None:
+        """Time from creation (or start, when Google gives no creation time) to end; None
+        until the job has ended, so it never goes stale where it is shown."""
+        began = self.create_time or self.start_time
+        if self.end_time is None or began is None:
+            return None
+        return self.end_time - began
+
+    @property
+    def has_data_stats(self) -> bool:
+        """Google has reported its figures for the dataset (some time into the run)."""
+        return self.data_stats is not None and self.data_stats.example_count is not None
+
 
 def generate_content_url(endpoint: str) -> str:
     """The REST URL that calls a tuned model: `https://{host}/v1/{endpoint}:generateContent`.

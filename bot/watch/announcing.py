@@ -122,11 +122,12 @@ async def _ensure_card(cycle: Cycle, watch: Watch, job: TuningJob) -> Watch:
     if watch.message_ts is not None:
         return watch
     ts = await cycle.notifier.show_status(watch, job)
+    shown = job.has_data_stats
     await cycle.store.update_fenced(
-        watch.id, cycle.owner, WatchUpdate(message_ts=ts, card_state=job.state)
+        watch.id, cycle.owner, WatchUpdate(message_ts=ts, card_state=job.state, card_stats=shown)
     )
     cycle.report.cards_updated += 1
-    return dataclasses.replace(watch, message_ts=ts, card_state=job.state)
+    return dataclasses.replace(watch, message_ts=ts, card_state=job.state, card_stats=shown)
 
 
 async def _mark_announced(cycle: Cycle, watch: Watch, job: TuningJob | None) -> None:

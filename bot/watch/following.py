@@ -1,8 +1,10 @@
 """What a read of a job still running, refused or missing does to its watch.
 
-A running job's card is edited when its state changed, a pause is noted once in the thread,
-and "can read again" is said once after a "cannot read" note. An answer without `state`
-(UNSPECIFIED) keeps the last known state: the card is not edited and nothing counts as changed.
+A running job's card is edited when its state changed or when Google's data statistics first
+appear (they come some time into RUNNING; `card_stats` is stored, so they redraw it once), a
+pause is noted once in the thread, and "can read again" is said once after a "cannot read"
+note. An answer without `state` (UNSPECIFIED) keeps the last known state: the card is not edited
+and nothing counts as changed.
 
 Vanished jobs. One 404 is not believed (a replica behind, a glitch): the watch counts its 404s
 in a row (`missing_count`, `missing_since`) and polls on at the usual pace. Only once they
@@ -29,16 +31,25 @@ from bot.watch.notify import NotifyError
 from bot.watch.policy import refused
 
 
+def needs_redraw(watch: Watch, job: TuningJob) -> bool:
+    """The card is missing, shows another state, or lacks the statistics Google now reports."""
+    return (
+        watch.message_ts is None
+        or watch.card_state is not job.state
+        or (job.has_data_stats and not watch.card_stats)
+    )
+
+
 async def follow(cycle: Cycle, watch: Watch, job: TuningJob) -> None:
     """A job still running: edit its card when the state changed, note a pause once, and
     say once that the job can be read again after a "cannot read" note."""
     # What the user sees changed: the card, or a note in the thread.
     shown = WatchUpdate()
     try:
-        if watch.message_ts is None or watch.card_state is not job.state:
+        if needs_redraw(watch, job):
             ts = await cycle.notifier.show_status(watch, job)
             cycle.report.cards_updated += 1
-            shown |= WatchUpdate(card_state=job.state)
+            shown |= WatchUpdate(card_state=job.state, card_stats=job.has_data_stats)
             if watch.message_ts is None:
                 shown |= WatchUpdate(message_ts=ts)
                 watch = dataclasses.replace(watch, message_ts=ts)

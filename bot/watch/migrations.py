@@ -85,7 +85,23 @@ def _v3_read_trouble(conn: Connection) -> None:
             conn.execute(text(f"ALTER TABLE watches ADD COLUMN {name} {ddl}"))
 
 
-STEPS: list[Callable[[Connection], None]] = [_v1_initial, _v2_job_key, _v3_read_trouble]
+def _v4_card_stats(conn: Connection) -> None:
+    """Remember whether each card shows Google's data statistics, so that their arrival redraws
+    it once. Existing rows start at false: a live card gets one redraw, in today's layout."""
+    if "card_stats" in {c["name"] for c in inspect(conn).get_columns("watches")}:
+        return  # created by v1 on a fresh database
+    false = "false" if conn.dialect.name == "postgresql" else "0"
+    conn.execute(
+        text(f"ALTER TABLE watches ADD COLUMN card_stats BOOLEAN NOT NULL DEFAULT {false}")
+    )
+
+
+STEPS: list[Callable[[Connection], None]] = [
+    _v1_initial,
+    _v2_job_key,
+    _v3_read_trouble,
+    _v4_card_stats,
+]
 LATEST = len(STEPS)
 
 

@@ -32,6 +32,7 @@ class NewWatch:
     language: str = "en"
     display_name: str | None = None
     card_note: str | None = None  # e.g. the dataset pre-flight summary, kept on the card
+    card_stats: bool = False  # the posted card already shows Google's data statistics
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,9 @@ class Watch:
     missing_count: int = 0  # 404s in a row (the job is declared gone only once they lasted)
     read_error_count: int = 0  # reads in a row refused for good (403, 400, ...)
     read_error_noted: bool = False  # the thread was told the job cannot be read
+    # The status message shows Google's data statistics: they arrive some time into RUNNING,
+    # after the state change that last redrew it, and warrant one edit of their own.
+    card_stats: bool = False
 
     @property
     def location(self) -> Location:
@@ -96,6 +100,7 @@ class WatchUpdate:
     last_state: JobState | Keep = KEEP
     last_update_time: dt.datetime | Keep | None = KEEP
     card_state: JobState | Keep = KEEP
+    card_stats: bool | Keep = KEEP
     next_poll_at: dt.datetime | Keep = KEEP
     error_count: int | Keep = KEEP
     message_ts: str | Keep = KEEP

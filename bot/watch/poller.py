@@ -87,6 +87,7 @@ class _CycleRun:
     now: dt.datetime
     started: float
     shown: Mapping[str, JobState]
+    awaiting_stats: frozenset[str]  # jobs with a claimed card that lacks Google's statistics
     ripe: frozenset[int]  # watches whose next 404 would be believed
     slots: asyncio.Semaphore  # Slack steps in flight, across locations
     stopping: asyncio.Event | None
@@ -116,6 +117,7 @@ class _CycleRun:
             filter_rejected=self.memory.filter_rejected,
             calls=self.report.vertex_calls,
             shown=self.shown,
+            awaiting_stats=self.awaiting_stats,
         )
 
     async def poll_location(self, location: Location, group: Sequence[Watch]) -> None:
@@ -265,6 +267,7 @@ async def run_poll_cycle(
         now=now,
         started=started,
         shown=_shown_states(claimed),
+        awaiting_stats=frozenset(w.job_name for w in claimed if not w.card_stats),
         ripe=frozenset(w.id for w in claimed if gone_ripe(w, config, now)),
         slots=asyncio.Semaphore(config.concurrency),
         stopping=stopping,

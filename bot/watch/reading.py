@@ -20,7 +20,7 @@ first listing already was the unfiltered one and is not repeated. Each request s
 of the location's `RequestBudget`; when it runs out, the unread watches stay due for the next
 cycle. A failed listing (or scan) is the failure of every job it had not yet shown. Jobs whose
 state every claimed watch already shows come back as the small `QuietJob`, which keeps memory
-flat with 10,000 watches.
+flat with 10,000 watches (unless Google now reports data statistics that a card lacks).
 
 A 404 of a job whose 404s have lasted long enough to be believed (`ripe`) leads to the
 unfiltered listing of the location, read to its last page; the job comes back `GONE` only when
@@ -92,6 +92,9 @@ class ReadContext:
     calls: Counter[str]  # requests sent, by method
     # Jobs whose every claimed watch shows this state (see `QuietJob`).
     shown: Mapping[str, JobState]
+    # Jobs with a claimed card that lacks Google's data statistics: once the job has them it
+    # is not quiet, whatever its state.
+    awaiting_stats: Collection[str] = frozenset()
 
 
 # The unfiltered scan may cost at most this many requests more than one `get` per job found,
@@ -174,9 +177,11 @@ class _LocationRead:
         return self.results
 
     def _keep(self, job: TuningJob, name: str) -> TuningJob | QuietJob:
-        if self.context.shown.get(name) is job.state:
-            return QuietJob(job.state, job.update_time, job.create_time)
-        return job
+        if self.context.shown.get(name) is not job.state:
+            return job
+        if job.has_data_stats and name in self.context.awaiting_stats:
+            return job
+        return QuietJob(job.state, job.update_time, job.create_time)
 
     async def _get(self, name: str) -> None:
         context = self.context

@@ -177,6 +177,7 @@ def _watch(row: RowMapping, same: Callable[[Any], Any] = _as_is) -> Watch:
         missing_count=row["missing_count"] or 0,
         read_error_count=row["read_error_count"] or 0,
         read_error_noted=bool(row["read_error_noted"]),
+        card_stats=bool(row["card_stats"]),
     )
 
 
@@ -240,6 +241,7 @@ class SqlWatchStore:
             "card_note": new.card_note,
             "last_state": new.state.value,
             "card_state": new.state.value if new.message_ts else None,
+            "card_stats": bool(new.message_ts) and new.card_stats,
             "next_poll_at": now,
             "error_count": 0,
             "paused_noted": False,
@@ -280,6 +282,11 @@ class SqlWatchStore:
                 "last_state": revived(excluded.last_state, _W.last_state),
                 "message_ts": func.coalesce(excluded.message_ts, _W.message_ts),
                 "card_state": func.coalesce(excluded.card_state, _W.card_state),
+                # What the card shows follows the card: a newly posted one brings its own.
+                "card_stats": case(
+                    (excluded.message_ts.is_not(None), excluded.card_stats),
+                    else_=_W.card_stats,
+                ),
                 "language": excluded.language,
                 "display_name": func.coalesce(excluded.display_name, _W.display_name),
                 "card_note": func.coalesce(excluded.card_note, _W.card_note),

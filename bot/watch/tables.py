@@ -77,6 +77,8 @@ watches = Table(
     # Consecutive reads refused for good (403, 400, ...), and whether the thread was told.
     Column("read_error_count", Integer, nullable=False, default=0),
     Column("read_error_noted", Boolean, nullable=False, default=False),
+    # Schema v4. The status message shows Google's data statistics (see `Watch.card_stats`).
+    Column("card_stats", Boolean, nullable=False, default=False),
     Column("created_at", UtcDateTime(), nullable=False),
 )
 

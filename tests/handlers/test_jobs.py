@@ -54,6 +54,7 @@ class Publisher:
         started_by: str | None,
         language: str,
         note: str | None = None,
+        watched_by: str | None = None,
     ) -> str:
         if self.refuse is not None:
             raise self.refuse
@@ -64,6 +65,7 @@ class Publisher:
                 "by": started_by,
                 "lang": language,
                 "note": note,
+                "watched_by": watched_by,
             }
         )
         return f"1700000000.{len(self.posted):06d}"
@@ -140,6 +142,7 @@ async def test_a_submission_posts_one_card_and_follows_the_job_even_when_repeate
             "by": ALICE.user_id,
             "lang": "en",
             "note": "120 examples",
+            "watched_by": None,
         }
     ]
     [watch] = rig.store.all_watches()
@@ -195,7 +198,9 @@ async def test_watching_posts_one_card_per_channel(rig: Rig) -> None:
 
     assert not first.already
     assert second.already
-    assert [(c["by"], c["lang"]) for c in rig.publisher.posted] == [(None, "ja")]
+    # The card names who watches the job: who started it elsewhere is not known.
+    posted = [(c["by"], c["watched_by"], c["lang"]) for c in rig.publisher.posted]
+    assert posted == [(None, BOB.user_id, "ja")]
     assert (await rig.handlers.unwatch(BOB, name)).removed
     assert not (await rig.handlers.unwatch(BOB, name)).removed
 

@@ -139,7 +139,7 @@ def test_status_card_of_a_running_job_with_the_worst_display_name_fits() -> None
         for language in ("en", "ja"):
             job = replace(_job(1), state=JobState.RUNNING, display_name=name, error=None)
             fallback, blocks = render_status_card(
-                job, started_by="U0ALICE01", language=language, now=NOW, preflight_summary=LONG
+                job, started_by="U0ALICE01", language=language, preflight_summary=LONG
             )
             _check_message(blocks, fallback)
             buttons = next(b for b in blocks if b["type"] == "actions")["elements"]

@@ -58,7 +58,7 @@ def every_message(language: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     for state in JobState:
         yield (
             f"card {state.name}",
-            render_status_card(_job(state), started_by="U0ALICE01", language=language, now=NOW)[1],
+            render_status_card(_job(state), started_by="U0ALICE01", language=language)[1],
         )
         if state.has_ended:
             yield (

@@ -50,7 +50,7 @@ def _cancel_confirm(language: str) -> dict[str, Any]:
         base_model="gemini-3.5-flash",
         display_name="support-bot",
     )
-    _, blocks = render_status_card(job, started_by="U0ALICE01", language=language, now=NOW)
+    _, blocks = render_status_card(job, started_by="U0ALICE01", language=language)
     [button] = [
         element
         for block in blocks

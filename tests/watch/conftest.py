@@ -110,7 +110,9 @@ class Rig:
         started_by: str = "U0STARTER",
         language: str = "en",
     ) -> Watch:
-        """A stored watch, due now."""
+        """A stored watch, due now; its card (if any) shows the job as the emulator has it now,
+        data statistics included once there are some."""
+        shown = next((j for j in self.emulator.jobs() if j["name"] == job_name), {})
         new = NewWatch(
             job_name=job_name,
             channel_id=channel,
@@ -119,6 +121,7 @@ class Rig:
             state=state,
             message_ts=message_ts,
             language=language,
+            card_stats="tuningDataStats" in shown,
         )
         return seed_watch(self.store, new, now=self.now)
 
@@ -156,7 +159,7 @@ async def rig(
     rig = Rig(store, client, SlackNotifier(slack), emulator, fake_slack, RequestBudget(600))
     rig.now = dt.datetime.now(dt.UTC)  # the emulator's jobs are created on the real clock
     # Slack's Retry-After is honoured on the rig's clock, so tests never sleep.
-    rig.notifier = SlackNotifier(slack, clock=lambda: rig.now.timestamp(), now=lambda: rig.now)
+    rig.notifier = SlackNotifier(slack, clock=lambda: rig.now.timestamp())
     yield rig
     await http.aclose()
     store.close()

@@ -25,6 +25,7 @@ from tests.fakes.watcher_processes import (
     add_heartbeat,
     wait_for_more_cycles,
     wait_until,
+    watcher_env,
 )
 from tests.watch.conftest import PROJECT, REGION, serve_thread_history, thread_replies
 
@@ -36,16 +37,8 @@ def processes(tmp_path: Path) -> Iterator[Callable[[str, FakeSlackApi, EmulatorS
     made: list[Processes] = []
 
     def make(database_url: str, slack: FakeSlackApi, vertex: EmulatorServer) -> Processes:
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            # The worker only posts: no signing secret and no app-level token.
-            "SLACK_BOT_TOKEN": slack.bot_token,
-            "SLACK_API_URL": slack.base_url,
-            "VERTEX_EMULATOR_HOST": vertex.host_port,
-            "DATABASE_URL": database_url,
-            "POLL_INTERVAL_SECONDS": INTERVAL,
-            "VERTEX_REQUESTS_PER_MINUTE": "600",
-        }
+        # The children run the `bot` this process imported, whatever else is installed.
+        env = {**watcher_env(database_url, slack, vertex), "POLL_INTERVAL_SECONDS": INTERVAL}
         procs = Processes(tmp_path, env)
         made.append(procs)
         return procs

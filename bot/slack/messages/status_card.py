@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -18,6 +17,7 @@ from slack_sdk.models.blocks import (
 from bot.i18n import translate
 from bot.slack import ids
 from bot.slack.messages.shared import (
+    MAX_TITLE,
     STATE_KEYS,
     hyperparameters_text,
     job_title,
@@ -27,50 +27,75 @@ from bot.slack.mrkdwn import code, escape, format_duration, slack_date, truncate
 from bot.tuning.job import TuningJob, console_url
 from bot.tuning.states import JobState
 
+# Slack shows a section's fields two to a row, at most ten of them, each up to 2,000 characters.
+MAX_FIELDS = 10
+MAX_FIELD = 2000
+MAX_URI = 300
+MAX_NOTE = 500
+
+
+def _field(label: str, value: str) -> MarkdownTextObject:
+    return MarkdownTextObject(text=truncate(f"*{label}*\n{value}", MAX_FIELD))
+
 
 def render_status_card(
     job: TuningJob,
     *,
     started_by: str | None,
     language: str,
-    now: dt.datetime,
+    watched_by: str | None = None,
     preflight_summary: str | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
-    """Fallback text and blocks for a job's status message."""
+    """Fallback text and blocks for a job's status message.
+
+    The card is edited only when something about the job changes, so nothing on it may be
+    computed from the time it was drawn: times are Slack date tokens, which each reader's
+    client renders (and keeps current), and the duration appears once the job has ended.
+    """
     t = lambda key, **p: translate(language, key, **p)  # noqa: E731
-    title = job_title(job)
     plain_title = job.display_name or f"#{job.ref.job_id}"
-    state = state_label(job.state, language)
-    lines = [f"*{title}*  {state}"]
-    details = [f"*{t('card.model')}:* {code(job.base_model) or '—'}"]
-    details.append(f"*{t('card.hyperparameters')}:* {hyperparameters_text(job, language)}")
+    title = escape(truncate(job.display_name, MAX_TITLE)) if job.display_name else job_title(job)
+    heading = f"*<{console_url(job.ref)}|{title}>*  {state_label(job.state, language)}"
+    fields = [
+        _field(t("card.model"), code(truncate(job.base_model or "", MAX_URI)) or "—"),
+        _field(t("card.hyperparameters"), hyperparameters_text(job, language)),
+    ]
     if job.training_dataset_uri:
-        details.append(
-            f"*{t('card.training_data')}:* {code(truncate(job.training_dataset_uri, 300))}"
+        fields.append(
+            _field(t("card.training_data"), code(truncate(job.training_dataset_uri, MAX_URI)))
         )
+    if job.validation_dataset_uri:
+        fields.append(
+            _field(t("card.validation_data"), code(truncate(job.validation_dataset_uri, MAX_URI)))
+        )
+    fields.append(_field(t("card.location"), f"{code(job.ref.project)} / {code(job.ref.region)}"))
     if started_by:
-        details.append(f"*{t('card.started_by')}:* <@{started_by}>")
+        fields.append(_field(t("card.started_by"), f"<@{started_by}>"))
+    elif watched_by:
+        fields.append(_field(t("card.watched_by"), f"<@{watched_by}>"))
     if job.create_time is not None:
-        elapsed = job.duration(now)
-        when = slack_date(job.create_time)
-        details.append(
-            f"*{t('card.created')}:* {when}"
-            + (f"  ({t('card.elapsed')} {format_duration(elapsed, language)})" if elapsed else "")
-        )
+        fields.append(_field(t("card.created"), slack_date(job.create_time)))
+    ran_for = job.ran_for
+    if job.state.has_ended and ran_for is not None:
+        fields.append(_field(t("card.duration"), format_duration(ran_for, language)))
+    elif not job.state.has_ended and job.start_time is not None:
+        # "3 hours ago", which the reader's client keeps current between edits.
+        fields.append(_field(t("card.started"), slack_date(job.start_time, "{ago}")))
     stats = job.data_stats
-    if stats is not None and stats.example_count is not None:
-        details.append(
-            t(
-                "card.data_stats",
-                examples=f"{stats.example_count:,}",
-                tokens=f"{stats.billable_tokens:,}" if stats.billable_tokens is not None else "—",
+    if stats is not None and job.has_data_stats:
+        tokens = f"{stats.billable_tokens:,}" if stats.billable_tokens is not None else "—"
+        fields.append(
+            _field(
+                t("card.data"),
+                t("card.data_stats", examples=f"{stats.example_count:,}", tokens=tokens),
             )
         )
-    if preflight_summary:
-        details.append(escape(truncate(preflight_summary, 500)))
+    elif preflight_summary:
+        # The bot's own estimate from before the job started; Google's figures replace it.
+        fields.append(_field(t("card.preflight"), escape(truncate(preflight_summary, MAX_NOTE))))
     blocks: list[Any] = [
-        SectionBlock(text=MarkdownTextObject(text=truncate("\n".join(lines), 3000))),
-        SectionBlock(text=MarkdownTextObject(text=truncate("\n".join(details), 3000))),
+        SectionBlock(text=MarkdownTextObject(text=truncate(heading, 3000))),
+        SectionBlock(fields=fields[:MAX_FIELDS]),
     ]
     buttons: list[ButtonElement] = [
         ButtonElement(
@@ -102,5 +127,5 @@ def render_status_card(
         )
     blocks.append(ActionsBlock(elements=buttons))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=code(job.name))]))
-    fallback = truncate(f"{title}: {translate(language, STATE_KEYS[job.state])}", 3000)
+    fallback = truncate(f"{title}: {t(STATE_KEYS[job.state])}", 3000)
     return fallback, [b.to_dict() for b in blocks]
