@@ -125,7 +125,7 @@ def messages(language: str) -> dict[str, Payload]:
         JobState.CANCELLED,
     ):
         gallery[f"card-{_slug(state)}"] = _pair(
-            render_status_card(sample_job(state), started_by=_STARTER, language=language, now=NOW)
+            render_status_card(sample_job(state), started_by=_STARTER, language=language)
         )
     for state in (
         JobState.SUCCEEDED,

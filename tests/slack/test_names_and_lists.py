@@ -53,7 +53,7 @@ def _name_line(texts: list[str]) -> str:
 
 @pytest.mark.parametrize("language", ["en", "ja"])
 def test_a_display_name_with_formatting_marks_shows_as_typed(language: str) -> None:
-    _, card = render_status_card(_job(), started_by="U0ALICE01", language=language, now=NOW)
+    _, card = render_status_card(_job(), started_by="U0ALICE01", language=language)
     _, listing = list_message(
         [_job()], filter_word="all", next_page_token=None, language=language, now=NOW
     )

@@ -23,7 +23,7 @@ from bot.slack.messages.shared import (
     job_title,
     state_label,
 )
-from bot.slack.mrkdwn import code, escape, format_duration, slack_date, truncate
+from bot.slack.mrkdwn import code, escape, format_duration, literal, slack_date, truncate
 from bot.tuning.job import TuningJob, console_url
 from bot.tuning.states import JobState
 
@@ -54,7 +54,7 @@ def render_status_card(
     """
     t = lambda key, **p: translate(language, key, **p)  # noqa: E731
     plain_title = job.display_name or f"#{job.ref.job_id}"
-    title = escape(truncate(job.display_name, MAX_TITLE)) if job.display_name else job_title(job)
+    title = literal(truncate(job.display_name, MAX_TITLE)) if job.display_name else job_title(job)
     heading = f"*<{console_url(job.ref)}|{title}>*  {state_label(job.state, language)}"
     fields = [
         _field(t("card.model"), code(truncate(job.base_model or "", MAX_URI)) or "—"),
