@@ -192,7 +192,7 @@ MESSAGES: dict[str, str] = {
     "modal.epochs.hint": "{low}〜{high}。空欄の場合は Google がデータ サイズに応じて決定します。",
     "modal.epochs.placeholder": "例: 3",
     "modal.adapter_size.label": "アダプタ サイズ",
-    "modal.adapter_size.hint": "LoRA のランクです。大きいほど学習量とコストが増えます。空欄の場合は {default} です。",
+    "modal.adapter_size.hint": "LoRA のランクです。大きいほど学習量とコストが増えます。空欄の場合は {default}です。",
     "modal.adapter_size.placeholder": "サイズを選択",
     "modal.learning_rate_multiplier.label": "学習率の乗数",
     "modal.learning_rate_multiplier.hint": "0 より大きく {high} 以下。空欄の場合は 1.0（Google のデフォルト）です。",

@@ -246,3 +246,13 @@ def test_after_errors_submit_keeps_its_label(bot: BotUnderTest, gcs: FakeGcs) ->
     view = _updated_view(bot)
     assert view["submit"]["text"] == "Start tuning"
     assert "*Errors*" in view["blocks"][0]["text"]["text"]
+
+
+def test_japanese_labels_use_full_width_brackets_and_no_space_before_desu() -> None:
+    view = _modal("ja", values={"base_model": "gemini-1.5-flash-002"})
+    retired = _block(view, "base_model")["element"]["option_groups"][1]["options"]
+    assert all(o["text"]["text"].endswith("（提供終了）") for o in retired)
+    assert "(" not in json.dumps(retired, ensure_ascii=False)
+    texts = [b["hint"]["text"] for b in view["blocks"] if "hint" in b]
+    assert not any(" です" in text for text in texts), texts
+    assert any("空欄の場合は 8です。" in text for text in texts)
