@@ -50,6 +50,9 @@ def test_errors_under_fields_are_plain_text(bot: BotUnderTest, language: str) ->
     assert "https://example.com/a&b/train.jsonl" in training
     quote = "「" if language == "ja" else "“"
     assert quote + "https://example.com/a&b/train.jsonl" in training
+    if language == "ja":
+        # No spaces around full-width quotes.
+        assert "「https://example.com/a&b/train.jsonl」は" in training
     assert "gs://bucket/path.jsonl" in training
     # A wildcard in the value is kept: only the template's own markers go.
     assert "gs://team-data/*.jsonl" in errors["validation_dataset"]
