@@ -34,7 +34,9 @@ class PreflightReport:
 
     `errors` and `warnings` hold at most FINDINGS_KEPT line findings each; `error_count` and
     `warning_count` count all of them. `partial` is set when a budget stopped the check early;
-    `unchecked` when the bot may not read the file at all (a warning: Vertex AI may).
+    `unchecked` when the bot may not read the file at all (a warning: Vertex AI may);
+    `missing` when there is no such file; `unreadable` when it could not be read for another
+    reason (Cloud Storage failing, a directory). `model` names the model whose limits applied.
     """
 
     source: str
@@ -45,6 +47,9 @@ class PreflightReport:
     warning_count: int = 0
     partial: bool = False
     unchecked: bool = False
+    missing: bool = False
+    unreadable: bool = False
+    model: str | None = None
     partial_reason: Problem | None = None
     example_count: int = 0
     lines_read: int = 0

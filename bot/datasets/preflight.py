@@ -44,7 +44,7 @@ async def run_preflight(
     Never raises for problems with the data or its location: they are findings in the report.
     """
     budget = budget or Budget()
-    report = PreflightReport(source=source, validation=validation, epochs=epochs)
+    report = PreflightReport(source=source, validation=validation, epochs=epochs, model=model.label)
     try:
         async with asyncio.timeout(budget.max_seconds):
             await _read_and_check(source, model, opener, budget, report)
@@ -56,7 +56,10 @@ async def run_preflight(
     except SourceUnavailable as exc:
         # A download can also break midway: what was read is then only part of the file.
         report.partial = report.bytes_read > 0
-        report.unchecked = exc.bot_lacks_access and report.bytes_read == 0
+        nothing_read = report.bytes_read == 0
+        report.unchecked = exc.bot_lacks_access and nothing_read
+        report.missing = exc.missing and nothing_read
+        report.unreadable = nothing_read and not (exc.bot_lacks_access or exc.missing)
         report.add(Severity.WARNING if report.unchecked else Severity.ERROR, None, exc.problem)
         return report
     except DomainError as exc:

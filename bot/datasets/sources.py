@@ -40,12 +40,16 @@ class SourceUnavailable(Exception):
 
     `bot_lacks_access` marks what only the bot's own credentials lack (403, 401, none found):
     Vertex AI reads the data with its own service agent, so the file may be fine for tuning.
+    `missing` marks a file that does not exist (404): nothing is wrong with its data.
     """
 
-    def __init__(self, problem: Problem, *, bot_lacks_access: bool = False) -> None:
+    def __init__(
+        self, problem: Problem, *, bot_lacks_access: bool = False, missing: bool = False
+    ) -> None:
         super().__init__(problem.key)
         self.problem = problem
         self.bot_lacks_access = bot_lacks_access
+        self.missing = missing
 
 
 @dataclass
@@ -219,7 +223,7 @@ def _raise_for_status(status: int, source: str) -> None:
     if status < 300:
         return
     if status == 404:
-        raise SourceUnavailable(Problem.of("preflight.no_object", uri=source[:200]))
+        raise SourceUnavailable(Problem.of("preflight.no_object", uri=source[:200]), missing=True)
     if status == 403:
         raise SourceUnavailable(
             Problem.of("preflight.forbidden", uri=source[:200]), bot_lacks_access=True
@@ -243,7 +247,9 @@ async def _open_local(path: str, chunk_bytes: int) -> AsyncIterator[OpenedDatase
         # once the caller has read it.
         handle = await asyncio.to_thread(open, path, "rb")
     except FileNotFoundError as exc:
-        raise SourceUnavailable(Problem.of("preflight.no_file", path=path[:200])) from exc
+        raise SourceUnavailable(
+            Problem.of("preflight.no_file", path=path[:200]), missing=True
+        ) from exc
     except IsADirectoryError as exc:
         raise SourceUnavailable(Problem.of("preflight.not_a_file", path=path[:200])) from exc
     except PermissionError as exc:

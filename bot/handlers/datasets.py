@@ -10,16 +10,16 @@ from typing import Protocol
 
 from bot.datasets.preflight import Budget, run_preflight
 from bot.datasets.sources import DatasetOpener
-from bot.datasets.text import report_lines, summary_line
+from bot.datasets.text import ReportText, report_text, summary_line
 from bot.tuning.catalogue import Catalogue
 
 
 @dataclass(frozen=True)
 class DatasetVerdict:
-    """What a check found: report lines and a one-line summary, as plain text in the user's
-    language (the chat surface escapes them)."""
+    """What a check found: a report per file and a one-line summary, as plain text in the
+    user's language (the chat surface formats and escapes them)."""
 
-    lines: list[str]
+    reports: tuple[ReportText, ...]
     summary: str | None
     has_errors: bool
     has_warnings: bool
@@ -75,7 +75,7 @@ class PreflightCheck:
             budget=Budget(max_seconds=max_seconds) if max_seconds else None,
         )
         return DatasetVerdict(
-            lines=report_lines(report, language),
+            reports=(report_text(report, language),),
             summary=summary_line(report, language) if report.example_count else None,
             has_errors=bool(report.error_count),
             has_warnings=bool(report.warning_count) or report.partial,

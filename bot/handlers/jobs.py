@@ -458,7 +458,7 @@ class JobHandlers:
             )
         )
         return DatasetVerdict(
-            lines=[line for v in verdicts for line in v.lines],
+            reports=tuple(report for v in verdicts for report in v.reports),
             summary=verdicts[0].summary,
             has_errors=any(v.has_errors for v in verdicts),
             has_warnings=any(v.has_warnings for v in verdicts),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import string
+import unicodedata
 from collections.abc import Mapping
 
 from bot.i18n import en, ja
@@ -65,6 +66,7 @@ def render(language: str, problem: Problem) -> str:
 # Slack shows some texts (errors under a modal's fields) as they are: mrkdwn markers would
 # appear literally, so a template's code spans become quotes and its bold markers go.
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
+_WIDE_CODE_SPAN = re.compile(r" ?`([^`\n]+)` ?")
 _BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
 _LEADING_EMOJI = re.compile(r"^(?::[a-z0-9_+-]+:\s*)+")
 _LINK = re.compile(r"<([^<>|]+)\|([^<>]+)>")
@@ -74,7 +76,10 @@ def plain_template(language: str, template: str) -> str:
     """A mrkdwn template as plain text: code spans quoted, bold and a leading emoji dropped,
     links written as `label (url)`; its `{placeholders}` stay for formatting."""
     quoted = CATALOGUES.get(language, en.MESSAGES).get("format.quoted", "“{text}”")
-    text = _CODE_SPAN.sub(lambda m: quoted.replace("{text}", m.group(1)), template)
+    # Full-width quotes (「」) need no spaces around them, as code spans in Japanese do.
+    wide = bool(quoted) and unicodedata.east_asian_width(quoted[0]) in ("W", "F")
+    span = _WIDE_CODE_SPAN if wide else _CODE_SPAN
+    text = span.sub(lambda m: quoted.replace("{text}", m.group(1)), template)
     text = _BOLD.sub(r"\1", text)
     text = _LINK.sub(r"\2 (\1)", text)
     return _LEADING_EMOJI.sub("", text)

@@ -8,17 +8,24 @@ so a change to a message shows here before anyone runs a job.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import dataclasses
 import datetime as dt
 import json
 import string
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.datasets.preflight import run_preflight
+from bot.datasets.sources import DatasetOpener
+from bot.datasets.text import ReportText, report_text
 from bot.i18n import CATALOGUES, placeholders, translate
 from bot.slack.messages.create_again import create_again_blocks
 from bot.slack.messages.create_form import ModalMetadata, create_modal, message_modal
+from bot.slack.messages.dataset_report import reports_mrkdwn
 from bot.slack.messages.ending import (
     ending_message,
     gone_message,
@@ -42,6 +49,7 @@ Payload = dict[str, Any]
 NOW = dt.datetime(2026, 12, 1, 15, 30, tzinfo=dt.UTC)
 _PROJECT, _REGION, _JOB_ID = "my-project", "us-central1", "4311802278104121344"
 _STARTER = "U0ALICE01"
+_TRAINING = "gs://my-team-tuning/support/train-2026-11.jsonl"
 _MORE = "page-2"  # a "More" button appears while Google has more pages
 
 
@@ -53,7 +61,7 @@ def sample_job(state: JobState, **changes: Any) -> TuningJob:
         "state": state,
         "base_model": "gemini-2.5-flash",
         "display_name": "support-answers-v3",
-        "training_dataset_uri": "gs://my-team-tuning/support/train-2026-11.jsonl",
+        "training_dataset_uri": _TRAINING,
         "validation_dataset_uri": "gs://my-team-tuning/support/validation-2026-11.jsonl",
         "epochs": 3,
         "adapter_size": 4,
@@ -93,6 +101,31 @@ def sample_job(state: JobState, **changes: Any) -> TuningJob:
 
 def _slug(state: JobState) -> str:
     return state.name.lower().replace("_", "-")
+
+
+def _example(turns: list[tuple[str, str]]) -> str:
+    contents = [{"role": role, "parts": [{"text": text}]} for role, text in turns]
+    return json.dumps({"contents": contents})
+
+
+def sample_reports(language: str) -> dict[str, ReportText]:
+    """The dataset check's report on a file with only warnings and on one with errors, from the
+    real pre-flight run on made-up examples."""
+    good = _example([("user", "How do I reset my password?"), ("model", "Settings → Security.")])
+    unanswered = _example([("user", "Hi"), ("model", "Hello!"), ("user", "Thanks")])
+    files = {"warnings": [good] * 60, "errors": [good] * 60 + [unanswered, ""]}
+    model = default_catalogue().default_model(NOW.date())
+    opener = DatasetOpener(None, None, None, allow_local_files=True)
+    reports = {}
+    for kind, lines in files.items():
+        with tempfile.TemporaryDirectory() as folder:
+            path = f"{folder}/train.jsonl"
+            with open(path, "w", encoding="utf-8") as file:
+                file.write("\n".join(lines) + "\n")
+            found = asyncio.run(run_preflight(path, model=model, validation=False, opener=opener))
+        shown = dataclasses.replace(report_text(found, language), source=_TRAINING)
+        reports[kind] = shown
+    return reports
 
 
 def _message(fallback: str, blocks: list[Payload]) -> Payload:
@@ -182,6 +215,28 @@ def messages(language: str) -> dict[str, Payload]:
         today=today,
         metadata=_metadata(language),
         location=Location(_PROJECT, _REGION),
+    )
+    reports = sample_reports(language)
+    gallery["check-errors"] = _text(reports_mrkdwn([reports["errors"]]))
+    gallery["check-warnings"] = _text(reports_mrkdwn([reports["warnings"]]))
+    lead = translate(language, "modal.preflight_warnings")
+    gallery["modal-form-after-warnings"] = create_modal(
+        language,
+        catalogue=catalogue,
+        today=today,
+        metadata=_metadata(language),
+        location=Location(_PROJECT, _REGION),
+        banner=reports_mrkdwn([reports["warnings"]], lead=lead),
+        after_warnings=True,
+    )
+    lead = translate(language, "modal.preflight_errors")
+    gallery["modal-form-errors"] = create_modal(
+        language,
+        catalogue=catalogue,
+        today=today,
+        metadata=_metadata(language),
+        location=Location(_PROJECT, _REGION),
+        banner=reports_mrkdwn([reports["errors"]], lead=lead),
     )
     gallery["modal-creating"] = message_modal(language, translate(language, "modal.creating"))
     gallery["modal-checking"] = message_modal(language, translate(language, "modal.checking"))

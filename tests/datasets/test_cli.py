@@ -33,7 +33,8 @@ def test_good_local_file_exits_zero_and_prints_totals(tmp_path: Path) -> None:
     path.write_bytes(jsonl(*[gemini_example()] * 120))
     result = _run(str(path), "--model", "gemini-2.5-flash", "--epochs", "2")
     assert result.returncode == 0, result.stderr
-    assert "no problems found" in result.stdout
+    assert "No problems found." in result.stdout
+    assert "Checked against the limits of Gemini 2.5 Flash." in result.stdout
     assert "120 examples" in result.stdout
     assert "billable tokens over 2 epoch(s)" in result.stdout
 
@@ -97,5 +98,5 @@ def test_an_object_the_bot_may_not_read_fails_the_pipeline_with_the_role_to_gran
     fake_gcs.forbid("team-data", "secret.jsonl")
     result = _run("gs://team-data/secret.jsonl", env={"STORAGE_EMULATOR_HOST": fake_gcs.base_url})
     assert result.returncode == 1
-    assert "not checked" in result.stdout
+    assert "Not checked" in result.stdout
     assert "roles/storage.objectViewer" in result.stdout

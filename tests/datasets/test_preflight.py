@@ -68,7 +68,7 @@ async def test_an_object_the_bot_may_not_read_is_a_warning_naming_the_role_to_gr
     text = "\n".join(report_lines(report, "ja"))
     assert "roles/storage.objectViewer" in text
     assert "確認していません" in text
-    assert "not checked" in "\n".join(report_lines(report, "en"))
+    assert "Not checked" in "\n".join(report_lines(report, "en"))
 
 
 async def test_unreachable_storage_is_a_finding(http: httpx.AsyncClient) -> None:
@@ -235,9 +235,13 @@ async def test_findings_are_capped_but_counted(fake_gcs: FakeGcs, opener: Datase
     assert report.error_count == 1000 + 1  # every line, plus "no examples"
     assert len(report.errors) == FINDINGS_KEPT + 1
     lines = report_lines(report, "en", max_findings=3)
-    assert lines[2].strip() == "The file holds no examples."
-    assert "Lines 1, 2, 3, 4, 5 and 195 more: not valid JSON" in lines[3]
-    assert lines[4].strip() == "…and 800 more error(s)."
+    assert lines[0].endswith(
+        ": 1,001 errors found: Vertex AI would reject this file or fail the job."
+    )
+    assert lines[2] == "Errors:"
+    assert lines[3] == "  - The file holds no examples."
+    assert "Lines 1, 2, 3, 4, 5 and 195 more: not valid JSON" in lines[4]
+    assert lines[5] == "  - …and 800 more."
 
 
 async def test_byte_budget_stops_with_a_partial_report(

@@ -41,14 +41,14 @@ def test_same_problem_on_many_lines_is_one_entry_with_a_count() -> None:
     report.add(Severity.ERROR, 40, Problem.of("preflight.empty_text", turn=2))
     report.add(Severity.ERROR, 41, Problem.of("preflight.empty_text", turn=3))
     lines = report_lines(report, "en", max_findings=2)
-    assert lines[0].startswith("Training dataset gs://team-data/train.jsonl: 11 error(s)")
+    assert lines[0].startswith("Training data gs://team-data/train.jsonl: 11 errors found")
     assert lines[1] == "Errors:"
     assert lines[2] == (
-        "  Lines 10, 11, 12, 13, 14 and 4 more: the conversation does not end with a `model` "
+        "  - Lines 10, 11, 12, 13, 14 and 4 more: the conversation does not end with a `model` "
         "turn; the last turn is what the model learns to answer."
     )
-    assert lines[3] == "  Line 40: turn 2 has empty text."
-    assert lines[4] == "  …and 1 more error(s)."
+    assert lines[3] == "  - Line 40: turn 2 has empty text."
+    assert lines[4] == "  - …and 1 more."
 
 
 def test_japanese_report_uses_japanese_throughout() -> None:
@@ -57,18 +57,17 @@ def test_japanese_report_uses_japanese_throughout() -> None:
     report.add(Severity.WARNING, 3, Problem.of("preflight.blank_line"))
     lines = report_lines(report, "ja")
     assert lines[0] == (
-        "トレーニング データセット gs://team-data/train.jsonl: エラーはありません。"
-        "警告が 2 件あります。"
+        "トレーニング データ gs://team-data/train.jsonl: エラーはありません。警告が 2 件あります。"
     )
     assert lines[1] == "警告:"
     assert "100〜500 件が推奨" in lines[2]
-    assert lines[3].startswith("  3 行目: 空行です。")
+    assert lines[3].startswith("  - 3 行目: 空行です。")
 
 
 def test_clean_validation_report_is_short() -> None:
     report = PreflightReport(source="v.jsonl", validation=True, example_count=50)
     lines = report_lines(report, "en")
-    assert lines[0] == "Validation dataset v.jsonl: no problems found."
+    assert lines[0] == "Validation data v.jsonl: No problems found."
     assert not any("epochs" in line for line in lines)
 
 
@@ -88,13 +87,13 @@ def test_a_line_that_is_not_an_object_names_its_json_type_in_the_reader_language
     report = _report(example_count=10)
     [(severity, problem)] = check_line(raw, DatasetFormat.GEMINI).problems
     report.add(severity, 7, problem)
-    assert report_lines(report, "en")[2].startswith("  Line 7: " + english)
-    assert report_lines(report, "ja")[2].startswith("  7 行目: " + japanese)
+    assert report_lines(report, "en")[2].startswith("  - Line 7: " + english)
+    assert report_lines(report, "ja")[2].startswith("  - 7 行目: " + japanese)
 
 
 def test_japanese_line_numbers_are_listed_with_the_japanese_separator() -> None:
     report = _report(example_count=300)
     for line in (4, 9, 12):
         report.add(Severity.WARNING, line, Problem.of("preflight.blank_line"))
-    assert report_lines(report, "ja")[2].startswith("  4、9、12 行目: 空行です。")
-    assert report_lines(report, "en")[2].startswith("  Lines 4, 9, 12: blank line.")
+    assert report_lines(report, "ja")[2].startswith("  - 4、9、12 行目: 空行です。")
+    assert report_lines(report, "en")[2].startswith("  - Lines 4, 9, 12: blank line.")

@@ -262,7 +262,7 @@ async def test_dataset_checks_keep_to_the_allowed_buckets(tmp_path: Any) -> None
 
     async def check(uri: str, language: str, **_: Any) -> DatasetVerdict:
         checked.append(uri)
-        return DatasetVerdict(["120 examples"], "120 examples", False, False)
+        return DatasetVerdict((), "120 examples", False, False)
 
     built, tuning, store = await _rig(tmp_path, check=check, allowed_buckets=("gs://team-data/",))
     try:
@@ -272,7 +272,7 @@ async def test_dataset_checks_keep_to_the_allowed_buckets(tmp_path: Any) -> None
     finally:
         await tuning.aclose()
         store.close()
-    assert verdict.lines == ["120 examples"]
+    assert verdict.summary == "120 examples"
     assert checked == ["gs://team-data/train.jsonl"]
 
 

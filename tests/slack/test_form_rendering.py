@@ -13,7 +13,8 @@ import pytest
 from bot.slack.messages.create_form import ModalMetadata, create_modal
 from bot.tuning.catalogue import default_catalogue
 from bot.tuning.refs import Location
-from tests.slack.conftest import CHANNEL, PROJECT, REGION, BotUnderTest
+from tests.fakes.gcs import FakeGcs
+from tests.slack.conftest import CHANNEL, PROJECT, REGION, BotUnderTest, jsonl
 from tests.slack.test_create_modal import submission
 
 MRKDWN_MARKS = ("`", "&amp;", "&lt;", "&gt;", "*")
@@ -49,6 +50,9 @@ def test_errors_under_fields_are_plain_text(bot: BotUnderTest, language: str) ->
     assert "https://example.com/a&b/train.jsonl" in training
     quote = "「" if language == "ja" else "“"
     assert quote + "https://example.com/a&b/train.jsonl" in training
+    if language == "ja":
+        # No spaces around full-width quotes.
+        assert "「https://example.com/a&b/train.jsonl」は" in training
     assert "gs://bucket/path.jsonl" in training
     # A wildcard in the value is kept: only the template's own markers go.
     assert "gs://team-data/*.jsonl" in errors["validation_dataset"]
@@ -211,3 +215,47 @@ def test_a_model_without_a_note_shows_none() -> None:
     assert "translated page" not in json.dumps(
         _modal("en", values={"base_model": "gemini-3.5-flash-lite"})
     )
+
+
+def _updated_view(bot: BotUnderTest) -> dict[str, Any]:
+    view = bot.slack.wait_for("views.update")[-1].args["view"]
+    assert isinstance(view, dict)
+    return view
+
+
+@pytest.mark.parametrize(
+    ("language", "anyway", "heading"),
+    [("en", "Start anyway", "*Warnings*"), ("ja", "このまま開始", "*警告*")],
+)
+def test_after_warnings_submit_reads_start_anyway(
+    bot: BotUnderTest, gcs: FakeGcs, language: str, anyway: str, heading: str
+) -> None:
+    gcs.put("team-data", "small.jsonl", jsonl(5))
+    bot.interact(
+        submission(
+            view_id="V0ANYWAY1", language=language, training_dataset="gs://team-data/small.jsonl"
+        )
+    )
+    view = _updated_view(bot)
+    assert view["submit"]["text"] == anyway
+    banner = view["blocks"][0]["text"]["text"]
+    assert heading in banner.split("\n")
+    assert anyway in banner  # the lead names the button to press
+
+
+def test_after_errors_submit_keeps_its_label(bot: BotUnderTest, gcs: FakeGcs) -> None:
+    gcs.put("team-data", "broken.jsonl", b"{broken\n")
+    bot.interact(submission(view_id="V0ERRORS1", training_dataset="gs://team-data/broken.jsonl"))
+    view = _updated_view(bot)
+    assert view["submit"]["text"] == "Start tuning"
+    assert "*Errors*" in view["blocks"][0]["text"]["text"]
+
+
+def test_japanese_labels_use_full_width_brackets_and_no_space_before_desu() -> None:
+    view = _modal("ja", values={"base_model": "gemini-1.5-flash-002"})
+    retired = _block(view, "base_model")["element"]["option_groups"][1]["options"]
+    assert all(o["text"]["text"].endswith("（提供終了）") for o in retired)
+    assert "(" not in json.dumps(retired, ensure_ascii=False)
+    texts = [b["hint"]["text"] for b in view["blocks"] if "hint" in b]
+    assert not any(" です" in text for text in texts), texts
+    assert any("空欄の場合は 8です。" in text for text in texts)

@@ -23,6 +23,8 @@ EXPECTED = {
     "help",
     "modal-form",
     "modal-checking",
+    "modal-form-after-warnings",
+    "check-errors",
     "create-again",
     "cancel-requested",
 }

@@ -119,7 +119,8 @@ def _model_option(model: ModelInfo, language: str, today: dt.date) -> Option:
     status = model.status_on(today)
     label = model.label
     if status is not ModelStatus.CURRENT:
-        label = f"{label} ({translate(language, MODEL_STATUS_KEYS[status])})"
+        status_text = translate(language, MODEL_STATUS_KEYS[status])
+        label += translate(language, "format.parenthesised", text=status_text)
     return Option(value=model.model_id, text=truncate(label, MAX_OPTION_TEXT))
 
 

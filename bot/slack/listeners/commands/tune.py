@@ -20,6 +20,7 @@ from bot.handlers.jobs import Actor
 from bot.i18n import DEFAULT_LANGUAGE, translate
 from bot.slack.commands import TuneCommand, Verb, parse_command
 from bot.slack.messages.create_form import ModalMetadata, create_modal
+from bot.slack.messages.dataset_report import reports_mrkdwn
 from bot.slack.messages.help import help_message
 from bot.slack.messages.job_detail import job_detail_message
 from bot.slack.messages.job_list import list_message
@@ -171,7 +172,7 @@ class TuneCommandListener:
                 await _ephemeral(respond, translate(language, "cmd.checking", uri=code(argument)))
 
             verdict = await handlers.check_dataset(actor, argument, checking=checking)
-            await _ephemeral(respond, "\n".join(escape(line) for line in verdict.lines))
+            await _ephemeral(respond, reports_mrkdwn(verdict.reports))
             return "ok", None
         if verb is Verb.GET:
             job = await handlers.get(actor, argument)

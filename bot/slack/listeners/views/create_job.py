@@ -24,8 +24,9 @@ from bot.slack.messages.create_form import (
     message_modal,
     read_form,
 )
+from bot.slack.messages.dataset_report import reports_mrkdwn
 from bot.slack.messages.shared import job_title
-from bot.slack.mrkdwn import code, escape, literal, truncate
+from bot.slack.mrkdwn import code, escape, literal
 from bot.slack.surface import Surface, observe, problem_text
 from bot.tuning.problems import Problem
 from bot.tuning.spec import TuningJobSpec
@@ -34,7 +35,6 @@ log = logging.getLogger(__name__)
 
 # A modal cannot wait long for its answer; a longer check ends as a partial report.
 PREFLIGHT_SECONDS = 20.0
-MAX_BANNER_LINES = 12
 
 
 @dataclass(frozen=True)
@@ -177,14 +177,13 @@ class CreateJobSubmission:
         # only, the metadata remembers them so that the next Submit starts the job.
         language = submission.actor.language
         self.surface.submissions.forget(submission.view_id)
-        lines = [escape(line) for line in verdict.lines[:MAX_BANNER_LINES]]
         if verdict.has_errors:
             lead, metadata, outcome = "modal.preflight_errors", submission.metadata, "bad_data"
         else:
             lead = "modal.preflight_warnings"
             metadata = replace(submission.metadata, warnings_seen=submission.datasets_digest)
             outcome = "data_warnings"
-        banner = truncate("\n".join([translate(language, lead), *lines]), 3000)
+        banner = reports_mrkdwn(verdict.reports, lead=translate(language, lead))
         form = self._form(submission, banner, metadata, after_warnings=not verdict.has_errors)
         await self._show(client, submission, form, banner)
         observe("modal.create", outcome, user=submission.actor.user_id, started=submission.started)
