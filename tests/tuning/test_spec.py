@@ -467,7 +467,7 @@ def test_adapter_size_is_not_judged_against_an_unknown_model() -> None:
 
 def test_adapter_message_in_japanese() -> None:
     assert error("adapter_size", "32", "ja", base_model="gemini-2.5-pro") == (
-        "gemini-2.5-pro で使えるアダプタ サイズは 1, 2, 4, 8 です。"
+        "gemini-2.5-pro で使えるアダプタ サイズは 1, 2, 4, 8です。"
     )
 
 
