@@ -85,7 +85,19 @@ def _v3_read_trouble(conn: Connection) -> None:
             conn.execute(text(f"ALTER TABLE watches ADD COLUMN {name} {ddl}"))
 
 
-STEPS: list[Callable[[Connection], None]] = [_v1_initial, _v2_job_key, _v3_read_trouble]
+def _v4_cancelled_by(conn: Connection) -> None:
+    """Remember who cancelled a job through the bot, for its card and its ending."""
+    # v1 already creates the column on a fresh database.
+    if "cancelled_by" not in {c["name"] for c in inspect(conn).get_columns("watches")}:
+        conn.execute(text("ALTER TABLE watches ADD COLUMN cancelled_by VARCHAR(32)"))
+
+
+STEPS: list[Callable[[Connection], None]] = [
+    _v1_initial,
+    _v2_job_key,
+    _v3_read_trouble,
+    _v4_cancelled_by,
+]
 LATEST = len(STEPS)
 
 

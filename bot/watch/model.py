@@ -68,6 +68,7 @@ class Watch:
     missing_count: int = 0  # 404s in a row (the job is declared gone only once they lasted)
     read_error_count: int = 0  # reads in a row refused for good (403, 400, ...)
     read_error_noted: bool = False  # the thread was told the job cannot be read
+    cancelled_by: str | None = None  # the Slack user who cancelled the job through the bot
 
     @property
     def location(self) -> Location:
@@ -145,6 +146,11 @@ class WatchRepository(Protocol):
 
     async def record_audit(self, entry: AuditEntry) -> None:
         """Append to the audit table."""
+        ...
+
+    async def record_cancelled_by(self, job: JobRef, user_id: str) -> int:
+        """Note on every watch of `job` that `user_id` cancelled it (the first canceller
+        stays); returns how many watches were marked (0 when nobody watches the job)."""
         ...
 
     async def ping(self) -> bool:

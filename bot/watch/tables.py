@@ -78,6 +78,9 @@ watches = Table(
     Column("read_error_count", Integer, nullable=False, default=0),
     Column("read_error_noted", Boolean, nullable=False, default=False),
     Column("created_at", UtcDateTime(), nullable=False),
+    # Schema v4. The Slack user who cancelled the job through the bot; unknown when it was
+    # cancelled elsewhere (console, SDK) or before the bot recorded it.
+    Column("cancelled_by", String(32)),
 )
 
 # The claim query scans unfinished rows by due time.

@@ -25,6 +25,7 @@ from tests.fakes.watcher_processes import (
     add_heartbeat,
     wait_for_more_cycles,
     wait_until,
+    watcher_env,
 )
 from tests.watch.conftest import PROJECT, REGION, serve_thread_history, thread_replies
 
@@ -38,6 +39,9 @@ def processes(tmp_path: Path) -> Iterator[Callable[[str, FakeSlackApi, EmulatorS
     def make(database_url: str, slack: FakeSlackApi, vertex: EmulatorServer) -> Processes:
         env = {
             "PATH": os.environ.get("PATH", ""),
+            # The code under test, not whatever copy is installed: a schema this tree added
+            # would otherwise be refused as too new by the children.
+            "PYTHONPATH": watcher_env(database_url, slack, vertex)["PYTHONPATH"],
             # The worker only posts: no signing secret and no app-level token.
             "SLACK_BOT_TOKEN": slack.bot_token,
             "SLACK_API_URL": slack.base_url,
