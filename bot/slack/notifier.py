@@ -211,6 +211,7 @@ class SlackNotifier:
             language=watch.language,
             now=self._now(),
             preflight_summary=watch.card_note,
+            cancelled_by=watch.cancelled_by,
         )
         if watch.message_ts is not None:
             try:
@@ -251,6 +252,7 @@ class SlackNotifier:
             started_by=watch.started_by,
             language=watch.language,
             display_name=watch.display_name,
+            cancelled_by=watch.cancelled_by,
         )
         await self._reply(
             watch,

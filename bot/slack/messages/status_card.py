@@ -35,8 +35,10 @@ def render_status_card(
     language: str,
     now: dt.datetime,
     preflight_summary: str | None = None,
+    cancelled_by: str | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
-    """Fallback text and blocks for a job's status message."""
+    """Fallback text and blocks for a job's status message; `cancelled_by` is the Slack user
+    who cancelled the job through the bot, shown once the job is cancelling or cancelled."""
     t = lambda key, **p: translate(language, key, **p)  # noqa: E731
     title = job_title(job)
     plain_title = job.display_name or f"#{job.ref.job_id}"
@@ -50,6 +52,8 @@ def render_status_card(
         )
     if started_by:
         details.append(f"*{t('card.started_by')}:* <@{started_by}>")
+    if cancelled_by and job.state in (JobState.CANCELLING, JobState.CANCELLED):
+        details.append(f"*{t('card.cancelled_by')}:* <@{escape(cancelled_by)}>")
     if job.create_time is not None:
         elapsed = job.duration(now)
         when = slack_date(job.create_time)
