@@ -45,8 +45,8 @@ def _title(job_name: str, display_name: str | None) -> str:
 
 
 def _linked(name: str | None, url: str | None, none: str) -> str:
-    """A resource as its short id linked to its console page: the full name would wrap
-    mid-token on a phone, and it is in the code blocks below anyway."""
+    """A resource as its short id linked to its console page: a full name in a line of text
+    wraps mid-token on a phone (the names people copy are given whole in code blocks)."""
     if not name:
         return none
     parsed = ResourceName.parse(name)
@@ -55,7 +55,7 @@ def _linked(name: str | None, url: str | None, none: str) -> str:
 
 
 def _code_block(text: str) -> str:
-    # Slack still reads entities inside a code block: `&`, `<`, `>` must be escaped to show.
+    # Slack still interprets `&`, `<` and `>` inside a code block: escaped, they show as typed.
     return f"```{escape(text)}```"
 
 
