@@ -522,7 +522,12 @@ class JobHandlers:
                     job = await self.client.get(ref)
                     if job.state is not JobState.CANCELLING and not job.state.has_ended:
                         raise
+                    if job.state is JobState.CANCELLING:
+                        await self._note_canceller(ref, actor)
                 else:
+                    # Noted before anything else is asked of Google, so that the watcher,
+                    # which announces only once the job is CANCELLED, finds it already there.
+                    await self._note_canceller(ref, actor)
                     job = await self.client.get(ref)
             except Exception as exc:
                 await self.audit(actor, "cancel", ref.name, "failed", type(exc).__name__)
@@ -530,6 +535,14 @@ class JobHandlers:
         over = job.state.has_ended and job.state is not JobState.CANCELLED
         await self.audit(actor, "cancel", ref.name, "already_ended" if over else "ok", None)
         return job
+
+    async def _note_canceller(self, ref: JobRef, actor: Actor) -> None:
+        # Google has taken the cancel: a store that fails now must not turn that into an
+        # error for the user; the card and the ending then just name nobody.
+        try:
+            await self.store.record_cancelled_by(ref, actor.user_id)
+        except Exception:
+            log.warning("could not note who cancelled the job", exc_info=True)
 
     async def watch(self, actor: Actor, text: str) -> Watched:
         """Follow an existing job in the actor's channel: post its card, store the watch."""

@@ -243,7 +243,6 @@ MESSAGES: dict[str, str] = {
     "ending.gone": ":grey_question: *{name}* no longer exists at Google (it was deleted, or the bot can no longer see it). The bot has stopped watching it.",
     "ending.tuned_model": "Tuned model",
     "ending.endpoint": "Endpoint",
-    "ending.call_url": "Call it with `generateContent` at",
     "ending.experiment": "Experiment",
     "ending.dropped_examples": "Dropped examples",
     "ending.none": "—",
@@ -366,4 +365,11 @@ MESSAGES: dict[str, str] = {
     "json.number": "JSON number",
     "json.boolean": "JSON boolean",
     "json.null": "JSON null",
+    # --- ending: calling the tuned model, how long it took, who cancelled -------------------
+    "ending.call_shell": "*Call it from a shell* (right after tuning, the endpoint may need a few more minutes to deploy):",
+    "ending.call_python": "*Or from Python* with google-genai:",
+    "ending.sample_prompt": "Hello! In one sentence, what can you help me with?",
+    "ending.duration": "Duration",
+    "ending.cancelled_by": "Cancelled by <@{user}>.",
+    "card.cancelled_by": "Cancelled by",
 }

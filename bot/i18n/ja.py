@@ -247,7 +247,6 @@ MESSAGES: dict[str, str] = {
     "ending.gone": ":grey_question: *{name}* は Google 上に存在しなくなりました（削除されたか、ボットから参照できなくなりました）。このジョブのウォッチを終了しました。",
     "ending.tuned_model": "チューニング済みモデル",
     "ending.endpoint": "エンドポイント",
-    "ending.call_url": "`generateContent` の呼び出し先",
     "ending.experiment": "実験（Vertex AI Experiments）",
     "ending.dropped_examples": "除外された例の数",
     "ending.none": "—",
@@ -370,4 +369,11 @@ MESSAGES: dict[str, str] = {
     "json.number": "JSON の数値",
     "json.boolean": "JSON の真偽値",
     "json.null": "JSON の null 値",
+    # --- ending: calling the tuned model, how long it took, who cancelled -------------------
+    "ending.call_shell": "*シェルからの呼び出し例*（チューニング直後は、エンドポイントのデプロイが終わるまで数分かかる場合があります）:",
+    "ending.call_python": "*Python（google-genai）からの呼び出し例*:",
+    "ending.sample_prompt": "こんにちは。どんなことを手伝ってもらえるか、一文で教えてください。",
+    "ending.duration": "所要時間",
+    "ending.cancelled_by": "<@{user}> さんが中止しました。",
+    "card.cancelled_by": "中止したユーザー",
 }

@@ -215,6 +215,7 @@ class SlackNotifier:
             watched_by=None if created else watch.started_by,
             language=watch.language,
             preflight_summary=watch.card_note,
+            cancelled_by=watch.cancelled_by,
         )
         if watch.message_ts is not None:
             try:
@@ -255,6 +256,7 @@ class SlackNotifier:
             started_by=watch.started_by,
             language=watch.language,
             display_name=watch.display_name,
+            cancelled_by=watch.cancelled_by,
         )
         await self._reply(
             watch,

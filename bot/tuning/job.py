@@ -132,6 +132,63 @@ def generate_content_url(endpoint: str) -> str:
     return f"https://{host}/v1/{endpoint}:generateContent"
 
 
+@dataclass(frozen=True)
+class ResourceName:
+    """`projects/P/locations/L/{collection}/ID` split into the parts a console link needs."""
+
+    project: str
+    location: str
+    resource_id: str
+
+    @classmethod
+    def parse(cls, name: str) -> ResourceName | None:
+        """The parts of a model, endpoint or experiment name; None for anything else."""
+        parts = name.split("/")
+        if len(parts) < 6 or parts[0] != "projects" or parts[2] != "locations":
+            return None
+        if not all(parts[i] for i in (1, 3, len(parts) - 1)):
+            return None
+        return cls(parts[1], parts[3], parts[-1])
+
+
+_CONSOLE = "https://console.cloud.google.com/vertex-ai"
+
+
+def model_console_url(model: str) -> str | None:
+    """The tuned model's page in the Model Registry (`…/models/M@V`: the version is dropped,
+    the page lists every version)."""
+    parsed = ResourceName.parse(model)
+    if parsed is None:
+        return None
+    model_id = parsed.resource_id.split("@", 1)[0]
+    return (
+        f"{_CONSOLE}/models/locations/{parsed.location}/models/{model_id}?project={parsed.project}"
+    )
+
+
+def endpoint_console_url(endpoint: str) -> str | None:
+    """The endpoint's page under Online prediction."""
+    parsed = ResourceName.parse(endpoint)
+    if parsed is None:
+        return None
+    return (
+        f"{_CONSOLE}/online-prediction/locations/{parsed.location}/endpoints/"
+        f"{parsed.resource_id}?project={parsed.project}"
+    )
+
+
+def experiment_console_url(experiment: str) -> str | None:
+    """The experiment's runs page; `experiment` is a metadata context name
+    (`…/metadataStores/default/contexts/C`), whose id the console uses as the experiment's."""
+    parsed = ResourceName.parse(experiment)
+    if parsed is None:
+        return None
+    return (
+        f"{_CONSOLE}/experiments/locations/{parsed.location}/experiments/"
+        f"{parsed.resource_id}/runs?project={parsed.project}"
+    )
+
+
 def console_url(ref: JobRef) -> str:
     """The job's page in the Google Cloud console."""
     return (

@@ -96,11 +96,19 @@ def _v4_card_stats(conn: Connection) -> None:
     )
 
 
+def _v5_cancelled_by(conn: Connection) -> None:
+    """Remember who cancelled a job through the bot, for its card and its ending."""
+    # v1 already creates the column on a fresh database.
+    if "cancelled_by" not in {c["name"] for c in inspect(conn).get_columns("watches")}:
+        conn.execute(text("ALTER TABLE watches ADD COLUMN cancelled_by VARCHAR(32)"))
+
+
 STEPS: list[Callable[[Connection], None]] = [
     _v1_initial,
     _v2_job_key,
     _v3_read_trouble,
     _v4_card_stats,
+    _v5_cancelled_by,
 ]
 LATEST = len(STEPS)
 

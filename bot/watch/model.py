@@ -72,6 +72,7 @@ class Watch:
     # The status message shows Google's data statistics: they arrive some time into RUNNING,
     # after the state change that last redrew it, and warrant one edit of their own.
     card_stats: bool = False
+    cancelled_by: str | None = None  # the Slack user who cancelled the job through the bot
 
     @property
     def location(self) -> Location:
@@ -150,6 +151,11 @@ class WatchRepository(Protocol):
 
     async def record_audit(self, entry: AuditEntry) -> None:
         """Append to the audit table."""
+        ...
+
+    async def record_cancelled_by(self, job: JobRef, user_id: str) -> int:
+        """Note on every watch of `job` that `user_id` cancelled it (the first canceller
+        stays); returns how many watches were marked (0 when nobody watches the job)."""
         ...
 
     async def ping(self) -> bool:

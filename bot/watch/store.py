@@ -178,6 +178,7 @@ def _watch(row: RowMapping, same: Callable[[Any], Any] = _as_is) -> Watch:
         read_error_count=row["read_error_count"] or 0,
         read_error_noted=bool(row["read_error_noted"]),
         card_stats=bool(row["card_stats"]),
+        cancelled_by=row["cancelled_by"],
     )
 
 
@@ -279,6 +280,7 @@ class SqlWatchStore:
                 "missing_count": revived(0, _W.missing_count),
                 "read_error_count": revived(0, _W.read_error_count),
                 "read_error_noted": revived(False, _W.read_error_noted),
+                "cancelled_by": revived(None, _W.cancelled_by),
                 "last_state": revived(excluded.last_state, _W.last_state),
                 "message_ts": func.coalesce(excluded.message_ts, _W.message_ts),
                 "card_state": func.coalesce(excluded.card_state, _W.card_state),
@@ -336,6 +338,23 @@ class SqlWatchStore:
                     detail=entry.detail,
                 )
             )
+
+    async def record_cancelled_by(self, job: JobRef, user_id: str) -> int:
+        """Note on every watch of `job` that `user_id` cancelled it; a canceller already
+        noted stays (a second click while the job is cancelling changes nothing)."""
+        return await asyncio.to_thread(self._record_cancelled_by, job, user_id)
+
+    def _record_cancelled_by(self, job: JobRef, user_id: str) -> int:
+        ids = [w.id for w in self._watches_for_job(job)]
+        if not ids:
+            return 0
+        with self.engine.begin() as conn:
+            marked = conn.execute(
+                update(watches)
+                .where(_W.id.in_(ids), _W.cancelled_by.is_(None))
+                .values(cancelled_by=user_id)
+            )
+            return int(marked.rowcount)
 
     async def ping(self) -> bool:
         """True when the database answers a read within PING_SECONDS (health checks)."""

@@ -80,6 +80,9 @@ watches = Table(
     # Schema v4. The status message shows Google's data statistics (see `Watch.card_stats`).
     Column("card_stats", Boolean, nullable=False, default=False),
     Column("created_at", UtcDateTime(), nullable=False),
+    # Schema v5. The Slack user who cancelled the job through the bot; unknown when it was
+    # cancelled elsewhere (console, SDK) or before the bot recorded it.
+    Column("cancelled_by", String(32)),
 )
 
 # The claim query scans unfinished rows by due time.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -14,9 +15,17 @@ from slack_sdk.models.blocks import (
 
 from bot.i18n import translate
 from bot.slack import ids
-from bot.slack.messages.shared import checkpoint_lines, dropped_line
-from bot.slack.mrkdwn import code, escape, literal, truncate
-from bot.tuning.job import TuningJob, console_url, generate_content_url
+from bot.slack.messages.shared import checkpoint_lines, dropped_line, section
+from bot.slack.mrkdwn import code, escape, format_duration, literal, truncate
+from bot.tuning.job import (
+    ResourceName,
+    TuningJob,
+    console_url,
+    endpoint_console_url,
+    experiment_console_url,
+    generate_content_url,
+    model_console_url,
+)
 from bot.tuning.refs import JobRef
 from bot.tuning.states import JobState
 
@@ -35,37 +44,149 @@ def _title(job_name: str, display_name: str | None) -> str:
     return literal(display_name) if display_name else f"#{JobRef.from_name(job_name).job_id}"
 
 
+def _linked(name: str | None, url: str | None, none: str) -> str:
+    """A resource as its short id linked to its console page: a full name in a line of text
+    wraps mid-token on a phone (the names people copy are given whole in code blocks)."""
+    if not name:
+        return none
+    parsed = ResourceName.parse(name)
+    short = escape(parsed.resource_id if parsed else name)
+    return f"<{url}|{short}>" if url else short
+
+
+def _code_block(text: str) -> str:
+    # Slack still interprets `&`, `<` and `>` inside a code block: escaped, they show as typed.
+    return f"```{escape(text)}```"
+
+
+def curl_command(endpoint: str, prompt: str) -> str:
+    """A shell command that sends `prompt` to the tuned endpoint with the caller's gcloud login."""
+    body = json.dumps(
+        {"contents": [{"role": "user", "parts": [{"text": prompt}]}]},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    # The body goes between single quotes: a quote in the prompt must not end them.
+    body = body.replace("'", "\\u0027")
+    return "\n".join(
+        [
+            "curl -X POST \\",
+            '  -H "Authorization: Bearer $(gcloud auth print-access-token)" \\',
+            '  -H "Content-Type: application/json" \\',
+            f'  "{generate_content_url(endpoint)}" \\',
+            f"  -d '{body}'",
+        ]
+    )
+
+
+def genai_line(endpoint: str, prompt: str) -> str:
+    """One line of Python that calls the tuned endpoint with google-genai.
+
+    The client's location is the endpoint's own (`us` / `eu` for the 3.x models, not the
+    region the job ran in): google-genai picks the host from it. The client is kept in a
+    variable because google-genai closes its connections once the client is garbage, which a
+    chained `genai.Client(...).models.generate_content(...)` makes it before the call.
+    """
+    parsed = ResourceName.parse(endpoint)
+    project = parsed.project if parsed else ""
+    location = parsed.location if parsed else ""
+    q = lambda text: json.dumps(text, ensure_ascii=False)  # noqa: E731
+    return (
+        "from google import genai; client = genai.Client("
+        f"vertexai=True, project={q(project)}, location={q(location)}); "
+        f"print(client.models.generate_content(model={q(endpoint)}, contents={q(prompt)}).text)"
+    )
+
+
+def _duration_line(job: TuningJob, language: str) -> str | None:
+    if job.end_time is None:
+        return None
+    taken = job.duration(job.end_time)
+    if taken is None:
+        return None
+    return f"*{translate(language, 'ending.duration')}:* {format_duration(taken, language)}"
+
+
+def _success_lines(job: TuningJob, language: str) -> list[str]:
+    t = lambda key, **p: translate(language, key, **p)  # noqa: E731
+    none = t("ending.none")
+    tuned = job.tuned_model
+    model = tuned.model if tuned else None
+    endpoint = tuned.endpoint if tuned else None
+    lines = [
+        f"*{t('ending.tuned_model')}:* "
+        + _linked(model, model_console_url(model) if model else None, none),
+    ]
+    if model:
+        # The full name is what continuous tuning and the SDKs take: whole, to copy.
+        lines.append(_code_block(model))
+    lines += [
+        f"*{t('ending.endpoint')}:* "
+        + _linked(endpoint, endpoint_console_url(endpoint) if endpoint else None, none),
+    ]
+    if job.experiment:
+        url = experiment_console_url(job.experiment)
+        lines.append(f"*{t('ending.experiment')}:* {_linked(job.experiment, url, none)}")
+    lines += checkpoint_lines(tuned, language)
+    dropped = dropped_line(job.data_stats, language)
+    if dropped:
+        lines.append(dropped)
+    return lines
+
+
+def _call_sections(endpoint: str, language: str) -> list[SectionBlock]:
+    """How to call the tuned model: a curl command and a google-genai line, each a code block
+    so that it copies whole."""
+    prompt = translate(language, "ending.sample_prompt")
+    return [
+        section(
+            translate(language, "ending.call_shell")
+            + "\n"
+            + _code_block(curl_command(endpoint, prompt))
+        ),
+        section(
+            translate(language, "ending.call_python")
+            + "\n"
+            + _code_block(genai_line(endpoint, prompt))
+        ),
+    ]
+
+
 def ending_message(
-    job: TuningJob, *, started_by: str, language: str, display_name: str | None = None
+    job: TuningJob,
+    *,
+    started_by: str,
+    language: str,
+    display_name: str | None = None,
+    cancelled_by: str | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
-    """Fallback text and blocks for the end of `job` (which must have ended)."""
+    """Fallback text and blocks for the end of `job` (which must have ended); `cancelled_by`
+    is the Slack user who cancelled it through the bot, when known."""
     t = lambda key, **p: translate(language, key, **p)  # noqa: E731
     name = _title(job.name, job.display_name or display_name)
     headline = t(_HEADLINES.get(job.state, "ending.expired"), name=name, user=started_by)
     lines: list[str] = []
+    calls: list[SectionBlock] = []
     if job.state.succeeded:
-        tuned = job.tuned_model
-        model = tuned.model if tuned else None
-        endpoint = tuned.endpoint if tuned else None
-        lines.append(f"*{t('ending.tuned_model')}:* {code(model) or t('ending.none')}")
-        lines.append(f"*{t('ending.endpoint')}:* {code(endpoint) or t('ending.none')}")
+        lines += _success_lines(job, language)
+        endpoint = job.tuned_model.endpoint if job.tuned_model else None
         if endpoint:
-            lines.append(f"*{t('ending.call_url')}:* {code(generate_content_url(endpoint))}")
-        if job.experiment:
-            lines.append(f"*{t('ending.experiment')}:* {code(job.experiment)}")
-        lines += checkpoint_lines(tuned, language)
-        dropped = dropped_line(job.data_stats, language)
-        if dropped:
-            lines.append(dropped)
+            calls = _call_sections(endpoint, language)
     elif job.state is JobState.FAILED:
         message = job.error.message if job.error is not None else ""
         if message:
             lines.append(t("ending.failed_error", error=escape(truncate(message, 2500))))
         else:
             lines.append(t("ending.failed_no_error"))
-    blocks: list[Any] = [SectionBlock(text=MarkdownTextObject(text=truncate(headline, 3000)))]
+    elif job.state is JobState.CANCELLED and cancelled_by:
+        lines.append(t("ending.cancelled_by", user=escape(cancelled_by)))
+    duration = _duration_line(job, language)
+    if duration:
+        lines.append(duration)
+    blocks: list[Any] = [section(headline)]
     if lines:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate("\n".join(lines), 3000))))
+        blocks.append(section("\n".join(lines)))
+    blocks += calls
     blocks.append(
         ActionsBlock(
             elements=[
@@ -77,8 +198,14 @@ def ending_message(
             ]
         )
     )
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=code(job.name))]))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_job_context(job))]))
     return truncate(headline, 3000), [b.to_dict() for b in blocks]
+
+
+def _job_context(job: TuningJob) -> str:
+    # The job's number and location rather than its 90-character name in a code span.
+    ref = job.ref
+    return f"#{ref.job_id} · {escape(ref.region)} · {escape(ref.project)}"
 
 
 def gone_message(

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from bot.i18n import translate
-from bot.slack.messages.shared import Message, message, section
-from bot.slack.mrkdwn import code
+from bot.slack.messages.shared import Message, job_title, message, section
 from bot.tuning.job import TuningJob
 from bot.tuning.states import JobState
 
@@ -22,4 +21,5 @@ def cancel_reply(job: TuningJob, language: str) -> str:
         key = "cancel.already_ended"
     else:
         key = "cancel.requested"
-    return translate(language, key, job=code(job.name))
+    # The job's own name reads better than its 90-character resource name.
+    return translate(language, key, job=f"*{job_title(job)}*")

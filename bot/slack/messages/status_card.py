@@ -45,8 +45,10 @@ def render_status_card(
     language: str,
     watched_by: str | None = None,
     preflight_summary: str | None = None,
+    cancelled_by: str | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
-    """Fallback text and blocks for a job's status message.
+    """Fallback text and blocks for a job's status message; `cancelled_by` is the Slack user
+    who cancelled the job through the bot, shown once the job is cancelling or cancelled.
 
     The card is edited only when something about the job changes, so nothing on it may be
     computed from the time it was drawn: times are Slack date tokens, which each reader's
@@ -73,6 +75,8 @@ def render_status_card(
         fields.append(_field(t("card.started_by"), f"<@{started_by}>"))
     elif watched_by:
         fields.append(_field(t("card.watched_by"), f"<@{watched_by}>"))
+    if cancelled_by and job.state in (JobState.CANCELLING, JobState.CANCELLED):
+        fields.append(_field(t("card.cancelled_by"), f"<@{escape(cancelled_by)}>"))
     if job.create_time is not None:
         fields.append(_field(t("card.created"), slack_date(job.create_time)))
     ran_for = job.ran_for
