@@ -49,6 +49,7 @@ Payload = dict[str, Any]
 NOW = dt.datetime(2026, 12, 1, 15, 30, tzinfo=dt.UTC)
 _PROJECT, _REGION, _JOB_ID = "my-project", "us-central1", "4311802278104121344"
 _STARTER = "U0ALICE01"
+_CANCELLER = "U0BOB0002"  # shown only on cancelled jobs
 _TRAINING = "gs://my-team-tuning/support/train-2026-11.jsonl"
 _MORE = "page-2"  # a "More" button appears while Google has more pages
 
@@ -158,7 +159,9 @@ def messages(language: str) -> dict[str, Payload]:
         JobState.CANCELLED,
     ):
         gallery[f"card-{_slug(state)}"] = _pair(
-            render_status_card(sample_job(state), started_by=_STARTER, language=language)
+            render_status_card(
+                sample_job(state), started_by=_STARTER, language=language, cancelled_by=_CANCELLER
+            )
         )
     for state in (
         JobState.SUCCEEDED,
@@ -168,7 +171,9 @@ def messages(language: str) -> dict[str, Payload]:
         JobState.EXPIRED,
     ):
         gallery[f"ending-{_slug(state)}"] = _pair(
-            ending_message(sample_job(state), started_by=_STARTER, language=language)
+            ending_message(
+                sample_job(state), started_by=_STARTER, language=language, cancelled_by=_CANCELLER
+            )
         )
     name = sample_job(JobState.RUNNING).name
     gallery["ending-gone"] = _pair(
