@@ -116,7 +116,7 @@ def test_the_canceller_is_told_the_jobs_name_not_its_resource_name(
 
 @pytest.mark.parametrize(
     ("language", "said"),
-    [("en", "*Cancelled by:* <@U0ADMIN01>"), ("ja", "*中止したユーザー:* <@U0ADMIN01>")],
+    [("en", "*Cancelled by*\n<@U0ADMIN01>"), ("ja", "*中止したユーザー*\n<@U0ADMIN01>")],
 )
 @pytest.mark.parametrize("state", [JobState.CANCELLING, JobState.CANCELLED])
 def test_the_card_of_a_cancelled_job_says_who_cancelled_it(
@@ -126,17 +126,17 @@ def test_the_card_of_a_cancelled_job_says_who_cancelled_it(
         _job(state, "support-bot"),
         started_by="U0ALICE01",
         language=language,
-        now=NOW,
         cancelled_by="U0ADMIN01",
     )
 
-    assert said in str(blocks)
+    fields = [field["text"] for block in blocks for field in block.get("fields", [])]
+    assert said in fields
 
 
 @pytest.mark.parametrize("language", ["en", "ja"])
 def test_the_card_of_a_job_cancelled_elsewhere_names_nobody(language: str) -> None:
     _, blocks = render_status_card(
-        _job(JobState.CANCELLED, "support-bot"), started_by=None, language=language, now=NOW
+        _job(JobState.CANCELLED, "support-bot"), started_by=None, language=language
     )
 
     assert "<@" not in str(blocks)

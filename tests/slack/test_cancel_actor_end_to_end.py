@@ -79,7 +79,7 @@ def test_the_ending_and_the_card_say_who_cancelled_the_job(bot: BotUnderTest) ->
     text = json.dumps(ending.args.get("blocks", []))
     assert f"Cancelled by <@{ADMIN}>." in text
     # The card, edited once Google stopped the job, names the same user.
-    assert _card_edit_saying(bot, f"*Cancelled by:* <@{ADMIN}>")
+    assert _card_edit_saying(bot, f"*Cancelled by*\\n<@{ADMIN}>")  # a field, as JSON
     # The audit is as it always was.
     cancels = [e for e in bot.store.audit_entries() if e.action == "cancel"]
     assert [(e.actor, e.outcome) for e in cancels] == [(ADMIN, "ok")]
