@@ -78,8 +78,12 @@ def test_health_ready_and_metrics(bot: BotUnderTest) -> None:
     assert bot.http.get(f"{bot.url}/readyz").status_code == 200
     bot.command("help")
     bot.replies()
-    metrics = bot.http.get(f"{bot.url}/metrics").text
-    assert 'tuning_bot_commands_total{kind="tune.help",outcome="ok"}' in metrics
+    # A command is counted once its ack is on its way, so the count can trail the reply.
+    sample = 'tuning_bot_commands_total{kind="tune.help",outcome="ok"}'
+    deadline = time.monotonic() + 10
+    while sample not in bot.http.get(f"{bot.url}/metrics").text:
+        assert time.monotonic() < deadline, "the help command never showed in /metrics"
+        time.sleep(0.02)
 
 
 def test_readiness_fails_when_slack_rejects_the_token(bot: BotUnderTest) -> None:
