@@ -262,6 +262,14 @@ def test_japanese_punctuation_is_japanese(key: str) -> None:
         assert not _JAPANESE_CHAR.search(inner), f"full-width brackets around {inner!r}"
 
 
+def test_japanese_says_chuushi_for_stopping_a_job() -> None:
+    # The button, the dialog and every reply say 中止; 「キャンセル」 is left to the state names
+    # Google's console shows and to Slack's own close button.
+    keeps = {"state.cancelling", "state.cancelled", "list.cancelled", "modal.close"}
+    offending = sorted(k for k, text in JA.items() if "キャンセル" in text and k not in keeps)
+    assert offending == []
+
+
 def test_cancel_confirmation_buttons_say_what_they_do() -> None:
     # Beside Slack's own 「キャンセル」 (close), the dialog's buttons say stop / keep running.
     assert JA["card.cancel_confirm_yes"] == "中止する"

@@ -63,8 +63,8 @@ MESSAGES: dict[str, str] = {
     "管理者に追加を依頼してください。",
     "auth.channel_not_allowed": "申し訳ありませんが、このチャンネルからはチューニング ジョブを"
     "実行できません。ボットが設定されているチャンネルでお試しください。",
-    "auth.cancel_not_owner": "申し訳ありませんが、このジョブをキャンセルできるのは、Slack から"
-    "実行者と管理者だけです。ウォッチしていてもキャンセルはできません。",
+    "auth.cancel_not_owner": "申し訳ありませんが、このジョブを中止できるのは、実行者（Slack から"
+    "ジョブを開始したユーザー）と管理者だけです。ウォッチしていても中止はできません。",
     "auth.project_not_allowed": "申し訳ありませんが、ボットはプロジェクト `{project}` では操作しません（対象は {allowed}）。プロジェクトの追加は、管理者が TUNING_ALLOWED_PROJECTS で行えます。",
     # --- job states -----------------------------------------------------------------------
     "state.unspecified": "不明",
@@ -123,7 +123,7 @@ MESSAGES: dict[str, str] = {
     "help.get.usage": "/tune get <job>",
     "help.get.text": "ジョブの詳細（状態、設定、データ、チューニング済みモデル、エンドポイント）を表示します",
     "help.cancel.usage": "/tune cancel <job>",
-    "help.cancel.text": "自分が開始またはウォッチしているジョブをキャンセルします（管理者はすべてのジョブ）",
+    "help.cancel.text": "自分が開始またはウォッチしているジョブを中止します（管理者はすべてのジョブ）",
     "help.watch.usage": "/tune watch <job>",
     "help.watch.text": "別の場所で開始されたジョブをこのチャンネルでウォッチします",
     "help.unwatch.usage": "/tune unwatch <job>",
@@ -164,9 +164,9 @@ MESSAGES: dict[str, str] = {
     "get.call_url": "generateContent の URL",
     "get.experiment": "実験（Vertex AI Experiments）",
     "get.error": "エラー",
-    "cancel.requested": "{job} のキャンセルをリクエストしました。Google がジョブを停止すると、ステータス メッセージに表示されます。",
-    "cancel.is_cancelled": "{job} はキャンセルされました。",
-    "cancel.already_ended": "{job} はすでに終了しているため、キャンセルは行われませんでした。",
+    "cancel.requested": "{job} の中止をリクエストしました。Google がジョブを停止すると、ステータス メッセージに表示されます。",
+    "cancel.is_cancelled": "{job} は中止されました。",
+    "cancel.already_ended": "{job} はすでに終了しているため、中止しませんでした。",
     "sub.watching": "このチャンネルで {job} のウォッチを開始しました。",
     "sub.already": "このチャンネルではすでに {job} をウォッチしています。",
     "sub.unwatched": "このチャンネルでの {job} のウォッチを停止しました。",
@@ -242,7 +242,7 @@ MESSAGES: dict[str, str] = {
     "ending.failed": ":x: *{name}* が失敗しました。<@{user}> さん、ご確認ください。",
     "ending.failed_error": "*Google からのエラー:* {error}",
     "ending.failed_no_error": "Google からエラー メッセージは返されませんでした。詳細は Cloud コンソールでご確認ください。",
-    "ending.cancelled": ":no_entry_sign: *{name}* はキャンセルされました。",
+    "ending.cancelled": ":no_entry_sign: *{name}* は中止されました。",
     "ending.expired": ":warning: *{name}* は完了する前に期限切れになりました。",
     "ending.gone": ":grey_question: *{name}* は Google 上に存在しなくなりました（削除されたか、ボットから参照できなくなりました）。このジョブのウォッチを終了しました。",
     "ending.tuned_model": "チューニング済みモデル",

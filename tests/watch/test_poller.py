@@ -297,7 +297,7 @@ async def test_japanese_watch_is_announced_in_japanese(rig: Rig) -> None:
 
     await rig.cycle()
 
-    assert "キャンセルされました" in _text(thread_replies(rig.slack, name)[0])
+    assert "中止されました" in _text(thread_replies(rig.slack, name)[0])
 
 
 def test_lease_defaults_stay_between_five_seconds_and_two_minutes() -> None:
