@@ -15,7 +15,7 @@ MESSAGES: dict[str, str] = {
     "アップロードし、`gs://bucket/path.jsonl` の形式で指定してください（http://、https://、"
     "file:// は使えません）。",
     "dataset.bucket_length": "バケット名 `{bucket}` は 3〜63 文字にしてください（ドットを含む場合は"
-    "222 文字まで）。",
+    " 222 文字まで）。",
     "dataset.bucket_chars": "バケット名 `{bucket}` は無効です。英小文字・数字・ハイフン・"
     "アンダースコア・ドットを使い、先頭と末尾は英字か数字にしてください。",
     "dataset.bucket_reserved": "バケット名 `{bucket}` は無効です。「goog」で始まる名前や「google」を"
@@ -123,7 +123,7 @@ MESSAGES: dict[str, str] = {
     "help.get.usage": "/tune get <job>",
     "help.get.text": "ジョブの詳細（状態、設定、データ、チューニング済みモデル、エンドポイント）を表示します",
     "help.cancel.usage": "/tune cancel <job>",
-    "help.cancel.text": "自分が開始またはウォッチしているジョブを中止します（管理者はすべてのジョブ）",
+    "help.cancel.text": "自分が Slack から開始したジョブを中止します（管理者はすべてのジョブ）",
     "help.watch.usage": "/tune watch <job>",
     "help.watch.text": "別の場所で開始されたジョブをこのチャンネルでウォッチします",
     "help.unwatch.usage": "/tune unwatch <job>",
@@ -164,7 +164,7 @@ MESSAGES: dict[str, str] = {
     "get.call_url": "generateContent の URL",
     "get.experiment": "実験（Vertex AI Experiments）",
     "get.error": "エラー",
-    "cancel.requested": "{job} の中止をリクエストしました。Google がジョブを停止すると、ステータス メッセージに表示されます。",
+    "cancel.requested": "{job} の中止をリクエストしました。Google がジョブを停止すると（数分かかることがあります）、ステータス メッセージに反映されます。",
     "cancel.is_cancelled": "{job} は中止されました。",
     "cancel.already_ended": "{job} はすでに終了しているため、中止しませんでした。",
     "sub.watching": "このチャンネルで {job} のウォッチを開始しました。",
@@ -360,7 +360,7 @@ MESSAGES: dict[str, str] = {
     "checkpoint.name": "チェックポイント {id}",
     "checkpoint.epoch": "エポック {epoch}",
     "checkpoint.step": "ステップ {step}",
-    "checkpoint.default": "上のエンドポイントは{checkpoint}",
+    "checkpoint.default": "上のエンドポイントでは{checkpoint}が使われます",
     "checkpoint.endpoint": "：エンドポイント {endpoint}",
     "checkpoint.more": "ほか {count} 件（`/tune get` で確認できます）。",
     "format.list_separator": "、",
@@ -370,7 +370,7 @@ MESSAGES: dict[str, str] = {
     "json.boolean": "JSON の真偽値",
     "json.null": "JSON の null 値",
     # --- ending: calling the tuned model, how long it took, who cancelled -------------------
-    "ending.call_shell": "*シェルからの呼び出し例*（チューニング直後は、エンドポイントのデプロイが終わるまで数分かかる場合があります）:",
+    "ending.call_shell": "*シェルからの呼び出し例* （チューニング直後は、エンドポイントのデプロイが終わるまで数分かかる場合があります）：",
     "ending.call_python": "*Python（google-genai）からの呼び出し例*:",
     "ending.sample_prompt": "こんにちは。どんなことを手伝ってもらえるか、一文で教えてください。",
     "ending.duration": "所要時間",

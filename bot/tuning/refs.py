@@ -77,8 +77,10 @@ class JobRef:
 
 
 def parse_job_ref(text: str, default: Location) -> JobRef:
-    """Parse what a user typed as a job: `1234` (default location) or a full resource name."""
-    cleaned = text.strip().strip("`").strip()
+    """Parse what a user typed as a job: `1234` or `#1234` (default location) or a full resource
+    name."""
+    # Messages name an unnamed job `#1234`: what a user copies from them must work here too.
+    cleaned = text.strip().strip("`").strip().removeprefix("#")
     if not cleaned:
         raise DomainError(Problem.of("ref.missing"))
     if len(cleaned) > _MAX_INPUT:

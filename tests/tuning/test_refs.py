@@ -29,6 +29,9 @@ HOW = (
         ("`1234`", JobRef("my-project", "us-central1", "1234")),
         ("```1234```", JobRef("my-project", "us-central1", "1234")),
         (" ` 1234 ` ", JobRef("my-project", "us-central1", "1234")),
+        # As the bot's own messages name an unnamed job, so that it can be copied back.
+        ("#1234", JobRef("my-project", "us-central1", "1234")),
+        ("`#1234`", JobRef("my-project", "us-central1", "1234")),
         ("1" * 30, JobRef("my-project", "us-central1", "1" * 30)),
         (FULL, JobRef("other-project", "europe-west4", "4242")),
         (f"`{FULL}`", JobRef("other-project", "europe-west4", "4242")),

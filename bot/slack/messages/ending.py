@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
 
 from bot.i18n import translate
 from bot.slack import ids
-from bot.slack.messages.shared import checkpoint_lines, dropped_line, section
+from bot.slack.messages.shared import checkpoint_lines, dropped_line, linked_id, section
 from bot.slack.mrkdwn import code, escape, format_duration, literal, truncate
 from bot.tuning.job import (
     ResourceName,
@@ -42,16 +42,6 @@ _HEADLINES = {
 
 def _title(job_name: str, display_name: str | None) -> str:
     return literal(display_name) if display_name else f"#{JobRef.from_name(job_name).job_id}"
-
-
-def _linked(name: str | None, url: str | None, none: str) -> str:
-    """A resource as its short id linked to its console page: a full name in a line of text
-    wraps mid-token on a phone (the names people copy are given whole in code blocks)."""
-    if not name:
-        return none
-    parsed = ResourceName.parse(name)
-    short = escape(parsed.resource_id if parsed else name)
-    return f"<{url}|{short}>" if url else short
 
 
 def _code_block(text: str) -> str:
@@ -115,18 +105,18 @@ def _success_lines(job: TuningJob, language: str) -> list[str]:
     endpoint = tuned.endpoint if tuned else None
     lines = [
         f"*{t('ending.tuned_model')}:* "
-        + _linked(model, model_console_url(model) if model else None, none),
+        + linked_id(model, model_console_url(model) if model else None, none),
     ]
     if model:
         # The full name is what continuous tuning and the SDKs take: whole, to copy.
         lines.append(_code_block(model))
     lines += [
         f"*{t('ending.endpoint')}:* "
-        + _linked(endpoint, endpoint_console_url(endpoint) if endpoint else None, none),
+        + linked_id(endpoint, endpoint_console_url(endpoint) if endpoint else None, none),
     ]
     if job.experiment:
         url = experiment_console_url(job.experiment)
-        lines.append(f"*{t('ending.experiment')}:* {_linked(job.experiment, url, none)}")
+        lines.append(f"*{t('ending.experiment')}:* {linked_id(job.experiment, url, none)}")
     lines += checkpoint_lines(tuned, language)
     dropped = dropped_line(job.data_stats, language)
     if dropped:

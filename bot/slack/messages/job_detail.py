@@ -14,12 +14,13 @@ from bot.slack.messages.shared import (
     dropped_line,
     hyperparameters_text,
     job_title,
+    linked_id,
     message,
     section,
     state_label,
 )
 from bot.slack.mrkdwn import code, escape, format_duration, slack_date, truncate
-from bot.tuning.job import TuningJob, console_url, generate_content_url
+from bot.tuning.job import TuningJob, console_url, experiment_console_url, generate_content_url
 
 
 def _field(language: str, key: str, value: str) -> str:
@@ -60,7 +61,9 @@ def job_detail_message(job: TuningJob, *, language: str, now: dt.datetime) -> Me
         result.append(_field(language, "get.call_url", code(generate_content_url(endpoint))))
     result += checkpoint_lines(job.tuned_model, language)
     if job.experiment:
-        result.append(_field(language, "get.experiment", code(job.experiment)))
+        # Nobody copies the experiment's 110-character name: its page is what they want.
+        url = experiment_console_url(job.experiment)
+        result.append(_field(language, "get.experiment", linked_id(job.experiment, url, "—")))
     dropped = dropped_line(stats, language)
     if dropped:
         result.append(dropped)

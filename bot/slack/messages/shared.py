@@ -9,7 +9,7 @@ from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
 from bot.i18n import translate
 from bot.slack.mrkdwn import code, escape, literal, truncate
-from bot.tuning.job import Checkpoint, DataStats, TunedModel, TuningJob
+from bot.tuning.job import Checkpoint, DataStats, ResourceName, TunedModel, TuningJob
 from bot.tuning.states import JobState
 
 MAX_BUTTON_VALUE = 2000
@@ -71,6 +71,16 @@ def hyperparameters_text(job: TuningJob, language: str) -> str:
 def job_title(job: TuningJob) -> str:
     """The display name if there is one (shown as typed), else the job number."""
     return literal(job.display_name) if job.display_name else f"#{job.ref.job_id}"
+
+
+def linked_id(name: str | None, url: str | None, none: str) -> str:
+    """A resource as its short id linked to its console page: a full name in a line of text
+    wraps mid-token on a phone (the names people copy are given whole in code blocks)."""
+    if not name:
+        return none
+    parsed = ResourceName.parse(name)
+    short = escape(parsed.resource_id if parsed else name)
+    return f"<{url}|{short}>" if url else short
 
 
 def section(text: str) -> SectionBlock:
