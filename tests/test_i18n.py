@@ -262,6 +262,21 @@ def test_japanese_punctuation_is_japanese(key: str) -> None:
         assert not _JAPANESE_CHAR.search(inner), f"full-width brackets around {inner!r}"
 
 
+_JAPANESE_LETTER = re.compile("[\u3041-\u3096\u30a1-\u30fa\u30fc\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize("key", sorted(JA))
+def test_no_code_span_or_bold_touches_a_japanese_letter(key: str) -> None:
+    # Slack may leave `code` or *bold* that runs straight into a kana or kanji unformatted;
+    # a space (or punctuation) on each side keeps the mark a mark.
+    text = JA[key]
+    for span in re.finditer(r"`[^`]+`|\*[^*\s][^*]*\*", text):
+        before = text[span.start() - 1] if span.start() else " "
+        after = text[span.end()] if span.end() < len(text) else " "
+        assert not _JAPANESE_LETTER.match(before), f"{span.group()} after {before!r}"
+        assert not _JAPANESE_LETTER.match(after), f"{span.group()} before {after!r}"
+
+
 def test_japanese_says_chuushi_for_stopping_a_job() -> None:
     # The button, the dialog and every reply say 中止; 「キャンセル」 is left to the state names
     # Google's console shows and to Slack's own close button.
