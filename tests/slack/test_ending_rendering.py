@@ -20,7 +20,7 @@ from google.oauth2 import credentials
 
 from bot.i18n import translate
 from bot.slack.messages.ending import curl_command, ending_message
-from bot.tuning.job import TunedModel, TuningJob
+from bot.tuning.job import JobError, TunedModel, TuningJob
 from bot.tuning.refs import JobRef
 from bot.tuning.states import JobState
 
@@ -257,3 +257,36 @@ def test_the_tuned_models_full_name_copies_whole_from_a_code_block(language: str
     _, blocks = ending_message(_job(), started_by="U0ALICE01", language=language)
 
     assert MODEL in _code_blocks(blocks)
+
+
+@pytest.mark.parametrize(
+    ("language", "next_step"),
+    [("en", "Start it again with `/tune`"), ("ja", "`/tune` でもう一度開始してください")],
+)
+def test_an_expired_job_tells_its_starter_what_to_do(language: str, next_step: str) -> None:
+    _, blocks = ending_message(_job(JobState.EXPIRED), started_by="U0ALICE01", language=language)
+    text = "\n".join(_texts(blocks))
+
+    assert "<@U0ALICE01>" in text
+    assert next_step in text
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_a_partial_success_says_first_what_did_not_complete(language: str) -> None:
+    job = _job(JobState.PARTIALLY_SUCCEEDED, error=JobError(13, "Checkpoint 3 failed to export."))
+    _, blocks = ending_message(job, started_by="U0ALICE01", language=language)
+    body = _texts(blocks)[1]
+
+    assert body.splitlines()[0].endswith("Checkpoint 3 failed to export.")
+    quiet = _job(JobState.PARTIALLY_SUCCEEDED)
+    _, blocks = ending_message(quiet, started_by="U0ALICE01", language=language)
+    assert "Cloud" in _texts(blocks)[1].splitlines()[0]
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_a_failure_points_at_the_dataset_check(language: str) -> None:
+    _, blocks = ending_message(_job(JobState.FAILED), started_by="U0ALICE01", language=language)
+    text = "\n".join(_texts(blocks))
+
+    # Shown as typed: the placeholder is escaped so that Slack does not swallow it.
+    assert "`/tune check &lt;gs://…&gt;`" in text

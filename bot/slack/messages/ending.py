@@ -162,12 +162,22 @@ def ending_message(
         endpoint = job.tuned_model.endpoint if job.tuned_model else None
         if endpoint:
             calls = _call_sections(endpoint, language)
-    elif job.state is JobState.FAILED:
+    if job.state is JobState.FAILED:
         message = job.error.message if job.error is not None else ""
         if message:
             lines.append(t("ending.failed_error", error=escape(truncate(message, 2500))))
         else:
             lines.append(t("ending.failed_no_error"))
+        lines.append(t("ending.failed_next"))
+    elif job.state is JobState.PARTIALLY_SUCCEEDED:
+        # What did not complete is the first question: Google's words when it gave any.
+        message = job.error.message if job.error is not None else ""
+        if message:
+            lines.insert(0, t("ending.failed_error", error=escape(truncate(message, 2000))))
+        else:
+            lines.insert(0, t("ending.partial_no_error"))
+    elif job.state is JobState.EXPIRED:
+        lines.append(t("ending.expired_next"))
     elif job.state is JobState.CANCELLED and cancelled_by:
         lines.append(t("ending.cancelled_by", user=escape(cancelled_by)))
     duration = _duration_line(job, language)
