@@ -167,8 +167,11 @@ MESSAGES: dict[str, str] = {
     "modal.submit": "Start tuning",
     "modal.close": "Cancel",
     "modal.checking": ":mag: Checking the dataset before starting the job… this can take a few "
-    "seconds. Closing this window does not stop it: the job starts if the data passes, and any "
-    "problem is sent to you in the channel.",
+    "seconds. Closing this window does not stop the check: the job starts if the data passes; "
+    "after errors or warnings it is not started, and the report is sent to you in the channel.",
+    "modal.preflight_warnings_closed": ":warning: *The dataset check has warnings.* The job was "
+    "not started. Read them; to start it anyway, open `/tune` again and press *Start anyway* "
+    "after the check.",
     "modal.preflight_errors": ":x: *The dataset check found problems.* No job was started: fix "
     "the data (or pick other files) and submit again.",
     "modal.preflight_warnings": ":warning: *The dataset check has warnings.* Read them, then "
@@ -209,7 +212,7 @@ MESSAGES: dict[str, str] = {
     "modal.models_retired": "Retired models (Google may refuse them)",
     "modal.submit_anyway": "Start anyway",
     # --- status card (created by the Slack surface, kept current by the watcher) ----------
-    "card.model": "Model",
+    "card.model": "Base model",
     "card.epochs": "epochs",
     "card.adapter_size": "adapter size",
     "card.lr_multiplier": "learning-rate ×",

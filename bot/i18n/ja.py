@@ -176,7 +176,8 @@ MESSAGES: dict[str, str] = {
     "modal.title": "チューニング ジョブ",
     "modal.submit": "開始",
     "modal.close": "キャンセル",
-    "modal.checking": ":mag: ジョブを開始する前にデータセットを確認しています… 数秒かかることがあります。このウィンドウを閉じても確認は続き、データに問題がなければジョブを開始します。問題があればチャンネルでお知らせします。",
+    "modal.checking": ":mag: ジョブを開始する前にデータセットを確認しています… 数秒かかることがあります。このウィンドウを閉じても確認は続き、データに問題がなければジョブを開始します。エラーや警告があった場合はジョブを開始せず、結果をチャンネルでお知らせします。",
+    "modal.preflight_warnings_closed": ":warning: *データセットの確認で警告があります。* ジョブは開始されていません。内容を確認し、それでも開始する場合は `/tune` をもう一度開き、確認の後に［このまま開始］を押してください。",
     "modal.preflight_errors": ":x: *データセットの確認で問題が見つかりました。* ジョブは開始されていません。データを修正するか別のファイルを指定してから、もう一度送信してください。",
     "modal.preflight_warnings": ":warning: *データセットの確認で警告があります。* 内容を確認し、問題がなければ［このまま開始］を押してください。値を変更することもできます。",
     "modal.done": "閉じる",
@@ -213,7 +214,7 @@ MESSAGES: dict[str, str] = {
     "modal.models_retired": "提供終了モデル（Google に拒否される場合があります）",
     "modal.submit_anyway": "このまま開始",
     # --- status card (created by the Slack surface, kept current by the watcher) ----------
-    "card.model": "モデル",
+    "card.model": "ベースモデル",
     "card.epochs": "エポック数",
     "card.adapter_size": "アダプタ サイズ",
     "card.lr_multiplier": "学習率の乗数",

@@ -91,3 +91,17 @@ def test_a_dataset_the_bot_may_not_read_warns_and_the_next_submit_starts_the_job
     bot.interact(again)
     bot.slack.wait_for("chat.postMessage")
     assert bot.emulator.counts["create"] == 1
+
+
+def test_warnings_after_the_form_was_closed_say_the_job_was_not_started(
+    bot: BotUnderTest, gcs: FakeGcs
+) -> None:
+    gcs.put("team-data", "small.jsonl", jsonl(5))
+    # Slack answers views.update with not_found once the user has closed the modal.
+    bot.slack.fail("views.update", "not_found", times=5)
+    bot.interact(submission(training_dataset="gs://team-data/small.jsonl"))
+    note = bot.slack.wait_for("chat.postEphemeral")[0].args["text"]
+    # No Start anyway button is left to press: the note says how to go on instead.
+    assert "The job was not started" in note
+    assert "open `/tune` again" in note
+    assert bot.emulator.counts["create"] == 0

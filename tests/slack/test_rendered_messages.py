@@ -111,7 +111,9 @@ def test_a_successful_ending_notifies_whoever_started_the_job(
     assert "<@U0ALICE01>" in _texts(blocks)[0]
 
 
-@pytest.mark.parametrize(("language", "said"), [("en", "does not stop it"), ("ja", "閉じても")])
+@pytest.mark.parametrize(
+    ("language", "said"), [("en", "does not stop the check"), ("ja", "閉じても")]
+)
 def test_the_checking_view_says_closing_it_does_not_stop_the_job(language: str, said: str) -> None:
     from bot.i18n import translate
     from bot.slack.messages.create_form import message_modal

@@ -185,7 +185,10 @@ class CreateJobSubmission:
             outcome = "data_warnings"
         banner = reports_mrkdwn(verdict.reports, lead=translate(language, lead))
         form = self._form(submission, banner, metadata, after_warnings=not verdict.has_errors)
-        await self._show(client, submission, form, banner)
+        # A closed form has no Start anyway button: the channel note says how to go on.
+        closed_lead = lead if verdict.has_errors else "modal.preflight_warnings_closed"
+        instead = reports_mrkdwn(verdict.reports, lead=translate(language, closed_lead))
+        await self._show(client, submission, form, instead)
         observe("modal.create", outcome, user=submission.actor.user_id, started=submission.started)
 
     def _form(
