@@ -138,7 +138,7 @@ MESSAGES: dict[str, str] = {
     "list.cancelled": "cancelled",
     "list.all": "all",
     "list.empty_page": "No {filter} jobs on this page. *More* looks further back.",
-    "list.empty_active": "No job is queued or running. `/tune list all` shows ended ones too.",
+    "list.empty_active": "No active job (queued, pending, running or paused). `/tune list all` shows ended ones too.",
     "list.empty_filtered": "No {filter} jobs. `/tune list all` shows every job.",
     "list.empty_all": "No tuning jobs in this project and region yet. `/tune` starts one.",
     "list.more": "More",

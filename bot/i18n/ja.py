@@ -147,8 +147,8 @@ MESSAGES: dict[str, str] = {
     "list.all": "すべて",
     "list.empty_page": "このページには状態が「{filter}」のジョブはありません。"
     "「さらに表示」で以前のジョブを確認できます。",
-    "list.empty_active": "待機中・実行中のジョブはありません。終了したジョブは `/tune list all` で"
-    "確認できます。",
+    "list.empty_active": "進行中のジョブ（キュー待ち・準備中・実行中・一時停止中）はありません。"
+    "終了したジョブは `/tune list all` で確認できます。",
     "list.empty_filtered": "状態が「{filter}」のジョブはありません。すべてのジョブは "
     "`/tune list all` で確認できます。",
     "list.empty_all": "このプロジェクトとリージョンにはまだチューニング ジョブがありません。"
