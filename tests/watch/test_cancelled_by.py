@@ -6,14 +6,15 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Column, Index, MetaData, Table, insert, select
+from sqlalchemy import select
 
 from bot.tuning.refs import JobRef
 from bot.tuning.states import JobState
 from bot.watch.migrations import LATEST, STEPS
 from bot.watch.model import NewWatch, WatchKind
-from bot.watch.store import SqlWatchStore, make_engine
+from bot.watch.store import SqlWatchStore
 from bot.watch.tables import schema_version, watches
+from tests.fakes.watch_store import old_database
 
 JOB = "projects/team-tuning/locations/us-central1/tuningJobs/{}"
 BY_NUMBER = "projects/123456789012/locations/us-central1/tuningJobs/{}"
@@ -92,48 +93,26 @@ async def test_watching_a_job_again_after_its_watch_finished_forgets_the_cancell
 
 def _version_3_database(url: str) -> None:
     """A database as release 3 left it: no `cancelled_by` yet, one watch in it."""
-    old = MetaData()
-    v3 = Table(
-        "watches",
-        old,
-        *[
-            Column(c.name, c.type, nullable=c.nullable, primary_key=c.primary_key)
-            for c in watches.columns
-            if c.name not in ("cancelled_by", "card_stats")  # added by later steps
-        ],
-    )
-    Index("uq_watches_key_channel", v3.c.job_key, v3.c.channel_id, unique=True)
-    Table(
-        "schema_version",
-        old,
-        *[Column(c.name, c.type, primary_key=c.primary_key) for c in schema_version.columns],
-    )
-    engine = make_engine(url)
-    old.create_all(engine)
-    with engine.begin() as conn:
-        conn.execute(insert(old.tables["schema_version"]).values(id=1, version=3, applied_at=NOW))
-        conn.execute(
-            insert(v3).values(
-                job_name=JOB.format(1),
-                job_key=JobRef.from_name(JOB.format(1)).key,
-                project="team-tuning",
-                region="us-central1",
-                channel_id="C0TEAM001",
-                started_by="U0STARTER",
-                kind="created",
-                language="en",
-                last_state="JOB_STATE_RUNNING",
-                next_poll_at=NOW,
-                error_count=0,
-                paused_noted=False,
-                created_at=NOW,
-                message_ts="1.1",
-                missing_count=0,
-                read_error_count=0,
-                read_error_noted=False,
-            )
-        )
-    engine.dispose()
+    row = {
+        "job_name": JOB.format(1),
+        "job_key": JobRef.from_name(JOB.format(1)).key,
+        "project": "team-tuning",
+        "region": "us-central1",
+        "channel_id": "C0TEAM001",
+        "started_by": "U0STARTER",
+        "kind": "created",
+        "language": "en",
+        "last_state": "JOB_STATE_RUNNING",
+        "next_poll_at": NOW,
+        "error_count": 0,
+        "paused_noted": False,
+        "created_at": NOW,
+        "message_ts": "1.1",
+        "missing_count": 0,
+        "read_error_count": 0,
+        "read_error_noted": False,
+    }
+    old_database(url, 3, [row])
 
 
 async def test_a_version_3_database_gains_the_canceller_column(store_url: str) -> None:

@@ -8,14 +8,15 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, MetaData, Table, insert, select
+from sqlalchemy import select
 
 from bot.tuning.states import JobState
 from bot.watch.bookkeeping import PollerMemory
 from bot.watch.migrations import LATEST, STEPS
 from bot.watch.model import NewWatch, WatchKind, WatchUpdate
-from bot.watch.store import SqlWatchStore, make_engine
+from bot.watch.store import SqlWatchStore
 from bot.watch.tables import schema_version, watches
+from tests.fakes.watch_store import old_database
 from tests.watch.conftest import PROJECT, REGION, Rig
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
@@ -184,48 +185,27 @@ async def test_the_flag_is_stored_and_follows_the_card(store_url: str) -> None:
 
 def _version_3_database(url: str) -> None:
     """A database as release 3 left it: no `card_stats` yet, one live card in it."""
-    old = MetaData()
-    v3 = Table(
-        "watches",
-        old,
-        *[
-            Column(c.name, c.type, nullable=c.nullable, primary_key=c.primary_key)
-            for c in watches.columns
-            if c.name != "card_stats"
-        ],
-    )
-    Table(
-        "schema_version",
-        old,
-        *[Column(c.name, c.type, primary_key=c.primary_key) for c in schema_version.columns],
-    )
-    engine = make_engine(url)
-    old.create_all(engine)
-    with engine.begin() as conn:
-        conn.execute(insert(old.tables["schema_version"]).values(id=1, version=3, applied_at=NOW))
-        conn.execute(
-            insert(v3).values(
-                job_name=JOB,
-                job_key=f"{REGION}/1",
-                project=PROJECT,
-                region=REGION,
-                channel_id="C0TEAM001",
-                message_ts="1.1",
-                started_by="U0STARTER",
-                kind="created",
-                language="en",
-                last_state="JOB_STATE_RUNNING",
-                card_state="JOB_STATE_RUNNING",
-                next_poll_at=NOW,
-                error_count=0,
-                paused_noted=False,
-                missing_count=0,
-                read_error_count=0,
-                read_error_noted=False,
-                created_at=NOW,
-            )
-        )
-    engine.dispose()
+    row = {
+        "job_name": JOB,
+        "job_key": f"{REGION}/1",
+        "project": PROJECT,
+        "region": REGION,
+        "channel_id": "C0TEAM001",
+        "message_ts": "1.1",
+        "started_by": "U0STARTER",
+        "kind": "created",
+        "language": "en",
+        "last_state": "JOB_STATE_RUNNING",
+        "card_state": "JOB_STATE_RUNNING",
+        "next_poll_at": NOW,
+        "error_count": 0,
+        "paused_noted": False,
+        "missing_count": 0,
+        "read_error_count": 0,
+        "read_error_noted": False,
+        "created_at": NOW,
+    }
+    old_database(url, 3, [row])
 
 
 async def test_a_version_3_database_gains_the_flag_and_redraws_live_cards_once(

@@ -14,6 +14,7 @@ from bot.watch.migrations import LATEST
 from bot.watch.model import UPDATE_FIELDS, AuditEntry, NewWatch, WatchKind, WatchUpdate
 from bot.watch.store import SqlWatchStore, make_engine
 from bot.watch.tables import schema_version, watches
+from tests.fakes.watch_store import old_database
 
 JOB = "projects/team-tuning/locations/us-central1/tuningJobs/{}"
 # The same jobs as Google names them: by project number.
@@ -283,35 +284,8 @@ async def test_adding_an_active_watch_again_keeps_its_announcing_mark(store: Sql
     assert again.announcing_by == "replica-a"
 
 
-# Added by schema step 3.
-_V3_COLUMNS = ("missing_since", "missing_count", "read_error_count", "read_error_noted")
-# Columns later steps add, which a database of an earlier release cannot have.
-LATER_COLUMNS = ("card_stats", "cancelled_by")
-
-
 def _version_1_database(url: str) -> None:
     """A database as release 1 left it: watches keyed on the job name as first stored."""
-    from sqlalchemy import Column, MetaData, Table, UniqueConstraint, insert
-
-    old = MetaData()
-    columns = [
-        Column(c.name, c.type, nullable=c.nullable, primary_key=c.primary_key)
-        for c in watches.columns
-        if c.name not in ("job_key", *_V3_COLUMNS, *LATER_COLUMNS)
-    ]
-    v1 = Table(
-        "watches",
-        old,
-        *columns,
-        UniqueConstraint("job_name", "channel_id", name="uq_watches_job_channel"),
-    )
-    Table(
-        "schema_version",
-        old,
-        *[Column(c.name, c.type, primary_key=c.primary_key) for c in schema_version.columns],
-    )
-    engine = make_engine(url)
-    old.create_all(engine)
     row = {
         "channel_id": "C0TEAM001",
         "started_by": "U0STARTER",
@@ -324,30 +298,28 @@ def _version_1_database(url: str) -> None:
         "created_at": NOW,
         "region": "us-central1",
     }
-    with engine.begin() as conn:
-        conn.execute(insert(old.tables["schema_version"]).values(id=1, version=1, applied_at=NOW))
-        conn.execute(
-            insert(v1),
-            [
-                # Job 1 typed by id; job 2 as Google named it; job 3 twice (a stale row by id
-                # without a card, and the live one by number).
-                {**row, "job_name": JOB.format(1), "project": "team-tuning", "message_ts": "1.1"},
-                {
-                    **row,
-                    "job_name": BY_NUMBER.format(2),
-                    "project": "123456789012",
-                    "message_ts": "2.2",
-                },
-                {**row, "job_name": JOB.format(3), "project": "team-tuning", "message_ts": None},
-                {
-                    **row,
-                    "job_name": BY_NUMBER.format(3),
-                    "project": "123456789012",
-                    "message_ts": "3.3",
-                },
-            ],
-        )
-    engine.dispose()
+    old_database(
+        url,
+        1,
+        [
+            # Job 1 typed by id; job 2 as Google named it; job 3 twice (a stale row by id
+            # without a card, and the live one by number).
+            {**row, "job_name": JOB.format(1), "project": "team-tuning", "message_ts": "1.1"},
+            {
+                **row,
+                "job_name": BY_NUMBER.format(2),
+                "project": "123456789012",
+                "message_ts": "2.2",
+            },
+            {**row, "job_name": JOB.format(3), "project": "team-tuning", "message_ts": None},
+            {
+                **row,
+                "job_name": BY_NUMBER.format(3),
+                "project": "123456789012",
+                "message_ts": "3.3",
+            },
+        ],
+    )
 
 
 async def test_an_upgraded_database_finds_its_watches_by_either_name(store_url: str) -> None:
@@ -436,47 +408,23 @@ async def test_an_update_writes_only_the_fields_it_sets_and_none_clears_one(
 
 def _version_2_database(url: str) -> None:
     """A database as release 2 left it: no read-trouble columns yet, one watch in it."""
-    from sqlalchemy import Column, Index, MetaData, Table, insert
-
-    old = MetaData()
-    v2 = Table(
-        "watches",
-        old,
-        *[
-            Column(c.name, c.type, nullable=c.nullable, primary_key=c.primary_key)
-            for c in watches.columns
-            if c.name not in (*_V3_COLUMNS, *LATER_COLUMNS)
-        ],
-    )
-    Index("uq_watches_key_channel", v2.c.job_key, v2.c.channel_id, unique=True)
-    Table(
-        "schema_version",
-        old,
-        *[Column(c.name, c.type, primary_key=c.primary_key) for c in schema_version.columns],
-    )
-    engine = make_engine(url)
-    old.create_all(engine)
-    with engine.begin() as conn:
-        conn.execute(insert(old.tables["schema_version"]).values(id=1, version=2, applied_at=NOW))
-        conn.execute(
-            insert(v2).values(
-                job_name=JOB.format(1),
-                job_key=ref(1).key,
-                project="team-tuning",
-                region="us-central1",
-                channel_id="C0TEAM001",
-                started_by="U0STARTER",
-                kind="created",
-                language="en",
-                last_state="JOB_STATE_RUNNING",
-                next_poll_at=NOW,
-                error_count=0,
-                paused_noted=False,
-                created_at=NOW,
-                message_ts="1.1",
-            )
-        )
-    engine.dispose()
+    row = {
+        "job_name": JOB.format(1),
+        "job_key": ref(1).key,
+        "project": "team-tuning",
+        "region": "us-central1",
+        "channel_id": "C0TEAM001",
+        "started_by": "U0STARTER",
+        "kind": "created",
+        "language": "en",
+        "last_state": "JOB_STATE_RUNNING",
+        "next_poll_at": NOW,
+        "error_count": 0,
+        "paused_noted": False,
+        "created_at": NOW,
+        "message_ts": "1.1",
+    }
+    old_database(url, 2, [row])
 
 
 async def test_a_version_2_database_gains_the_read_trouble_columns(store_url: str) -> None:
