@@ -141,10 +141,6 @@ def _text(text: str) -> Payload:
     return _pair(notice(text))
 
 
-def _metadata(language: str) -> ModalMetadata:
-    return ModalMetadata(channel_id="C0TUNING01", language=language)
-
-
 def messages(language: str) -> dict[str, Payload]:
     """Every message and modal, keyed by a file name without extension."""
     catalogue = default_catalogue()
@@ -214,35 +210,28 @@ def messages(language: str) -> dict[str, Payload]:
     gallery["cancel-already-ended"] = _text(cancel_reply(sample_job(JobState.SUCCEEDED), language))
     not_found = translate(language, "create.not_found", name="support-answers-v3")
     gallery["create-again"] = _message(not_found, create_again_blocks(language, not_found, "token"))
-    gallery["modal-form"] = create_modal(
-        language,
-        catalogue=catalogue,
-        today=today,
-        metadata=_metadata(language),
-        location=Location(_PROJECT, _REGION),
-    )
+
+    def form(banner: str | None = None, *, after_warnings: bool = False) -> Payload:
+        return create_modal(
+            language,
+            catalogue=catalogue,
+            today=today,
+            metadata=ModalMetadata(channel_id="C0TUNING01", language=language),
+            location=Location(_PROJECT, _REGION),
+            banner=banner,
+            after_warnings=after_warnings,
+        )
+
     reports = sample_reports(language)
+    gallery["modal-form"] = form()
     gallery["check-errors"] = _text(reports_mrkdwn([reports["errors"]]))
     gallery["check-warnings"] = _text(reports_mrkdwn([reports["warnings"]]))
-    lead = translate(language, "modal.preflight_warnings")
-    gallery["modal-form-after-warnings"] = create_modal(
-        language,
-        catalogue=catalogue,
-        today=today,
-        metadata=_metadata(language),
-        location=Location(_PROJECT, _REGION),
-        banner=reports_mrkdwn([reports["warnings"]], lead=lead),
-        after_warnings=True,
-    )
-    lead = translate(language, "modal.preflight_errors")
-    gallery["modal-form-errors"] = create_modal(
-        language,
-        catalogue=catalogue,
-        today=today,
-        metadata=_metadata(language),
-        location=Location(_PROJECT, _REGION),
-        banner=reports_mrkdwn([reports["errors"]], lead=lead),
-    )
+    for kind, lead in (
+        ("warnings", "modal.preflight_warnings"),
+        ("errors", "modal.preflight_errors"),
+    ):
+        banner = reports_mrkdwn([reports[kind]], lead=translate(language, lead))
+        gallery[f"modal-form-after-{kind}"] = form(banner, after_warnings=kind == "warnings")
     gallery["modal-creating"] = message_modal(language, translate(language, "modal.creating"))
     gallery["modal-checking"] = message_modal(language, translate(language, "modal.checking"))
     return dict(sorted(gallery.items()))

@@ -24,6 +24,7 @@ EXPECTED = {
     "modal-form",
     "modal-checking",
     "modal-form-after-warnings",
+    "modal-form-after-errors",
     "check-errors",
     "create-again",
     "cancel-requested",
