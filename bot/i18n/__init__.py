@@ -85,6 +85,18 @@ def plain_template(language: str, template: str) -> str:
     return _LEADING_EMOJI.sub("", text)
 
 
+def translate_plain(language: str, key: str, **params: ParamValue) -> str:
+    """`translate` without the template's mrkdwn (see `plain_template`): for the text of a
+    message that only a phone's notification shows."""
+    template = CATALOGUES.get(language, en.MESSAGES).get(key)
+    if template is None:
+        if _strict:
+            raise MissingMessage(f"{key!r} is not in the {language!r} catalogue")
+        template = en.MESSAGES.get(key, key)
+    plain = plain_template(language, template)
+    return string.Formatter().vformat(plain, (), _Params(params))
+
+
 def render_plain(language: str, problem: Problem) -> str:
     """A domain Problem as plain text in `language`, for places that show no mrkdwn; its
     parameters go in as they are (plain text needs no escaping)."""

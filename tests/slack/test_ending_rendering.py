@@ -290,3 +290,19 @@ def test_a_failure_points_at_the_dataset_check(language: str) -> None:
 
     # Shown as typed: the placeholder is escaped so that Slack does not swallow it.
     assert "`/tune check &lt;gs://…&gt;`" in text
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "support-bot finished tuning, <@U0ALICE01>."),
+        ("ja", "support-bot のチューニングが完了しました"),
+    ],
+)
+def test_the_notification_text_reads_without_mrkdwn(language: str, said: str) -> None:
+    # A phone's notification shows the message's text as typed: no stars, no emoji code.
+    text, _ = ending_message(_job(), started_by="U0ALICE01", language=language)
+
+    assert text.startswith(said)
+    assert "*" not in text
+    assert ":white_check_mark:" not in text

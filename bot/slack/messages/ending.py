@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.i18n import translate
+from bot.i18n import translate, translate_plain
 from bot.slack import ids
 from bot.slack.messages.shared import checkpoint_lines, dropped_line, linked_id, section
 from bot.slack.mrkdwn import code, escape, format_duration, literal, truncate
@@ -199,7 +199,12 @@ def ending_message(
         )
     )
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_job_context(job))]))
-    return truncate(headline, 3000), [b.to_dict() for b in blocks]
+    # Phones notify with the message's text alone, drawn without mrkdwn: the headline again,
+    # with no marks around the name.
+    plain_name = escape(job.display_name or display_name) or f"#{job.ref.job_id}"
+    key = _HEADLINES.get(job.state, "ending.expired")
+    fallback = translate_plain(language, key, name=plain_name, user=started_by)
+    return truncate(fallback, 3000), [b.to_dict() for b in blocks]
 
 
 def _job_context(job: TuningJob) -> str:
