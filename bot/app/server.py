@@ -37,10 +37,12 @@ from bot.app.wiring import (
 from bot.config import ConfigError, Settings, load_settings
 from bot.datasets.sources import DatasetOpener
 from bot.handlers.datasets import PreflightCheck
+from bot.handlers.home import HomeHandlers
 from bot.handlers.jobs import CreateLookups, JobHandlers
 from bot.logs import configure_logging
 from bot.metrics import REGISTRY
 from bot.slack.app import build_bolt_app, slack_web_client
+from bot.slack.home import HomeTab
 from bot.slack.http import SlackEndpoint
 from bot.slack.locale import LocaleCache
 from bot.slack.surface import Surface
@@ -76,6 +78,8 @@ class Runtime:
         """Stop the watcher, let work in progress finish, then close clients and the database."""
         await self.watcher.stop()
         await self.surface.drain()
+        if self.surface.homes is not None:
+            await self.surface.homes.settle()
         await self.tuning.aclose()
         await self.http.aclose()
         await asyncio.to_thread(self.store.close)
@@ -114,9 +118,20 @@ async def build_runtime(settings: Settings, *, http: httpx.AsyncClient | None = 
         publisher=publisher,
         check=PreflightCheck(opener, default_catalogue()),
     )
-    surface = Surface(handlers=handlers, locales=LocaleCache(slack))
+    locales = LocaleCache(slack)
+    homes = HomeTab(
+        HomeHandlers(
+            client=tuning,
+            store=store,
+            location=settings.default_location,
+            policy=settings.access_policy,
+        ),
+        locales,
+        publisher,
+    )
+    surface = Surface(handlers=handlers, locales=locales, homes=homes)
     bolt = build_bolt_app(slack, surface)
-    watcher = build_watcher(settings, store, tuning, publisher)
+    watcher = build_watcher(settings, store, tuning, publisher, homes=homes)
     return Runtime(settings, shared_http, slack, tuning, store, surface, bolt, watcher)
 
 

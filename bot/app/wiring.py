@@ -17,6 +17,7 @@ from bot.slack.notifier import SlackNotifier
 from bot.vertex.auth import GoogleAuth, NoAuth
 from bot.vertex.client import TuningClient
 from bot.watch.budget import RequestBudget
+from bot.watch.notify import NO_HOMES, HomeRefresher
 from bot.watch.policy import PollConfig
 from bot.watch.service import Watcher
 from bot.watch.store import SqlWatchStore
@@ -70,9 +71,10 @@ def build_watcher(
     store: SqlWatchStore,
     tuning: TuningClient,
     publisher: SlackNotifier | None = None,
+    homes: HomeRefresher = NO_HOMES,
 ) -> Watcher:
     """The watcher on the configured interval and request budget, announcing through
-    `publisher` (the process's one publisher; a new one when None)."""
+    `publisher` (the process's one publisher; a new one when None) and refreshing `homes`."""
     poll = PollConfig(interval=settings.poll_interval_seconds)
     return Watcher(
         store,
@@ -80,4 +82,5 @@ def build_watcher(
         publisher or build_publisher(settings, poll),
         config=poll,
         budget=RequestBudget(settings.vertex_requests_per_minute),
+        homes=homes,
     )

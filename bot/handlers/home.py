@@ -179,8 +179,11 @@ class HomeHandlers:
     def _entry(self, actor: Actor, group: list[Watch], listed: dict[str, TuningJob]) -> HomeJob:
         first = group[0]
         job = listed.get(first.ref.key)
-        # The watcher keeps each watch's state current; the listing is fresher still.
-        state = job.state if job is not None else first.last_state
+        known = self._remembered(first.ref.key)
+        # The watcher keeps each watch's state current and the listing is fresher still; a job
+        # that ended stays ended, so whichever source saw the end is right.
+        states = [j.state for j in (job, known) if j is not None] + [first.last_state]
+        state = next((s for s in states if s.has_ended), states[0])
         owners = frozenset(w.started_by for w in group if w.kind is WatchKind.CREATED)
         may_cancel = (
             self.policy.refusal(Action.CANCEL, actor.user_id, actor.channel_id, owners) is None

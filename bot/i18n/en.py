@@ -393,4 +393,5 @@ MESSAGES: dict[str, str] = {
     "home.loading": "Reading the job from Google…",
     "home.close": "Close",
     "home.form_refused_title": "New tuning job",
+    "home.reopen": "Open the bot's Home tab again, then press *New tuning job* once more.",
 }

@@ -397,4 +397,5 @@ MESSAGES: dict[str, str] = {
     "home.loading": "Google からジョブを読み込んでいます…",
     "home.close": "閉じる",
     "home.form_refused_title": "新しいチューニング ジョブ",
+    "home.reopen": "ボットのホームタブを開き直してから、もう一度 *新しいチューニング ジョブ* を押してください。",
 }

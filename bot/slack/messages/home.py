@@ -171,3 +171,18 @@ def _view(blocks: list[Block], metadata: str) -> dict[str, Any]:
 def problem_of(home: Home) -> Problem | None:
     """What the Home says went wrong, if anything: the refusal, or Google's failure."""
     return home.refusal or home.team_problem
+
+
+def home_modal(language: str, blocks: list[dict[str, Any]], *, title_key: str) -> dict[str, Any]:
+    """A modal opened from the Home tab: a job's detail, a wait, or a refusal (close only)."""
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": truncate(translate(language, title_key), 24)},
+        "close": {"type": "plain_text", "text": translate(language, "home.close")},
+        "blocks": blocks[:MAX_HOME_BLOCKS],
+    }
+
+
+def home_notice_modal(language: str, text: str, *, title_key: str) -> dict[str, Any]:
+    """`home_modal` with one already-safe mrkdwn paragraph."""
+    return home_modal(language, [section(text).to_dict()], title_key=title_key)
