@@ -28,6 +28,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.app.wiring import (
+    build_homes,
     build_publisher,
     build_watcher,
     open_store,
@@ -37,12 +38,10 @@ from bot.app.wiring import (
 from bot.config import ConfigError, Settings, load_settings
 from bot.datasets.sources import DatasetOpener
 from bot.handlers.datasets import PreflightCheck
-from bot.handlers.home import HomeHandlers
 from bot.handlers.jobs import CreateLookups, JobHandlers
 from bot.logs import configure_logging
 from bot.metrics import REGISTRY
 from bot.slack.app import build_bolt_app, slack_web_client
-from bot.slack.home import HomeTab
 from bot.slack.http import SlackEndpoint
 from bot.slack.locale import LocaleCache
 from bot.slack.surface import Surface
@@ -119,16 +118,7 @@ async def build_runtime(settings: Settings, *, http: httpx.AsyncClient | None = 
         check=PreflightCheck(opener, default_catalogue()),
     )
     locales = LocaleCache(slack)
-    homes = HomeTab(
-        HomeHandlers(
-            client=tuning,
-            store=store,
-            location=settings.default_location,
-            policy=settings.access_policy,
-        ),
-        locales,
-        publisher,
-    )
+    homes = build_homes(settings, store, tuning, publisher, locales)
     surface = Surface(handlers=handlers, locales=locales, homes=homes)
     bolt = build_bolt_app(slack, surface)
     watcher = build_watcher(settings, store, tuning, publisher, homes=homes)

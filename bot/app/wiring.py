@@ -12,7 +12,10 @@ import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
+from bot.handlers.home import HomeHandlers
 from bot.logs import register_secret, register_url_password
+from bot.slack.home import HomeTab
+from bot.slack.locale import LocaleCache
 from bot.slack.notifier import SlackNotifier
 from bot.vertex.auth import GoogleAuth, NoAuth
 from bot.vertex.client import TuningClient
@@ -64,6 +67,23 @@ def build_publisher(settings: Settings, poll: PollConfig | None = None) -> Slack
         timeout=math.ceil(poll.post_timeout),
     )
     return SlackNotifier(client)
+
+
+def build_homes(
+    settings: Settings,
+    store: SqlWatchStore,
+    tuning: TuningClient,
+    publisher: SlackNotifier,
+    locales: LocaleCache,
+) -> HomeTab:
+    """The App Home tabs of the default location, published through `publisher`."""
+    homes = HomeHandlers(
+        client=tuning,
+        store=store,
+        location=settings.default_location,
+        policy=settings.access_policy,
+    )
+    return HomeTab(homes, locales, publisher)
 
 
 def build_watcher(

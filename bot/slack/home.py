@@ -31,8 +31,7 @@ class HomeTab:
         self._locales = locales
         self._publisher = publisher
         # User → their direct-message channel with the bot, from `app_home_opened`: a job
-        # started from Home posts its card there. Only Homes opened since this process
-        # started are refreshed by its watcher; the others are built afresh when opened.
+        # started from Home posts its card there.
         self._channels: dict[str, str] = {}
         self._refreshing: set[str] = set()
         self._again: set[str] = set()
@@ -69,9 +68,10 @@ class HomeTab:
         """Queue a refresh of the Home of whoever started the watch (one at a time per user;
         changes arriving meanwhile make one more)."""
         self.homes.job_seen(job)
+        # Also for users who have not opened their Home here: it may have been opened on
+        # another replica (or this is the watcher-only process), and Slack keeps what was
+        # published. Without a known DM channel its New tuning job button asks to reopen Home.
         user = watch.started_by
-        if user not in self._channels:
-            return
         self.homes.forget(user)
         if user in self._refreshing:
             self._again.add(user)
