@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from bot.handlers.errors import GoogleFailed, google_failures
+from bot.handlers.errors import GoogleFailed, Refused, google_failures
 from bot.handlers.jobs import PERMISSIONS, Actor, TuningApi
 from bot.tuning.access import AccessPolicy, Action
 from bot.tuning.job import TuningJob
@@ -139,6 +139,24 @@ class HomeHandlers:
         while len(self._homes) > CACHED_HOMES:
             self._homes.popitem(last=False)
         return home
+
+    async def detail(self, actor: Actor, name: str) -> TuningJob | None:
+        """A job the actor's Home shows, as Google reports it now; None when it shows no such
+        job (ask `JobHandlers.get`, which applies the usual rules).
+
+        The Home is seen by its user alone, and so is this detail: only the user allow-list
+        applies, as to the Home itself. Raises `Refused` or `GoogleFailed`.
+        """
+        home = await self.home(actor)
+        if home.refusal is not None:
+            raise Refused(home.refusal)
+        shown = {e.name for e in (*home.active, *home.ended)} | {j.name for j in home.team}
+        if name not in shown:
+            return None
+        with google_failures(self.location.project, name):
+            job = await self.client.get(JobRef.from_name(name))
+        self.job_seen(job)
+        return job
 
     async def _build(self, actor: Actor) -> Home:
         user = actor.user_id

@@ -296,3 +296,23 @@ class TestTheWatcherKeepsItCurrent:
         _wait(
             lambda: [c for c in bot.slack.calls_to("chat.postMessage") if c.args.get("thread_ts")]
         )
+
+
+class TestAChannelAllowList:
+    @pytest.fixture
+    def env_extra(self) -> dict[str, str]:
+        return {"TUNING_ALLOWED_CHANNELS": "C0TUNING1"}
+
+    def test_the_home_is_shown_but_nothing_is_started_from_the_dm(self, bot: BotUnderTest) -> None:
+        name = bot.emulator.add_job(
+            PROJECT, REGION, display_name="team-run", state="JOB_STATE_RUNNING"
+        )
+        view = _open_home(bot).args["view"]
+        buttons = _buttons(view)
+        assert (ids.HOME_JOB_GET, name) in buttons
+        assert ids.HOME_NEW_JOB not in {b[0] for b in buttons}  # the DM is not an allowed channel
+
+        bot.interact(home_click(view, ids.HOME_JOB_GET, name))
+
+        shown = bot.slack.wait_for("views.update")[0]
+        assert "team-run" in _text(shown)  # what the Home shows, its detail shows too

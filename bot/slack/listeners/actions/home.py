@@ -128,7 +128,11 @@ class JobDetailsFromHome:
         view_id = str((opened.get("view") or {}).get("id") or "")
         outcome, job_name = "ok", name or None
         try:
-            job = await self.surface.handlers.get(actor, name)
+            job = None
+            if self.surface.homes is not None:
+                job = await self.surface.homes.homes.detail(actor, name)
+            if job is None:  # not on this Home (any more): the rules of `/tune get`
+                job = await self.surface.handlers.get(actor, name)
         except HandlerError as exc:
             outcome = exc.outcome
             text = problem_text(language, exc.problem)
