@@ -28,6 +28,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.app.wiring import (
+    build_homes,
     build_publisher,
     build_watcher,
     open_store,
@@ -76,6 +77,8 @@ class Runtime:
         """Stop the watcher, let work in progress finish, then close clients and the database."""
         await self.watcher.stop()
         await self.surface.drain()
+        if self.surface.homes is not None:
+            await self.surface.homes.settle()
         await self.tuning.aclose()
         await self.http.aclose()
         await asyncio.to_thread(self.store.close)
@@ -114,9 +117,11 @@ async def build_runtime(settings: Settings, *, http: httpx.AsyncClient | None = 
         publisher=publisher,
         check=PreflightCheck(opener, default_catalogue()),
     )
-    surface = Surface(handlers=handlers, locales=LocaleCache(slack))
+    locales = LocaleCache(slack)
+    homes = build_homes(settings, store, tuning, publisher, locales)
+    surface = Surface(handlers=handlers, locales=locales, homes=homes)
     bolt = build_bolt_app(slack, surface)
-    watcher = build_watcher(settings, store, tuning, publisher)
+    watcher = build_watcher(settings, store, tuning, publisher, homes=homes)
     return Runtime(settings, shared_http, slack, tuning, store, surface, bolt, watcher)
 
 

@@ -12,9 +12,19 @@ import signal
 import sys
 from collections.abc import Mapping, Sequence
 
-from bot.app.wiring import build_watcher, open_store, register_secrets, tuning_client
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.app.wiring import (
+    build_homes,
+    build_publisher,
+    build_watcher,
+    open_store,
+    register_secrets,
+    tuning_client,
+)
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
+from bot.slack.locale import LocaleCache
 from bot.watch.service import Watcher
 
 log = logging.getLogger("bot.watch")
@@ -35,7 +45,14 @@ async def open_watcher(settings: Settings) -> Watcher:
     """A watcher wired to the configured database, Vertex API (or emulator) and Slack."""
     store = await open_store(settings)
     try:
-        return build_watcher(settings, store, tuning_client(settings))
+        tuning = tuning_client(settings)
+        publisher = build_publisher(settings)
+        # Users' Home tabs follow their jobs from here too (languages from users.info).
+        locales = LocaleCache(
+            AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+        )
+        homes = build_homes(settings, store, tuning, publisher, locales)
+        return build_watcher(settings, store, tuning, publisher, homes=homes)
     except BaseException:
         await asyncio.to_thread(store.close)
         raise

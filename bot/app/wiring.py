@@ -12,11 +12,15 @@ import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
+from bot.handlers.home import HomeHandlers
 from bot.logs import register_secret, register_url_password
+from bot.slack.home import HomeTab
+from bot.slack.locale import LocaleCache
 from bot.slack.notifier import SlackNotifier
 from bot.vertex.auth import GoogleAuth, NoAuth
 from bot.vertex.client import TuningClient
 from bot.watch.budget import RequestBudget
+from bot.watch.notify import NO_HOMES, HomeRefresher
 from bot.watch.policy import PollConfig
 from bot.watch.service import Watcher
 from bot.watch.store import SqlWatchStore
@@ -65,14 +69,32 @@ def build_publisher(settings: Settings, poll: PollConfig | None = None) -> Slack
     return SlackNotifier(client)
 
 
+def build_homes(
+    settings: Settings,
+    store: SqlWatchStore,
+    tuning: TuningClient,
+    publisher: SlackNotifier,
+    locales: LocaleCache,
+) -> HomeTab:
+    """The App Home tabs of the default location, published through `publisher`."""
+    homes = HomeHandlers(
+        client=tuning,
+        store=store,
+        location=settings.default_location,
+        policy=settings.access_policy,
+    )
+    return HomeTab(homes, locales, publisher)
+
+
 def build_watcher(
     settings: Settings,
     store: SqlWatchStore,
     tuning: TuningClient,
     publisher: SlackNotifier | None = None,
+    homes: HomeRefresher = NO_HOMES,
 ) -> Watcher:
     """The watcher on the configured interval and request budget, announcing through
-    `publisher` (the process's one publisher; a new one when None)."""
+    `publisher` (the process's one publisher; a new one when None) and refreshing `homes`."""
     poll = PollConfig(interval=settings.poll_interval_seconds)
     return Watcher(
         store,
@@ -80,4 +102,5 @@ def build_watcher(
         publisher or build_publisher(settings, poll),
         config=poll,
         budget=RequestBudget(settings.vertex_requests_per_minute),
+        homes=homes,
     )

@@ -47,6 +47,7 @@ PERMISSIONS: Mapping[str, Action] = {
     "list": Action.READ,
     "get": Action.READ,
     "check": Action.READ,
+    "home": Action.READ,  # the App Home tab (bot.handlers.home): the user allow-list alone
 }
 
 

@@ -12,6 +12,9 @@ CARD_CONSOLE = "job_open_console"  # a link: Slack reports the click, nothing is
 ENDING_CONSOLE = "ending_open_console"  # a link, as above
 LIST_MORE = "jobs_list_more"
 CREATE_AGAIN = "job_create_again"
+# The App Home tab (its Cancel buttons are the card's `CARD_CANCEL`).
+HOME_NEW_JOB = "home_new_job"
+HOME_JOB_GET = "home_job_get"
 
 # Link buttons: Slack sends their clicks too; they are acknowledged and nothing else.
 LINKS = (CARD_CONSOLE, ENDING_CONSOLE)

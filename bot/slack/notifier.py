@@ -106,8 +106,10 @@ class SlackNotifier:
         *,
         read: bool = False,
         still_ours: Callable[[], bool] = always_ours,
+        target: str = "channel",
         **kwargs: Any,
     ) -> AsyncSlackResponse:
+        # `channel` is what Slack limits the method per: a channel, or a user's Home tab.
         key = (method, channel)
         until = self._blocked.get(key)
         if until is not None:
@@ -127,7 +129,7 @@ class SlackNotifier:
                 # Asked as late as the request allows: a process frozen after the store
                 # confirmed its lease must not post what another replica may have posted since.
                 raise LeaseLapsed("lease_lapsed")
-            return await self._client.api_call(method, json={"channel": channel, **kwargs})
+            return await self._client.api_call(method, json={target: channel, **kwargs})
         except SlackApiError as error:
             raise self._refused(method, key, error.response) from None
         except (aiohttp.ClientError, TimeoutError) as error:
@@ -308,6 +310,11 @@ class SlackNotifier:
                 watch.job_name, display_name=watch.display_name, language=watch.language
             ),
         )
+
+    async def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        """Set the user's Home tab (`views.publish`), held back per user after a 429 as cards
+        are per channel; raises `NotifyError`."""
+        await self._call("views.publish", user_id, target="user_id", view=view)
 
     async def ending_posted(self, watch: Watch) -> bool | None:
         """Look in the card's thread for this watch's ending (needs `channels:history`).

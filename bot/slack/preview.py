@@ -22,7 +22,8 @@ from typing import Any
 from bot.datasets.preflight import run_preflight
 from bot.datasets.sources import DatasetOpener
 from bot.datasets.text import ReportText, report_text
-from bot.i18n import CATALOGUES, placeholders, translate
+from bot.handlers.home import Home, HomeJob
+from bot.i18n import CATALOGUES, placeholders, render, translate
 from bot.slack.messages.create_again import create_again_blocks
 from bot.slack.messages.create_form import ModalMetadata, create_modal, message_modal
 from bot.slack.messages.dataset_report import reports_mrkdwn
@@ -34,6 +35,7 @@ from bot.slack.messages.ending import (
     read_recovered_message,
 )
 from bot.slack.messages.help import help_message
+from bot.slack.messages.home import home_view
 from bot.slack.messages.job_detail import job_detail_message
 from bot.slack.messages.job_list import list_message
 from bot.slack.messages.replies import cancel_reply, notice
@@ -41,6 +43,7 @@ from bot.slack.messages.shared import Message
 from bot.slack.messages.status_card import render_status_card
 from bot.tuning.catalogue import default_catalogue
 from bot.tuning.job import Checkpoint, DataStats, JobError, TunedModel, TuningJob
+from bot.tuning.problems import Problem
 from bot.tuning.refs import JobRef, Location
 from bot.tuning.states import JobState
 
@@ -232,6 +235,25 @@ def messages(language: str) -> dict[str, Payload]:
     ):
         banner = reports_mrkdwn([reports[kind]], lead=translate(language, lead))
         gallery[f"modal-form-after-{kind}"] = form(banner, after_warnings=kind == "warnings")
+    running, done = sample_job(JobState.RUNNING), jobs[1]
+    home = Home(
+        _STARTER,
+        Location(_PROJECT, _REGION),
+        can_create=True,
+        active=(HomeJob(running.name, running.state, running.display_name, running, True),),
+        ended=(HomeJob(done.name, done.state, done.display_name, done),),
+        team=(running, sample_job(JobState.QUEUED, ref=JobRef(_PROJECT, _REGION, "43"))),
+    )
+    # Home views open in Block Kit Builder's "App Home" surface.
+    gallery["home"] = home_view(home, language=language, channel_id="D0PREVIEW1")
+    not_allowed = Problem.of("auth.user_not_allowed")
+    refused = Home(_STARTER, Location(_PROJECT, _REGION), refusal=not_allowed)
+    gallery["home-refused"] = home_view(
+        refused,
+        language=language,
+        channel_id="D0PREVIEW1",
+        problem_text=render(language, not_allowed),
+    )
     gallery["modal-creating"] = message_modal(language, translate(language, "modal.creating"))
     gallery["modal-checking"] = message_modal(language, translate(language, "modal.checking"))
     return dict(sorted(gallery.items()))

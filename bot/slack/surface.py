@@ -9,12 +9,11 @@ import logging
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import Counter
-from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.handlers.jobs import Actor, JobHandlers
 from bot.i18n import DEFAULT_LANGUAGE, render, translate
@@ -22,6 +21,9 @@ from bot.metrics import COMMANDS
 from bot.slack.locale import LocaleCache
 from bot.slack.mrkdwn import code_text
 from bot.tuning.problems import Problem
+
+if TYPE_CHECKING:
+    from bot.slack.home import HomeTab
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,7 @@ class Surface:
 
     handlers: JobHandlers
     locales: LocaleCache
+    homes: HomeTab | None = None  # the App Home tab (None: the bot publishes none)
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     triggers: RecentKeys = field(default_factory=RecentKeys)
     submissions: RecentKeys = field(default_factory=RecentKeys)
@@ -191,7 +194,9 @@ def observe(
     )
 
 
-async def restarting(surface: Surface, body: Mapping[str, Any], respond: AsyncRespond) -> None:
+async def restarting(
+    surface: Surface, body: Mapping[str, Any], respond: Callable[..., Awaitable[Any]]
+) -> None:
     """Tell the user who clicked that the bot restarts before it could answer."""
     user = body.get("user")
     user_id = str(user.get("id") or "") if isinstance(user, Mapping) else ""

@@ -27,6 +27,15 @@ class AccessPolicy:
         """Admins may cancel any job."""
         return user_id in self.admins
 
+    def user_refusal(self, user_id: str) -> str | None:
+        """None when the user may use the bot at all, otherwise the i18n key of the reason.
+
+        For surfaces private to the user (the App Home tab), where no channel is involved.
+        """
+        if self.allowed_users and user_id not in self.allowed_users and not self.is_admin(user_id):
+            return "auth.user_not_allowed"
+        return None
+
     def refusal(
         self,
         action: Action,

@@ -74,6 +74,11 @@ ACTIVE_STATES = frozenset(
     }
 )
 
+# Google's list filter for the active states (the watcher's listing and the Home tab's).
+ACTIVE_LIST_FILTER = " OR ".join(
+    f'state="{s.value}"' for s in sorted(ACTIVE_STATES, key=lambda s: s.value)
+)
+
 # Words a user may type after `/tune list` and the states each one selects.
 LIST_FILTERS: dict[str, frozenset[JobState] | None] = {
     "active": ACTIVE_STATES,

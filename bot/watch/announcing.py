@@ -108,6 +108,8 @@ async def announce(cycle: Cycle, watch: Watch, job: TuningJob | None) -> None:
         await cycle.on_slack_error(watch, error, as_read)
         return
     await _mark_announced(cycle, watch, job)
+    if job is not None:
+        await cycle.refresh_home(watch, job)
     if job is not None and watch.card_state is not job.state:
         # The card is cosmetic once the ending is out: a failure here changes nothing.
         try:

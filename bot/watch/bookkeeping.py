@@ -24,7 +24,14 @@ from bot.tuning.job import TuningJob
 from bot.tuning.refs import Location
 from bot.tuning.states import JobState
 from bot.watch.model import AuditEntry, Watch, WatchUpdate
-from bot.watch.notify import ChannelGone, Notifier, NotifyError, RateLimited
+from bot.watch.notify import (
+    NO_HOMES,
+    ChannelGone,
+    HomeRefresher,
+    Notifier,
+    NotifyError,
+    RateLimited,
+)
 from bot.watch.policy import PollConfig
 from bot.watch.ports import PollStore
 from bot.watch.reading import QuietJob
@@ -137,6 +144,7 @@ class Cycle:
     now: dt.datetime
     report: CycleReport
     started: float = field(default_factory=time.monotonic)  # monotonic time at `now`
+    homes: HomeRefresher = NO_HOMES
     # (id, state, update time, next poll) of watches whose job did not change: a tuple, not
     # a `WatchUpdate`, since 10,000 of them wait here for the batch write.
     quiet: list[tuple[int, JobState, dt.datetime | None, dt.datetime]] = field(
@@ -160,6 +168,13 @@ class Cycle:
     def later(self, report: CycleReport) -> Cycle:
         """The same work for results that arrive after the cycle returned, on the moved clock."""
         return dataclasses.replace(self, now=self.clock(), report=report, started=time.monotonic())
+
+    async def refresh_home(self, watch: Watch, job: TuningJob) -> None:
+        """Tell the user's Home tab that the job's card changed; its failures stay here."""
+        try:
+            await self.homes.job_changed(watch, job)
+        except Exception:  # a Home tab is a convenience: announcing goes on regardless
+            log.warning("home refresh failed", exc_info=True, extra={"job": watch.job_name})
 
     async def write(self, watch: Watch, update: WatchUpdate, *, release: bool = True) -> bool:
         """Write `update` fenced on the lease (given back unless `release` is False); a lost

@@ -26,7 +26,7 @@ import datetime as dt
 from bot.tuning.job import TuningJob
 from bot.vertex.errors import PermissionDenied, Unauthenticated, VertexError
 from bot.watch.bookkeeping import READ_OK, Cycle, seen
-from bot.watch.model import Watch, WatchUpdate
+from bot.watch.model import KEEP, Watch, WatchUpdate
 from bot.watch.notify import NotifyError
 from bot.watch.policy import refused
 
@@ -71,6 +71,9 @@ async def follow(cycle: Cycle, watch: Watch, job: TuningJob) -> None:
         cycle.quiet.append((watch.id, job.state, job.update_time, due))
     else:
         await cycle.write(watch, seen(job) | READ_OK | shown | WatchUpdate(next_poll_at=due))
+        if shown.card_state is not KEEP:
+            # Written first, so that the Home built next reads the new state from the store.
+            await cycle.refresh_home(watch, job)
 
 
 async def missing(cycle: Cycle, watch: Watch) -> None:

@@ -149,6 +149,11 @@ class WatchRepository(Protocol):
         """Every channel watching a job."""
         ...
 
+    async def watches_of_user(self, user_id: str, *, ended_limit: int) -> list[Watch]:
+        """The watches `user_id` started (created the job, or typed `/tune watch`): every
+        unfinished one, newest first, then the `ended_limit` most recently finished."""
+        ...
+
     async def record_audit(self, entry: AuditEntry) -> None:
         """Append to the audit table."""
         ...

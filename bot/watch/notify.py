@@ -89,3 +89,24 @@ class Notifier(Protocol):
         the caller then tries again later rather than posting blind.
         """
         ...
+
+
+class HomeRefresher(Protocol):
+    """Keeps the Home tab of a watch's user current (implemented by the chat surface)."""
+
+    async def job_changed(self, watch: Watch, job: TuningJob) -> None:
+        """The watch's card now shows `job`: refresh the Home of whoever started the watch.
+
+        Returns quickly (the refresh is queued) and never raises into the poller.
+        """
+        ...
+
+
+class NoHomes:
+    """A watcher without Home tabs to refresh."""
+
+    async def job_changed(self, watch: Watch, job: TuningJob) -> None:
+        """Nothing to do."""
+
+
+NO_HOMES = NoHomes()

@@ -28,7 +28,7 @@ from bot.watch.bookkeeping import Cycle, CycleReport, PollerMemory
 from bot.watch.budget import RequestBudget
 from bot.watch.following import follow, missing, read_failed
 from bot.watch.model import Watch
-from bot.watch.notify import Notifier
+from bot.watch.notify import NO_HOMES, HomeRefresher, Notifier
 from bot.watch.policy import PollConfig, gone_ripe
 from bot.watch.ports import JobReader, PollStore
 from bot.watch.reading import JobResult, Missing, QuietJob, ReadContext, read_location
@@ -48,6 +48,7 @@ class Poller:
     budget: RequestBudget
     owner: str
     config: PollConfig
+    homes: HomeRefresher = NO_HOMES
 
 
 def _utcnow() -> dt.datetime:
@@ -105,6 +106,7 @@ class _CycleRun:
             now=self.now,
             report=self.report,
             started=self.started,
+            homes=poller.homes,
         )
 
     def reading(self) -> ReadContext:

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 from bot.tuning.job import TuningJob
 from bot.tuning.refs import JobRef, Location
-from bot.tuning.states import ACTIVE_STATES, JobState
+from bot.tuning.states import ACTIVE_LIST_FILTER, ACTIVE_STATES, JobState
 from bot.vertex.errors import InvalidArgument, NotFound, VertexError
 from bot.watch.budget import RequestBudget
 from bot.watch.ports import JobReader
@@ -47,9 +47,7 @@ from bot.watch.tasks import bounded
 
 log = logging.getLogger(__name__)
 
-_ACTIVE_FILTER = " OR ".join(
-    f'state="{s.value}"' for s in sorted(ACTIVE_STATES, key=lambda s: s.value)
-)
+_ACTIVE_FILTER = ACTIVE_LIST_FILTER
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from bot.metrics import POLL_CYCLE_SECONDS, WATCHED_JOBS
 from bot.watch.bookkeeping import CycleReport, PollerMemory
 from bot.watch.budget import RequestBudget
-from bot.watch.notify import Notifier
+from bot.watch.notify import NO_HOMES, HomeRefresher, Notifier
 from bot.watch.policy import PollConfig
 from bot.watch.poller import Poller, run_poll_cycle
 from bot.watch.ports import JobReader
@@ -54,8 +54,10 @@ class Watcher:
         config: PollConfig,
         budget: RequestBudget,
         owner: str | None = None,
+        homes: HomeRefresher = NO_HOMES,
     ) -> None:
         self.store = store
+        self.homes = homes
         self.reader = reader
         self.notifier = notifier
         self.config = config
@@ -79,7 +81,13 @@ class Watcher:
         self._current = asyncio.create_task(
             run_poll_cycle(
                 Poller(
-                    self.store, self.reader, self.notifier, self.budget, self.owner, self.config
+                    self.store,
+                    self.reader,
+                    self.notifier,
+                    self.budget,
+                    self.owner,
+                    self.config,
+                    self.homes,
                 ),
                 self.memory,
                 stopping=self._stopping,

@@ -321,6 +321,28 @@ class SqlWatchStore:
             found = [_watch(r) for r in rows.mappings()]
         return [w for w in found if job.same_job(JobRef.from_name(w.job_name))]
 
+    async def watches_of_user(self, user_id: str, *, ended_limit: int) -> list[Watch]:
+        """The watches `user_id` started: every unfinished one, newest first, then the
+        `ended_limit` most recently finished (several channels may follow one job)."""
+        return await asyncio.to_thread(self._watches_of_user, user_id, ended_limit)
+
+    def _watches_of_user(self, user_id: str, ended_limit: int) -> list[Watch]:
+        # No index on `started_by`: the table holds one row per job and channel, and the Home
+        # tab that asks is cached for seconds, so a scan costs less than a migration.
+        mine = select(watches).where(_W.started_by == user_id)
+        with reading(self.engine) as conn:
+            active = conn.execute(
+                mine.where(_W.finished_at.is_(None)).order_by(_W.created_at.desc(), _W.id.desc())
+            ).mappings()
+            found = [_watch(r) for r in active]
+            ended = conn.execute(
+                mine.where(_W.finished_at.is_not(None))
+                .order_by(_W.finished_at.desc(), _W.id.desc())
+                .limit(max(0, ended_limit))
+            ).mappings()
+            found += [_watch(r) for r in ended]
+        return found
+
     async def record_audit(self, entry: AuditEntry) -> None:
         """Append to the audit table."""
         await asyncio.to_thread(self._record_audit, entry)

@@ -11,10 +11,12 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
+from bot.handlers.home import Home, HomeJob
 from bot.slack.messages.create_again import create_again_blocks
 from bot.slack.messages.create_form import ModalMetadata, create_modal, message_modal
 from bot.slack.messages.ending import ending_message, gone_message
 from bot.slack.messages.help import help_message
+from bot.slack.messages.home import home_view
 from bot.slack.messages.job_detail import job_detail_message
 from bot.slack.messages.job_list import list_message
 from bot.slack.messages.replies import notice
@@ -86,6 +88,16 @@ def every_message(language: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     yield "create form", modal["blocks"]
     yield "message modal", message_modal(language, "creating…")["blocks"]
     yield "create again", create_again_blocks(language, "not listed", "token")
+    running, ended = _job(JobState.RUNNING), _job(JobState.SUCCEEDED)
+    home = Home(
+        "U0ALICE01",
+        Location("test-project", "us-central1"),
+        can_create=True,
+        active=(HomeJob(running.name, running.state, "mine", running, can_cancel=True),),
+        ended=(HomeJob(ended.name, ended.state, "done", ended),),
+        team=(running,),
+    )
+    yield "home", home_view(home, language=language, channel_id="D0ALICE01")["blocks"]
 
 
 def interactive_ids(blocks: list[dict[str, Any]]) -> set[str]:
@@ -119,6 +131,7 @@ def test_every_rendered_action_id_has_a_listener(bot: BotUnderTest) -> None:
     }
     # The list is not empty by accident: the card, the ending, the list and the form all act.
     assert {"job_cancel", "ending_open_console", "jobs_list_more", "job_create_again"} <= ids
+    assert {"home_new_job", "home_job_get"} <= ids
     for action_id in sorted(ids):
         payload = {
             "type": "block_actions",
@@ -145,7 +158,7 @@ def test_every_rendered_action_id_is_declared_in_one_place_and_each_declared_one
     from bot.slack import ids
 
     declared = {ids.CARD_CANCEL, ids.CARD_CONSOLE, ids.ENDING_CONSOLE, ids.LIST_MORE}
-    declared.add(ids.CREATE_AGAIN)
+    declared |= {ids.CREATE_AGAIN, ids.HOME_NEW_JOB, ids.HOME_JOB_GET}
     rendered = {
         action_id
         for language in ("en", "ja")

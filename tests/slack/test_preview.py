@@ -51,8 +51,8 @@ def test_preview_writes_every_message_in_both_languages(tmp_path: Path, capsys: 
         en = json.loads((tmp_path / "en" / f"{stem}.json").read_text())
         ja = json.loads((tmp_path / "ja" / f"{stem}.json").read_text())
         for payload in (en, ja):
-            if payload.get("type") == "modal":
-                View(**payload).validate_json()  # what Slack's views.open checks
+            if payload.get("type") in ("modal", "home"):
+                View(**payload).validate_json()  # what views.open and views.publish check
             else:
                 assert payload["text"]
                 assert 0 < len(payload["blocks"]) <= 50

@@ -34,6 +34,29 @@ MAX_URI = 300
 MAX_NOTE = 500
 
 
+def cancel_button(job_name: str, plain_title: str, language: str) -> ButtonElement:
+    """The Cancel button with Slack's confirmation (the card's, also on the Home tab)."""
+    t = lambda key, **p: translate(language, key, **p)  # noqa: E731
+    return ButtonElement(
+        text=t("card.cancel"),
+        action_id=ids.CARD_CANCEL,
+        value=job_name,
+        style="danger",
+        confirm=ConfirmObject(
+            title=t("card.cancel_confirm_title"),
+            # Plain text: nothing in it is interpreted, so the name needs no escaping
+            # (whose entities could push it past Slack's 300-character limit).
+            text=PlainTextObject(
+                text=t("card.cancel_confirm_text", name=truncate(plain_title, 120))
+            ),
+            confirm=t("card.cancel_confirm_yes"),
+            deny=t("card.cancel_confirm_no"),
+            # Slack draws the confirm button green unless told it destroys something.
+            style="danger",
+        ),
+    )
+
+
 def _field(label: str, value: str) -> MarkdownTextObject:
     return MarkdownTextObject(text=truncate(f"*{label}*\n{value}", MAX_FIELD))
 
@@ -109,26 +132,7 @@ def render_status_card(
         )
     ]
     if not job.state.has_ended and job.state is not JobState.CANCELLING:
-        buttons.append(
-            ButtonElement(
-                text=t("card.cancel"),
-                action_id=ids.CARD_CANCEL,
-                value=job.name,
-                style="danger",
-                confirm=ConfirmObject(
-                    title=t("card.cancel_confirm_title"),
-                    # Plain text: nothing in it is interpreted, so the name needs no escaping
-                    # (whose entities could push it past Slack's 300-character limit).
-                    text=PlainTextObject(
-                        text=t("card.cancel_confirm_text", name=truncate(plain_title, 120))
-                    ),
-                    confirm=t("card.cancel_confirm_yes"),
-                    deny=t("card.cancel_confirm_no"),
-                    # Slack draws the confirm button green unless told it destroys something.
-                    style="danger",
-                ),
-            )
-        )
+        buttons.append(cancel_button(job.name, plain_title, language))
     blocks.append(ActionsBlock(elements=buttons))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=code(job.name))]))
     fallback = truncate(f"{title}: {t(STATE_KEYS[job.state])}", 3000)

@@ -8,6 +8,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from bot.slack import ids
 from bot.slack.listeners.actions.cancel_job import CancelButton
 from bot.slack.listeners.actions.create_again import CreateAgain
+from bot.slack.listeners.actions.home import JobDetailsFromHome, NewJobFromHome
 from bot.slack.listeners.actions.list_more import ListMore
 from bot.slack.listeners.actions.model_changed import ModelChanged
 from bot.slack.surface import Surface
@@ -20,7 +21,8 @@ async def _ack_only(ack: AsyncAck) -> None:
 
 
 def register(app: AsyncApp, surface: Surface) -> None:
-    """Cancel button, "More" in lists, model choice in the create modal, console links."""
+    """Cancel button, "More" in lists, model choice in the create modal, console links, and
+    the Home tab's New tuning job and Details."""
     cancel = CancelButton(surface)
     more = ListMore(surface)
     model = ModelChanged(surface)
@@ -30,3 +32,5 @@ def register(app: AsyncApp, surface: Surface) -> None:
     app.action(ids.CARD_CONSOLE)(_ack_only)
     app.action(ids.ENDING_CONSOLE)(_ack_only)
     app.action(ids.CREATE_AGAIN)(CreateAgain(surface).handle)
+    app.action(ids.HOME_NEW_JOB)(NewJobFromHome(surface).handle)
+    app.action(ids.HOME_JOB_GET)(JobDetailsFromHome(surface).handle)
