@@ -6,6 +6,10 @@ from __future__ import annotations
 # Views (callback_id).
 CREATE_FORM = "tuning_job_create"
 
+# Shortcuts (callback_id): the message one watches the job the message refers to, in its
+# channel.
+WATCH_MESSAGE_SHORTCUT = "tuning_job_watch_here"
+
 # Buttons (action_id).
 CARD_CANCEL = "job_cancel"
 CARD_CONSOLE = "job_open_console"  # a link: Slack reports the click, nothing is to be done

@@ -95,3 +95,11 @@ def test_every_subscribed_event_has_its_scope_and_link_previews_their_domain() -
         needed = set(_EVENT_SCOPES.get(event, []))
         assert not needed or needed & scopes, f"{event} needs one of {sorted(needed)}"
     assert manifest["features"]["unfurl_domains"] == ["console.cloud.google.com"]  # type: ignore[index]
+
+
+def test_the_shortcuts_are_the_ones_the_bot_listens_to() -> None:
+    from bot.slack import ids
+
+    shortcuts = _manifest()["features"]["shortcuts"]  # type: ignore[index]
+    by_id = {s["callback_id"]: s["type"] for s in shortcuts}
+    assert by_id.get(ids.WATCH_MESSAGE_SHORTCUT) == "message"
