@@ -279,8 +279,18 @@ class JobHandlers:
             log.exception("audit write failed", extra={"action": action, "job": job_name})
 
     # -- create ----------------------------------------------------------------------------
-    async def open_form(self, actor: Actor) -> Catalogue:
-        """May the actor create a job here? Returns the models the form offers."""
+    async def open_form(self, actor: Actor, *, channel_later: bool = False) -> Catalogue:
+        """May the actor create a job here? Returns the models the form offers.
+
+        `channel_later`: the form asks where to post (opened from no channel), so only the
+        user is checked now; the channel they choose is checked on submission.
+        """
+        if channel_later:
+            key = self.policy.refusal(PERMISSIONS["open_form"], actor.user_id, None)
+            if key is not None and key != "auth.channel_not_allowed":
+                await self.audit(actor, PERMISSIONS["open_form"].value, None, "refused", key)
+                raise Refused(Problem.of(key))
+            return self.catalogue
         await self.authorise("open_form", actor)
         return self.catalogue
 

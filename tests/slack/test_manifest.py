@@ -102,4 +102,4 @@ def test_the_shortcuts_are_the_ones_the_bot_listens_to() -> None:
 
     shortcuts = _manifest()["features"]["shortcuts"]  # type: ignore[index]
     by_id = {s["callback_id"]: s["type"] for s in shortcuts}
-    assert by_id.get(ids.WATCH_MESSAGE_SHORTCUT) == "message"
+    assert by_id == {ids.NEW_JOB_SHORTCUT: "global", ids.WATCH_MESSAGE_SHORTCUT: "message"}

@@ -3,6 +3,7 @@ tuning job here" on a message that refers to a job."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -172,3 +173,178 @@ def test_watch_shortcut_from_someone_not_allowed_is_refused(bot: BotUnderTest) -
     assert "not on this bot's list" in _text(bot.replies("shortcut")[0])
     assert bot.store.all_watches() == []
     assert ("watch", "refused") in [(e.action, e.outcome) for e in bot.store.audit_entries()]
+
+
+# -- the global shortcut: the create form from anywhere ----------------------------------------
+DM = "D0ALICEDM1"
+
+
+def global_shortcut(user: str = "U0ALICE01") -> dict[str, Any]:
+    """A `shortcut` payload as Slack sends it for a global shortcut: no channel, no
+    response URL."""
+    return {
+        "type": "shortcut",
+        "token": "legacy-verification-token",
+        "action_ts": "1700000200.654321",
+        "team": {"id": "T0000TEST", "domain": "example"},
+        "user": {"id": user, "username": user.lower(), "team_id": "T0000TEST"},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": ids.NEW_JOB_SHORTCUT,
+    }
+
+
+def _open_form(bot: BotUnderTest, user: str = "U0ALICE01") -> dict[str, Any]:
+    response = bot.interact(global_shortcut(user))
+    assert response.status_code == 200
+    return bot.slack.wait_for("views.open")[0].args["view"]  # type: ignore[no-any-return]
+
+
+def _submit(view: dict[str, Any], post_in: str | None, user: str = "U0ALICE01") -> dict[str, Any]:
+    """Submitting the opened form with a model, a dataset and (or not) a channel."""
+    option = {"value": "gemini-3.5-flash", "text": {"type": "plain_text", "text": "Gemini"}}
+    values: dict[str, Any] = {
+        "base_model": {"base_model": {"type": "static_select", "selected_option": option}},
+        "training_dataset": {
+            "training_dataset": {"type": "plain_text_input", "value": "gs://team-data/train.jsonl"}
+        },
+        ids.POST_IN: {
+            ids.POST_IN: {"type": "conversations_select", "selected_conversation": post_in}
+        },
+    }
+    return {
+        "type": "view_submission",
+        "team": {"id": "T0000TEST", "domain": "example"},
+        "user": {"id": user, "username": user.lower(), "team_id": "T0000TEST"},
+        "api_app_id": "A0TUNINGBOT",
+        "view": {
+            "id": "V0SHORTCUT1",
+            "type": "modal",
+            "callback_id": view["callback_id"],
+            "hash": "h1",
+            "private_metadata": view["private_metadata"],
+            "state": {"values": values},
+        },
+    }
+
+
+def _dm_opens(bot: BotUnderTest) -> None:
+    bot.slack.handlers["conversations.open"] = lambda args: {
+        "ok": True,
+        "channel": {"id": DM},
+    }
+
+
+def _form_says(bot: BotUnderTest, words: str) -> str:
+    """The modal's latest text once it contains `words` (the job's outcome is said last)."""
+    deadline = time.monotonic() + 10
+    text = ""
+    while words not in text and time.monotonic() < deadline:
+        updates = bot.slack.calls_to("views.update")
+        text = str(updates[-1].args["view"]["blocks"]) if updates else ""
+        time.sleep(0.01)
+    assert words in text, text
+    return text
+
+
+def _channel_select(view: dict[str, Any]) -> dict[str, Any] | None:
+    return next((b for b in view["blocks"] if b.get("block_id") == ids.POST_IN), None)
+
+
+def test_the_global_shortcut_opens_the_form_with_a_channel_choice(bot: BotUnderTest) -> None:
+    view = _open_form(bot)
+
+    assert view["callback_id"] == ids.CREATE_FORM
+    select = _channel_select(view)
+    assert select is not None
+    assert select["optional"] is True
+    assert select["element"]["type"] == "conversations_select"
+    assert select["label"]["text"] == "Post the status in"
+    assert "direct message" in select["hint"]["text"]
+
+
+def test_the_form_from_tune_asks_no_channel(bot: BotUnderTest) -> None:
+    bot.command("")
+    view = bot.slack.wait_for("views.open")[0].args["view"]
+    assert _channel_select(view) is None
+
+
+def test_the_japanese_form_asks_where_to_post_in_japanese(bot: BotUnderTest) -> None:
+    bot.slack.locales["U0HANAKO1"] = "ja-JP"
+    select = _channel_select(_open_form(bot, "U0HANAKO1"))
+    assert select is not None
+    assert select["label"]["text"] == "ステータスの投稿先"
+
+
+def test_a_chosen_channel_gets_the_card(bot: BotUnderTest) -> None:
+    view = _open_form(bot)
+
+    response = bot.interact(_submit(view, "C0CHOSEN01"))
+
+    assert response.status_code == 200
+    _form_says(bot, "was created")
+    card = bot.slack.wait_for("chat.postMessage")[0]
+    assert card.args["channel"] == "C0CHOSEN01"
+    (watch,) = bot.store.all_watches()
+    assert (watch.channel_id, watch.kind) == ("C0CHOSEN01", WatchKind.CREATED)
+    assert bot.slack.calls_to("conversations.open") == []
+
+
+def test_no_channel_means_a_dm_with_the_bot(bot: BotUnderTest) -> None:
+    _dm_opens(bot)
+    view = _open_form(bot)
+
+    bot.interact(_submit(view, None))
+
+    _form_says(bot, "was created")
+    card = bot.slack.wait_for("chat.postMessage")[0]
+    (opened,) = bot.slack.calls_to("conversations.open")
+    assert opened.args["users"] == "U0ALICE01"
+    assert card.args["channel"] == DM
+    assert bot.store.all_watches()[0].channel_id == DM
+
+
+def test_a_channel_without_the_bot_is_said_in_the_form(bot: BotUnderTest) -> None:
+    bot.slack.fail("chat.postMessage", "not_in_channel", times=5)
+    view = _open_form(bot)
+
+    bot.interact(_submit(view, "C0NOBOT001"))
+
+    text = _form_says(bot, "/invite @tuning-bot")
+    assert "cannot post in <#C0NOBOT001>" in text
+    assert "not_in_channel" in text
+    assert "/tune watch projects/" in text
+
+
+def test_a_dm_slack_will_not_open_brings_the_form_back(bot: BotUnderTest) -> None:
+    bot.slack.fail("conversations.open", "restricted_action")
+    view = _open_form(bot)
+
+    bot.interact(_submit(view, None))
+
+    _form_says(bot, "restricted_action")
+    update = bot.slack.calls_to("views.update")[-1].args["view"]
+    assert _channel_select(update) is not None  # the form, values kept
+    assert update["submit"] is not None
+    assert bot.emulator.counts["create"] == 0
+
+
+@pytest.mark.parametrize("env_extra", [{"TUNING_ALLOWED_CHANNELS": "C0TUNING1"}])
+def test_a_channel_the_bot_may_not_be_used_in_is_refused_under_the_field(
+    bot: BotUnderTest,
+) -> None:
+    view = _open_form(bot)  # the user may create jobs: the channel is checked on submission
+    assert _channel_select(view) is not None
+
+    answer = bot.interact(_submit(view, "C0ELSEWHERE")).json()
+
+    assert answer["response_action"] == "errors"
+    assert set(answer["errors"]) == {ids.POST_IN}
+    assert bot.emulator.counts["create"] == 0
+
+
+@pytest.mark.parametrize("env_extra", [{"TUNING_ALLOWED_USERS": "U0BOB0001"}])
+def test_someone_not_allowed_gets_the_reason_as_the_modal(bot: BotUnderTest) -> None:
+    view = _open_form(bot)
+    assert _channel_select(view) is None
+    assert "not on this bot's list" in str(view["blocks"])
