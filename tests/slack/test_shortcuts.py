@@ -348,3 +348,36 @@ def test_someone_not_allowed_gets_the_reason_as_the_modal(bot: BotUnderTest) -> 
     view = _open_form(bot)
     assert _channel_select(view) is None
     assert "not on this bot's list" in str(view["blocks"])
+
+
+def test_changing_the_model_keeps_the_channel_choice(bot: BotUnderTest) -> None:
+    view = _open_form(bot)
+    submitted = _submit(view, "C0CHOSEN01")["view"]
+
+    bot.interact(
+        {
+            "type": "block_actions",
+            "user": {"id": "U0ALICE01"},
+            "team": {"id": "T0000TEST"},
+            "view": submitted,
+            "actions": [
+                {"action_id": "base_model", "type": "static_select", "block_id": "base_model"}
+            ],
+        }
+    )
+
+    update = bot.slack.wait_for("views.update")[0].args["view"]
+    select = _channel_select(update)
+    assert select is not None
+    assert select["element"]["initial_conversation"] == "C0CHOSEN01"
+
+
+def test_the_forms_metadata_says_when_it_asks_where_to_post() -> None:
+    from bot.slack.messages.create_form import ModalMetadata, read_form
+
+    asks = ModalMetadata("", "ja", choose_channel=True)
+    assert ModalMetadata.parse(asks.to_json()) == asks
+    assert ModalMetadata.parse('{"c":"","l":"en"}') is None  # no channel and none to choose
+    assert ModalMetadata.parse(ModalMetadata("C0TUNING1").to_json()) == ModalMetadata("C0TUNING1")
+    chosen = {ids.POST_IN: {ids.POST_IN: {"selected_conversation": "<!channel>"}}}
+    assert read_form(chosen)[ids.POST_IN] is None  # only a conversation id is taken
