@@ -384,8 +384,9 @@ MESSAGES: dict[str, str] = {
     "status message in a direct message from the bot.",
     "modal.post_in.placeholder": "Direct message with the bot",
     "modal.card_not_in_channel": ":warning: *{name}* was created ({job}), but the bot cannot "
-    "post in {channel} ({error}), so no status message is there. Invite the bot with "
-    "`/invite @tuning-bot`, then type `/tune watch {ref}` in that channel to follow the job.",
+    "post in {channel} ({error}), so no status message is there yet. Invite the bot with "
+    "`/invite @tuning-bot`: the status message follows at the next check. If it does not "
+    "appear, type `/tune watch {ref}` in that channel.",
     "modal.dm_failed": "Slack did not let the bot open a direct message with you ({error}). "
     "Choose a channel for the status message and submit again.",
 }

@@ -299,10 +299,10 @@ class CreateJobSubmission:
     async def _created_text(self, actor: Actor, created: Created, client: AsyncWebClient) -> str:
         """What the modal says once the job exists; a card Slack refused is said in the channel."""
         job = created.job
-        if created.watch_lost:
-            return translate(actor.language, "modal.watch_not_saved", job=code(job.name))
-        if created.card_error in NOT_IN_CHANNEL:
-            # Nothing can be said in a channel the bot is not in: the form says it.
+        if created.card_error in NOT_IN_CHANNEL and not created.watch_lost:
+            # Nothing can be said in a channel the bot is not in: the form says it. The watch
+            # is kept and the watcher tries the card again at its next poll (and ends the watch
+            # if the bot is still not there), hence the fallback to /tune watch.
             return translate(
                 actor.language,
                 "modal.card_not_in_channel",
@@ -316,6 +316,8 @@ class CreateJobSubmission:
             error = escape(created.card_error)
             note = translate(actor.language, "modal.card_failed", job=code(job.name), error=error)
             await self._tell(client, actor, note)
+        if created.watch_lost:
+            return translate(actor.language, "modal.watch_not_saved", job=code(job.name))
         return translate(actor.language, "modal.created", name=job_title(job), job=code(job.name))
 
     async def keep_looking(
