@@ -10,12 +10,19 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from bot.handlers.datasets import DatasetCheck, DatasetVerdict
-from bot.handlers.errors import BadInput, NotPosted, Refused, Unavailable, google_failures
+from bot.handlers.errors import (
+    BadInput,
+    HandlerError,
+    NotPosted,
+    Refused,
+    Unavailable,
+    google_failures,
+)
 from bot.handlers.ports import CardPublisher
 from bot.tuning.access import AccessPolicy, Action
 from bot.tuning.catalogue import Catalogue
@@ -48,7 +55,11 @@ PERMISSIONS: Mapping[str, Action] = {
     "get": Action.READ,
     "check": Action.READ,
     "home": Action.READ,  # the App Home tab (bot.handlers.home): the user allow-list alone
+    "preview": Action.READ,
 }
+# Link previews read jobs concurrently, but only a few at a time: a message can hold several
+# links, and Google's read quota is shared with the watcher.
+PREVIEW_CONCURRENCY = 3
 
 
 class TuningApi(Protocol):
@@ -269,8 +280,18 @@ class JobHandlers:
             log.exception("audit write failed", extra={"action": action, "job": job_name})
 
     # -- create ----------------------------------------------------------------------------
-    async def open_form(self, actor: Actor) -> Catalogue:
-        """May the actor create a job here? Returns the models the form offers."""
+    async def open_form(self, actor: Actor, *, channel_later: bool = False) -> Catalogue:
+        """May the actor create a job here? Returns the models the form offers.
+
+        `channel_later`: the form asks where to post (opened from no channel), so only the
+        user is checked now; the channel they choose is checked on submission.
+        """
+        if channel_later:
+            key = self.policy.refusal(PERMISSIONS["open_form"], actor.user_id, None)
+            if key is not None and key != "auth.channel_not_allowed":
+                await self.audit(actor, PERMISSIONS["open_form"].value, None, "refused", key)
+                raise Refused(Problem.of(key))
+            return self.catalogue
         await self.authorise("open_form", actor)
         return self.catalogue
 
@@ -507,6 +528,27 @@ class JobHandlers:
             job = await self.client.get(ref)
         self._learn(ref.project, [job])
         return job
+
+    async def preview(self, actor: Actor, refs: Sequence[JobRef]) -> list[TuningJob | None]:
+        """The jobs behind shared links, in order; None for each the actor may not read here,
+        outside the bot's projects, or that Google does not show (403, 404, errors).
+
+        A link preview is seen by everyone in the channel, so it says nothing at all about a
+        job it cannot show: not even why.
+        """
+        if self.policy.refusal(PERMISSIONS["preview"], actor.user_id, actor.channel_id):
+            return [None for _ in refs]
+        gate = asyncio.Semaphore(PREVIEW_CONCURRENCY)
+
+        async def one(ref: JobRef) -> TuningJob | None:
+            async with gate:
+                try:
+                    return await self._read(await self._in_scope(actor, ref, "preview"))
+                except HandlerError as exc:
+                    log.info("link not previewed", extra={"job": ref.name, "outcome": exc.outcome})
+                    return None
+
+        return list(await asyncio.gather(*(one(ref) for ref in refs)))
 
     # -- change ----------------------------------------------------------------------------
     async def cancel(self, actor: Actor, text: str) -> TuningJob:

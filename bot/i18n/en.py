@@ -400,4 +400,21 @@ MESSAGES: dict[str, str] = {
     "home.close": "Close",
     "home.form_refused_title": "New tuning job",
     "home.reopen": "Open the bot's Home tab again, then press *New tuning job* once more.",
+    # --- shortcuts and link previews ------------------------------------------------------
+    "unfurl.base_model": "Base model",
+    "unfurl.created": "Created",
+    "unfurl.tuned_model": "Tuned model",
+    "shortcut.no_job": "I found no tuning job in this message. It needs a link to the job's "
+    "page in the Cloud console, its full name `projects/PROJECT/locations/REGION/tuningJobs/ID` "
+    "or its job number.",
+    "modal.post_in.label": "Post the status in",
+    "modal.post_in.hint": "A channel the bot has been invited to. Leave it empty to get the "
+    "status message in a direct message from the bot.",
+    "modal.post_in.placeholder": "Direct message with the bot",
+    "modal.card_not_in_channel": ":warning: *{name}* was created ({job}), but the bot cannot "
+    "post in {channel} ({error}), so no status message is there yet. Invite the bot with "
+    "`/invite @tuning-bot`: the status message follows at the next check. If it does not "
+    "appear, type `/tune watch {ref}` in that channel.",
+    "modal.dm_failed": "Slack did not let the bot open a direct message with you ({error}). "
+    "Choose a channel for the status message and submit again.",
 }

@@ -402,4 +402,21 @@ MESSAGES: dict[str, str] = {
     "home.close": "閉じる",
     "home.form_refused_title": "新しいチューニング ジョブ",
     "home.reopen": "ボットのホームタブを開き直してから、もう一度 *新しいチューニング ジョブ* を押してください。",
+    # --- shortcuts and link previews ------------------------------------------------------
+    "unfurl.base_model": "ベースモデル",
+    "unfurl.created": "作成日時",
+    "unfurl.tuned_model": "チューニング済みモデル",
+    "shortcut.no_job": "このメッセージにはチューニング ジョブが見つかりませんでした。Cloud コンソールの"
+    "ジョブのページへのリンク、完全な名前 `projects/PROJECT/locations/REGION/tuningJobs/ID`、"
+    "またはジョブ番号が必要です。",
+    "modal.post_in.label": "ステータスの投稿先",
+    "modal.post_in.hint": "ボットを招待済みのチャンネルを選んでください。空のままにすると、"
+    "ステータス メッセージはボットからのダイレクト メッセージで届きます。",
+    "modal.post_in.placeholder": "ボットとのダイレクト メッセージ",
+    "modal.card_not_in_channel": ":warning: *{name}* を作成しました（{job}）が、ボットは {channel} "
+    "に投稿できないため（{error}）、ステータス メッセージはまだありません。`/invite @tuning-bot` で"
+    "ボットを招待すると、次の確認のときにステータス メッセージが投稿されます。投稿されない場合は、"
+    "そのチャンネルで `/tune watch {ref}` と入力してください。",
+    "modal.dm_failed": "Slack でボットとのダイレクト メッセージを開けませんでした（{error}）。"
+    "ステータス メッセージの投稿先のチャンネルを選んで、もう一度送信してください。",
 }

@@ -6,6 +6,15 @@ from __future__ import annotations
 # Views (callback_id).
 CREATE_FORM = "tuning_job_create"
 
+# Shortcuts (callback_id): the global one opens the create form, the message one watches the
+# job the message refers to in its channel.
+NEW_JOB_SHORTCUT = "tuning_job_new"
+WATCH_MESSAGE_SHORTCUT = "tuning_job_watch_here"
+
+# Create form input (block_id and action_id): where the status message goes when the form was
+# opened from a shortcut, which has no channel. Its value travels with the form.
+POST_IN = "post_in"
+
 # Buttons (action_id).
 CARD_CANCEL = "job_cancel"
 CARD_CONSOLE = "job_open_console"  # a link: Slack reports the click, nothing is to be done

@@ -41,6 +41,7 @@ from bot.slack.messages.job_list import list_message
 from bot.slack.messages.replies import cancel_reply, notice
 from bot.slack.messages.shared import Message
 from bot.slack.messages.status_card import render_status_card
+from bot.slack.messages.unfurl import unfurl_blocks
 from bot.tuning.catalogue import default_catalogue
 from bot.tuning.job import Checkpoint, DataStats, JobError, TunedModel, TuningJob
 from bot.tuning.problems import Problem
@@ -254,6 +255,18 @@ def messages(language: str) -> dict[str, Payload]:
         channel_id="D0PREVIEW1",
         problem_text=render(language, not_allowed),
     )
+    gallery["modal-form-from-shortcut"] = create_modal(
+        language,
+        catalogue=catalogue,
+        today=today,
+        metadata=ModalMetadata("", language, choose_channel=True),
+        location=Location(_PROJECT, _REGION),
+    )
+    for state in (JobState.RUNNING, JobState.SUCCEEDED):
+        job = sample_job(state)
+        gallery[f"unfurl-{_slug(state)}"] = _message(
+            job.display_name or job.name, unfurl_blocks(job, language)
+        )
     gallery["modal-creating"] = message_modal(language, translate(language, "modal.creating"))
     gallery["modal-checking"] = message_modal(language, translate(language, "modal.checking"))
     return dict(sorted(gallery.items()))

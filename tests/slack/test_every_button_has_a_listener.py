@@ -86,6 +86,14 @@ def every_message(language: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
         location=Location("test-project", "us-central1"),
     )
     yield "create form", modal["blocks"]
+    from_shortcut = create_modal(
+        language,
+        catalogue=default_catalogue(),
+        today=NOW.date(),
+        metadata=ModalMetadata("", language, choose_channel=True),
+        location=Location("test-project", "us-central1"),
+    )
+    yield "create form from a shortcut", from_shortcut["blocks"]
     yield "message modal", message_modal(language, "creating…")["blocks"]
     yield "create again", create_again_blocks(language, "not listed", "token")
     running, ended = _job(JobState.RUNNING), _job(JobState.SUCCEEDED)
@@ -178,3 +186,34 @@ def test_every_rendered_action_id_is_declared_in_one_place_and_each_declared_one
         )["callback_id"]
         == ids.CREATE_FORM
     )
+
+
+def test_every_shortcut_reaches_a_listener_and_the_channel_choice_is_rendered(
+    bot: BotUnderTest,
+) -> None:
+    from bot.slack import ids
+
+    for kind, callback_id in (
+        ("shortcut", ids.NEW_JOB_SHORTCUT),
+        ("message_action", ids.WATCH_MESSAGE_SHORTCUT),
+    ):
+        payload: dict[str, Any] = {
+            "type": kind,
+            "callback_id": callback_id,
+            "user": {"id": "U0ALICE01"},
+            "team": {"id": "T0000TEST"},
+            "action_ts": "1.2",
+        }
+        if kind == "message_action":
+            payload["channel"] = {"id": CHANNEL}
+            payload["response_url"] = bot.slack.response_url(f"shortcut-{callback_id}")
+            payload["message"] = {"type": "message", "text": "hello", "ts": "1.1"}
+        response = bot.interact(payload)
+        assert response.status_code == 200, f"{callback_id}: no listener answered"
+    block_ids = {
+        block.get("block_id")
+        for language in ("en", "ja")
+        for _, blocks in every_message(language)
+        for block in blocks
+    }
+    assert ids.POST_IN in block_ids

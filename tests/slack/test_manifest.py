@@ -20,7 +20,10 @@ _NAMED = re.compile(rf"\"((?:{_FAMILIES})\.[A-Za-z]+)\"")
 # method's page on docs.slack.dev: any one of these, depending on the conversation type).
 _EXTRA_SCOPES = {
     "conversations.replies": ["channels:history", "groups:history", "im:history", "mpim:history"],
+    "conversations.open": ["channels:manage", "groups:write", "im:write", "mpim:write"],
 }
+# Bot scopes that subscribed events need (from each event's page on docs.slack.dev).
+_EVENT_SCOPES = {"link_shared": ["links:read"]}
 
 
 def _manifest() -> dict[str, object]:
@@ -78,4 +81,25 @@ def test_no_scope_is_declared_that_nothing_needs() -> None:
     needed = {"commands"}
     for method in methods_called_by_the_code():
         needed |= bot_scopes(method)
+    for event in _manifest()["settings"]["event_subscriptions"]["bot_events"]:  # type: ignore[index]
+        needed |= set(_EVENT_SCOPES.get(event, []))
     assert scopes <= needed
+
+
+def test_every_subscribed_event_has_its_scope_and_link_previews_their_domain() -> None:
+    manifest = _manifest()
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])  # type: ignore[index]
+    events = manifest["settings"]["event_subscriptions"]["bot_events"]  # type: ignore[index]
+    assert "link_shared" in events
+    for event in events:
+        needed = set(_EVENT_SCOPES.get(event, []))
+        assert not needed or needed & scopes, f"{event} needs one of {sorted(needed)}"
+    assert manifest["features"]["unfurl_domains"] == ["console.cloud.google.com"]  # type: ignore[index]
+
+
+def test_the_shortcuts_are_the_ones_the_bot_listens_to() -> None:
+    from bot.slack import ids
+
+    shortcuts = _manifest()["features"]["shortcuts"]  # type: ignore[index]
+    by_id = {s["callback_id"]: s["type"] for s in shortcuts}
+    assert by_id == {ids.NEW_JOB_SHORTCUT: "global", ids.WATCH_MESSAGE_SHORTCUT: "message"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +12,8 @@ from typing import Any
 from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
+    ConversationFilter,
+    ConversationSelectElement,
     InputBlock,
     MarkdownTextObject,
     NumberInputElement,
@@ -80,22 +83,31 @@ MAX_OPTION_TEXT = 75
 # Slack publishes no separate limit for the texts under fields; an input's hint takes 2,000
 # characters, and an error is kept within that too.
 MAX_FIELD_ERROR = 2000
+# A Slack conversation id: it is written into mrkdwn (`<#C…>`), so nothing else is taken.
+_CHANNEL = re.compile(r"[A-Z0-9]{2,40}")
 
 
 @dataclass(frozen=True)
 class ModalMetadata:
     """What travels in `private_metadata`: the channel to post in, the user's language, and the
-    datasets whose pre-flight warnings the user has seen (so Submit again means "start anyway")."""
+    datasets whose pre-flight warnings the user has seen (so Submit again means "start anyway").
+
+    `choose_channel`: the form was opened where there is no channel (a global shortcut), so it
+    asks where to post; `channel_id` is then empty.
+    """
 
     channel_id: str
     language: str = "en"
     warnings_seen: str | None = None
+    choose_channel: bool = False
 
     def to_json(self) -> str:
         """Compact JSON, well under Slack's 3,000 characters."""
-        data = {"c": self.channel_id, "l": self.language}
+        data: dict[str, str | int] = {"c": self.channel_id, "l": self.language}
         if self.warnings_seen:
             data["w"] = self.warnings_seen
+        if self.choose_channel:
+            data["p"] = 1
         text = json.dumps(data, separators=(",", ":"))
         assert len(text) <= MAX_METADATA
         return text
@@ -110,9 +122,12 @@ class ModalMetadata:
         if not isinstance(data, dict):
             return None
         channel, language, seen = data.get("c"), data.get("l", "en"), data.get("w")
-        if not isinstance(channel, str) or not channel or not isinstance(language, str):
+        choose = data.get("p") == 1
+        if not isinstance(channel, str) or not isinstance(language, str):
             return None
-        return cls(channel, language, seen if isinstance(seen, str) else None)
+        if not channel and not choose:
+            return None
+        return cls(channel, language, seen if isinstance(seen, str) else None, choose)
 
 
 def _model_option(model: ModelInfo, language: str, today: dt.date) -> Option:
@@ -181,6 +196,8 @@ def create_modal(
     if banner:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(banner, 3000))))
     blocks.append(_location_block(language, location))
+    if metadata.choose_channel:
+        blocks.append(_post_in_block(language, values.get(ids.POST_IN)))
     blocks.append(_model_block(language, catalogue, chosen, today))
     notes = _model_notes(chosen, language, today)
     if notes:
@@ -224,6 +241,23 @@ def _location_block(language: str, location: Location) -> ContextBlock:
         language, "modal.location", project=code(location.project), region=code(location.region)
     )
     return ContextBlock(elements=[MarkdownTextObject(text=text)])
+
+
+def _post_in_block(language: str, channel: str | None) -> InputBlock:
+    # Only where the form was opened without a channel; empty means a DM with the bot, so a
+    # user never has to invite the bot somewhere just to start a job.
+    return InputBlock(
+        block_id=ids.POST_IN,
+        label=translate(language, "modal.post_in.label"),
+        hint=translate(language, "modal.post_in.hint"),
+        optional=True,
+        element=ConversationSelectElement(
+            action_id=ids.POST_IN,
+            placeholder=translate(language, "modal.post_in.placeholder"),
+            initial_conversation=channel or None,
+            filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True),
+        ),
+    )
 
 
 def _model_block(
@@ -365,6 +399,14 @@ def read_form(state_values: Mapping[str, Any]) -> dict[str, str | None]:
         block = state_values.get(name)
         element = block.get(name) if isinstance(block, dict) else None
         form[name] = _element_value(element) if isinstance(element, dict) else None
+    # The channel select is there only when the form asks where to post.
+    block = state_values.get(ids.POST_IN)
+    element = block.get(ids.POST_IN) if isinstance(block, dict) else None
+    if isinstance(element, dict):
+        chosen = element.get("selected_conversation")
+        form[ids.POST_IN] = (
+            chosen if isinstance(chosen, str) and _CHANNEL.fullmatch(chosen) else None
+        )
     return form
 
 

@@ -16,6 +16,7 @@ from bot.handlers.datasets import DatasetVerdict
 from bot.handlers.errors import CreateUnconfirmed, GoogleFailed, HandlerError, Refused
 from bot.handlers.jobs import Actor, Created
 from bot.i18n import render, translate
+from bot.slack import ids
 from bot.slack.messages.create_again import create_again_blocks
 from bot.slack.messages.create_form import (
     ModalMetadata,
@@ -26,7 +27,7 @@ from bot.slack.messages.create_form import (
 )
 from bot.slack.messages.dataset_report import reports_mrkdwn
 from bot.slack.messages.shared import job_title
-from bot.slack.mrkdwn import code, escape, literal
+from bot.slack.mrkdwn import code, code_text, escape, literal
 from bot.slack.surface import Surface, observe, problem_text
 from bot.tuning.problems import Problem
 from bot.tuning.spec import TuningJobSpec
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 
 # A modal cannot wait long for its answer; a longer check ends as a partial report.
 PREFLIGHT_SECONDS = 20.0
+# Slack's answers to a card posted where the bot is not (or no longer) a member.
+NOT_IN_CHANNEL = frozenset({"not_in_channel", "channel_not_found"})
 
 
 @dataclass(frozen=True)
@@ -88,11 +91,20 @@ class CreateJobSubmission:
             observe("modal.create", "malformed", user=user, started=started)
             return
         language = metadata.language
-        actor = Actor(user, metadata.channel_id, language)
         form = read_form(_state_values(view))
+        # A form that asks where to post: the chosen channel, or none for a DM with the bot
+        # (opened after the ack, once the form is valid).
+        channel = form.get(ids.POST_IN) if metadata.choose_channel else metadata.channel_id
+        actor = Actor(user, channel, language)
         try:
             check = self.surface.handlers.check_submission(actor, form)
         except Refused as refused:
+            if metadata.choose_channel and refused.problem.key == "auth.channel_not_allowed":
+                # The user can choose another channel: say so under the channel field.
+                errors = field_errors(language, {ids.POST_IN: refused.problem})
+                await ack(response_action="errors", errors=errors)
+                self.surface.after_ack(self._audit_refusal(actor, refused, started))
+                return
             shown = message_modal(language, problem_text(language, refused.problem))
             await ack(response_action="update", view=shown)
             self.surface.after_ack(self._audit_refusal(actor, refused, started))
@@ -130,6 +142,11 @@ class CreateJobSubmission:
         self, submission: Submission, dataset_check: bool, client: AsyncWebClient
     ) -> None:
         """Pre-flight (errors stop here, warnings once), then create the job."""
+        if submission.actor.channel_id is None:
+            opened = await self._open_dm(submission, client)
+            if opened is None:
+                return
+            submission = opened
         summary: str | None = None
         verdict = None
         if dataset_check:
@@ -146,6 +163,28 @@ class CreateJobSubmission:
             # closed the "checking…" view meanwhile.
             await self._show(client, submission, message_modal(submission.actor.language, creating))
         await self.create(submission, summary, client)
+
+    async def _open_dm(self, submission: Submission, client: AsyncWebClient) -> Submission | None:
+        """The submission with the user's DM with the bot as its channel; None (and the form
+        back, values kept) when Slack would not open it."""
+        actor = submission.actor
+        try:
+            answer = await client.conversations_open(users=actor.user_id)
+            channel = answer.get("channel")
+            channel_id = channel.get("id") if isinstance(channel, dict) else None
+            if not isinstance(channel_id, str) or not channel_id:
+                raise LookupError("no channel in the answer")
+        except (SlackApiError, LookupError) as exc:
+            error = exc.response.get("error") if isinstance(exc, SlackApiError) else "no_channel"
+            log.warning("could not open a DM", extra={"error": error})
+            self.surface.submissions.forget(submission.view_id)
+            banner = translate(actor.language, "modal.dm_failed", error=escape(str(error)))
+            await self._show(
+                client, submission, self._form(submission, banner, submission.metadata)
+            )
+            observe("modal.create", "slack_error", user=actor.user_id, started=submission.started)
+            return None
+        return replace(submission, actor=replace(actor, channel_id=channel_id))
 
     async def _show(
         self,
@@ -263,6 +302,19 @@ class CreateJobSubmission:
     async def _created_text(self, actor: Actor, created: Created, client: AsyncWebClient) -> str:
         """What the modal says once the job exists; a card Slack refused is said in the channel."""
         job = created.job
+        if created.card_error in NOT_IN_CHANNEL and not created.watch_lost:
+            # Nothing can be said in a channel the bot is not in: the form says it. The watch
+            # is kept and the watcher tries the card again at its next poll (and ends the watch
+            # if the bot is still not there), hence the fallback to /tune watch.
+            return translate(
+                actor.language,
+                "modal.card_not_in_channel",
+                name=job_title(job),
+                job=code(job.name),
+                channel=f"<#{actor.channel_id}>",
+                error=escape(created.card_error),
+                ref=code_text(job.name),
+            )
         if created.card_error is not None:
             error = escape(created.card_error)
             note = translate(actor.language, "modal.card_failed", job=code(job.name), error=error)
