@@ -230,6 +230,7 @@ def test_user_text_in_parameters_is_not_formatted_again() -> None:
 JAPANESE_TERMS = {
     "既定": "デフォルト",
     "追跡": "ウォッチ",
+    "フォロー": "ウォッチ",
     "監視": "ウォッチ",
     "サンプル": "例",
     # Vertex AI's Japanese console calls Experiments 「実験」.
@@ -275,6 +276,22 @@ def test_no_code_span_or_bold_touches_a_japanese_letter(key: str) -> None:
         after = text[span.end()] if span.end() < len(text) else " "
         assert not _JAPANESE_LETTER.match(before), f"{span.group()} after {before!r}"
         assert not _JAPANESE_LETTER.match(after), f"{span.group()} before {after!r}"
+
+
+# Help's usage lines are escaped where they are rendered; every other entry is mrkdwn as is.
+_ESCAPED_WHERE_RENDERED = re.compile(r"help\.\w+\.usage")
+
+
+@pytest.mark.parametrize(
+    ("language", "key"),
+    [(lang, key) for lang, catalogue in sorted(CATALOGUES.items()) for key in sorted(catalogue)],
+)
+def test_no_entry_holds_angle_brackets_slack_would_swallow(language: str, key: str) -> None:
+    # Slack reads <…> as a link, mention or command and shows nothing for one it does not know.
+    if _ESCAPED_WHERE_RENDERED.fullmatch(key):
+        return
+    text = CATALOGUES[language][key]
+    assert not re.search(r"<(?![@#!]|https?://|\{)[^<>]*>", text), text
 
 
 def test_japanese_says_chuushi_for_stopping_a_job() -> None:

@@ -384,7 +384,7 @@ MESSAGES: dict[str, str] = {
     "home.new_job": "New tuning job",
     "home.mine": "My jobs",
     "home.mine_hint": "Jobs you started from Slack or follow with `/tune watch`.",
-    "home.mine_empty": "Nothing yet. *New tuning job* starts one; `/tune watch <job>` follows one started elsewhere.",
+    "home.mine_empty": "Nothing yet. *New tuning job* starts one; `/tune watch &lt;job&gt;` follows one started elsewhere.",
     "home.ended": "Recently ended",
     "home.team": "The team's active jobs",
     "home.team_empty": "No job is queued or running in this project and region.",

@@ -146,7 +146,7 @@ def test_opening_home_shows_my_jobs_and_the_teams_active_jobs(
     assert text.index("alice-run") < text.index("alice-old") < text.index("bob-run")
     if locale == "ja-JP":
         assert "自分のジョブ" in text
-        assert "チームの実行中のジョブ" in text
+        assert "チームの進行中のジョブ" in text
         assert "新しいチューニング ジョブ" in text
     else:
         assert "My jobs" in text
