@@ -3,6 +3,9 @@ line with its fix and exit status 1; warnings alone keep 0."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 import sqlalchemy as sa
 
 from bot.watch.migrations import LATEST
@@ -145,14 +148,14 @@ def test_an_older_schema_is_reported_and_left_alone(installation: Installation) 
 
 
 def test_a_database_not_created_yet_is_not_created_by_the_doctor(
-    installation: Installation, tmp_path: object
+    installation: Installation, tmp_path: Path
 ) -> None:
     url = f"sqlite:///{tmp_path}/fresh.db"
     installation.env["DATABASE_URL"] = url
     result = installation.doctor()
     assert result.status == 0, result.out
     result.line("✓", f"empty; the bot creates its tables (schema v{LATEST}) at start")
-    assert not (tmp_path / "fresh.db").exists()  # type: ignore[operator]
+    assert not (tmp_path / "fresh.db").exists()
 
 
 def test_a_vertex_permission_error_shows_googles_reason(installation: Installation) -> None:
@@ -217,3 +220,40 @@ def test_japanese_with_the_option(installation: Installation) -> None:
     assert result.status == 0, result.out
     assert result.lines[-1] == "ボットの動作を妨げる問題はありません。"
     assert all(line.startswith("✓ ") for line in _findings(result)), result.out
+
+
+def test_a_vertex_not_found_answer_points_at_project_and_region(
+    installation: Installation,
+) -> None:
+    installation.emulator.emulator.inject(
+        "list", 404, message="Location europe-north9 is not found.", google_status="NOT_FOUND"
+    )
+    result = installation.doctor()
+    assert result.status == 1
+    line = result.line("✗", "Google answered 404 NOT_FOUND: Location europe-north9 is not found.")
+    assert "GOOGLE_CLOUD_PROJECT and TUNING_REGION" in result.fix_after(line)
+
+
+def test_a_user_token_in_place_of_the_bot_token_is_refused(installation: Installation) -> None:
+    installation.env["SLACK_BOT_TOKEN"] = "xoxp-a-user-token-1234"
+    result = installation.doctor()
+    assert result.status == 1
+    line = result.line("✗", "SLACK_BOT_TOKEN is not a bot token")
+    assert "xoxp-a-user-token" not in result.out
+    assert "Bot User OAuth Token" in result.fix_after(line)
+    assert installation.slack.calls_to("auth.test") == []  # never sent anywhere
+
+
+def test_credentials_are_looked_up_when_a_bucket_needs_them(
+    installation: Installation, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Vertex is emulated but Cloud Storage is Google's: the bot needs its own credentials.
+    # google-auth reads its variable from the process environment, as the bot's start-up does.
+    del installation.env["STORAGE_EMULATOR_HOST"]
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "no-such-key.json"))
+    result = installation.doctor()
+    assert result.status == 1
+    line = result.line("✗", "Google credentials: none found (DefaultCredentialsError)")
+    assert "gcloud auth application-default login" in result.fix_after(line)
+    result.line("✗", f"Dataset bucket {BUCKET_PREFIX}: not checked, no Google credentials")
+    assert installation.gcs.requests == []
