@@ -27,7 +27,13 @@ class SchemaFound:
 
 
 class DatabaseUnreachable(Exception):
-    """The database could not be opened; the message is safe to print (no password)."""
+    """The database could not be opened; the message is safe to print (no password).
+
+    `directory` is set when a SQLite file's directory is missing (the bot creates files only)."""
+
+    def __init__(self, error: str, directory: str | None = None) -> None:
+        super().__init__(error)
+        self.directory = directory
 
 
 def shown_url(url: str) -> str:
@@ -41,7 +47,7 @@ def read_schema(url: str) -> SchemaFound:
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database or "")
         if not path.parent.is_dir():
-            raise DatabaseUnreachable(f"no directory {path.parent}")
+            raise DatabaseUnreachable("no directory", directory=str(path.parent))
         if not path.exists():
             # Connecting would create the file: what the bot's start-up does, not the doctor.
             return SchemaFound(0, exists=False)
@@ -83,6 +89,11 @@ def check_database(url: str) -> CheckResult:
     try:
         found = read_schema(url)
     except DatabaseUnreachable as exc:
+        if exc.directory is not None:
+            return CheckResult.fail(
+                Problem.of("doctor.db_no_directory", url=shown_url(url), directory=exc.directory),
+                Problem.of("doctor.db_no_directory_fix"),
+            )
         return CheckResult.fail(
             Problem.of("doctor.db_unreachable", url=shown_url(url), error=str(exc)),
             Problem.of("doctor.db_unreachable_fix"),

@@ -411,6 +411,8 @@ MESSAGES: dict[str, str] = {
     "doctor.db_upgrade_fix": "nothing to do; back it up first if you may want to go back to the older release",
     "doctor.db_too_new": "Database {url}: schema v{found} is newer than this release (it knows up to v{latest})",
     "doctor.db_too_new_fix": "run the release of tuning-bot that upgraded it (or a newer one), or point DATABASE_URL at a backup taken before the upgrade",
+    "doctor.db_no_directory": "Database {url}: the directory {directory} does not exist",
+    "doctor.db_no_directory_fix": "create that directory (the bot creates the database file, not its directory) or correct DATABASE_URL",
     "doctor.db_unreachable": "Database {url}: cannot open it ({error})",
     "doctor.db_unreachable_fix": "check DATABASE_URL: the directory of a SQLite file must exist; a PostgreSQL server must be running and accept this user",
     "doctor.credentials_service_account": "Google credentials: service account key file, account {account}",

@@ -415,6 +415,8 @@ MESSAGES: dict[str, str] = {
     "doctor.db_upgrade_fix": "対応は不要です。古いリリースに戻す可能性があれば、先にバックアップを取ってください",
     "doctor.db_too_new": "データベース {url}：スキーマ v{found} はこのリリースより新しいものです（このリリースは v{latest} まで）",
     "doctor.db_too_new_fix": "アップグレードしたリリース（またはそれより新しいもの）の tuning-bot を実行するか、アップグレード前のバックアップを DATABASE_URL に指定してください",
+    "doctor.db_no_directory": "データベース {url}：ディレクトリ {directory} がありません",
+    "doctor.db_no_directory_fix": "そのディレクトリを作成するか（ボットが作るのはデータベースのファイルだけで、ディレクトリは作りません）、DATABASE_URL を直してください",
     "doctor.db_unreachable": "データベース {url}：開けません（{error}）",
     "doctor.db_unreachable_fix": "DATABASE_URL を確認してください。SQLite ならファイルのディレクトリが存在すること、PostgreSQL ならサーバーが動いていてこのユーザーで接続できることが必要です",
     "doctor.credentials_service_account": "Google の認証情報：サービス アカウントのキーファイル、アカウント {account}",

@@ -257,3 +257,14 @@ def test_credentials_are_looked_up_when_a_bucket_needs_them(
     assert "gcloud auth application-default login" in result.fix_after(line)
     result.line("✗", f"Dataset bucket {BUCKET_PREFIX}: not checked, no Google credentials")
     assert installation.gcs.requests == []
+
+
+def test_a_sqlite_file_in_a_missing_directory_is_a_failure(
+    installation: Installation, tmp_path: Path
+) -> None:
+    installation.env["DATABASE_URL"] = f"sqlite:///{tmp_path}/gone/watch.db"
+    result = installation.doctor()
+    assert result.status == 1
+    line = result.line("✗", f"the directory {tmp_path}/gone does not exist")
+    assert "DATABASE_URL" in result.fix_after(line)
+    assert not (tmp_path / "gone").exists()
