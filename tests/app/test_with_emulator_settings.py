@@ -47,3 +47,12 @@ def test_a_malformed_value_names_the_variable() -> None:
     with pytest.raises(ConfigError) as raised:
         load_settings({**SLACK, "TUNING_WITH_EMULATOR": "maybe"}, dotenv=None)
     assert raised.value.variable == "TUNING_WITH_EMULATOR"
+
+
+def test_a_separate_watcher_refuses_it(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.app.watcher import main as watcher
+
+    assert watcher([], {"SLACK_BOT_TOKEN": "xoxb-1", "TUNING_WITH_EMULATOR": "1"}) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("tuning-bot watcher: TUNING_WITH_EMULATOR: the built-in emulator")
+    assert len(err.splitlines()) == 1
