@@ -16,6 +16,8 @@ RUN mkdir -p bot && touch bot/__init__.py \
     && pip uninstall -y tuning-bot
 
 COPY bot ./bot
+# `tuning-bot doctor` compares the token's scopes with the ones the manifest asks for.
+COPY manifest.yaml ./
 RUN pip install --no-deps . \
     && useradd --create-home --uid 10001 --shell /usr/sbin/nologin tuningbot \
     && mkdir -p /data && chown tuningbot /data

@@ -1,17 +1,19 @@
 """`tuning-bot` command line: run the bot, the watcher alone, the Vertex emulator, the
-dataset pre-flight, or the message preview."""
+dataset pre-flight, the installation checks, or the message preview."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
 
-USAGE = """usage: tuning-bot [run | watcher | emulator | check-dataset | preview] [options]
+USAGE = """usage: tuning-bot [run | watcher | emulator | check-dataset | doctor | preview] [options]
 
   tuning-bot                 start the Slack app and the watcher (settings from the environment)
+  tuning-bot --with-emulator the same, with a built-in Vertex AI emulator instead of Google
   tuning-bot watcher         start only the watcher: more replicas beside the Slack app
   tuning-bot emulator        local emulator of the Vertex AI tuning REST API
   tuning-bot check-dataset   check a training or validation JSONL file before tuning
+  tuning-bot doctor          check Slack, the database and Google, and say how to fix them
   tuning-bot preview         write every message and modal as Block Kit JSON (English, Japanese)
 """
 
@@ -47,6 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.datasets.cli import main as check_dataset
 
         return check_dataset(args)
+    if command == "doctor":
+        from bot.app.doctor import main as doctor
+
+        return doctor(args)
     if command == "preview":
         from bot.slack.preview import main as preview
 

@@ -13,6 +13,11 @@ from bot.tuning.projects import ProjectScope
 from bot.tuning.refs import Location
 
 EMULATOR_PROJECT = "emulator-project"
+# Where the built-in emulator answers (`--with-emulator`) unless VERTEX_EMULATOR_HOST names a
+# place: a reserved name that never resolves, so nothing but the in-process app can answer it.
+BUILT_IN_EMULATOR_HOST = "vertex-emulator.invalid:80"
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
 _REGION = re.compile(r"[a-z]+(?:-[a-z]+)+[0-9]+")
 _PROJECT = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
@@ -50,6 +55,8 @@ class Settings:
     vertex_requests_per_minute: int = 60
     log_level: str = "INFO"
     allowed_projects: tuple[str, ...] = ()  # besides google_cloud_project
+    # The Vertex emulator runs inside the bot process and answers at vertex_emulator_host.
+    with_emulator: bool = False
 
     @property
     def socket_mode(self) -> bool:
@@ -168,13 +175,33 @@ def _slack(env: Mapping[str, str], require_slack: bool) -> tuple[str, str | None
     return bot_token, app_token, secret
 
 
+def _with_emulator(env: Mapping[str, str], asked: bool) -> bool:
+    raw = env.get("TUNING_WITH_EMULATOR", "").strip().lower()
+    if raw not in _TRUE + _FALSE:
+        raise ConfigError("TUNING_WITH_EMULATOR", "expected 1 (on) or 0 (off)")
+    on = asked or raw in _TRUE
+    project = env.get("GOOGLE_CLOUD_PROJECT", "").strip()
+    if on and project and not env.get("VERTEX_EMULATOR_HOST", "").strip():
+        # Never let the emulator stand in silently for a real project's jobs.
+        raise ConfigError(
+            "TUNING_WITH_EMULATOR",
+            "refused: GOOGLE_CLOUD_PROJECT is set, so jobs would go to the emulator instead "
+            "of that project; unset GOOGLE_CLOUD_PROJECT to try the bot with the emulator",
+        )
+    return on
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None,
     *,
     require_slack: bool = True,
     dotenv: Path | None = Path(".env"),
+    with_emulator: bool = False,
 ) -> Settings:
-    """Read settings; a `.env` file fills variables the environment does not set."""
+    """Read settings; a `.env` file fills variables the environment does not set.
+
+    `with_emulator` (or TUNING_WITH_EMULATOR=1) means the process runs the Vertex emulator
+    itself: the project defaults to the emulator's and the client is pointed at it."""
     env: dict[str, str] = {}
     if dotenv is not None and dotenv.is_file():
         from dotenv import dotenv_values
@@ -183,9 +210,12 @@ def load_settings(
     env.update(os.environ if environ is None else environ)
 
     bot_token, app_token, secret = _slack(env, require_slack)
+    built_in = _with_emulator(env, with_emulator)
     emulator = env.get("VERTEX_EMULATOR_HOST", "").strip() or None
     if emulator is not None and not _HOST_PORT.fullmatch(emulator):
         raise ConfigError("VERTEX_EMULATOR_HOST", "expected host:port, e.g. 127.0.0.1:8089")
+    if built_in and emulator is None:
+        emulator = BUILT_IN_EMULATOR_HOST
     project = env.get("GOOGLE_CLOUD_PROJECT", "").strip()
     if not project:
         if emulator is None:
@@ -233,4 +263,5 @@ def load_settings(
         vertex_requests_per_minute=_integer(env, "VERTEX_REQUESTS_PER_MINUTE", 60, 1, 600),
         log_level=log_level,
         allowed_projects=_projects(env),
+        with_emulator=built_in,
     )

@@ -38,7 +38,7 @@ def test_help_exits_0_with_usage(args: list[str], tmp_path: Path) -> None:
     result = run(args, tmp_path)
     assert result.returncode == 0
     assert result.stdout.startswith("usage: tuning-bot")
-    for command in ("emulator", "check-dataset"):
+    for command in ("emulator", "check-dataset", "doctor", "--with-emulator"):
         assert command in result.stdout
     assert result.stderr == ""
 

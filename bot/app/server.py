@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -31,6 +31,7 @@ from bot.app.wiring import (
     build_homes,
     build_publisher,
     build_watcher,
+    google_http,
     open_store,
     register_secrets,
     tuning_client,
@@ -55,6 +56,9 @@ from bot.vertex.submit import SubmitResult, find_submitted, submit_job
 from bot.watch.service import Watcher
 from bot.watch.store import SqlWatchStore
 
+if TYPE_CHECKING:
+    from bot.emulator import Emulator
+
 log = logging.getLogger(__name__)
 
 READY_CACHE_SECONDS = 15.0
@@ -72,6 +76,7 @@ class Runtime:
     surface: Surface
     bolt: AsyncApp
     watcher: Watcher
+    emulator: Emulator | None = None  # the built-in one, with `--with-emulator`
 
     async def aclose(self) -> None:
         """Stop the watcher, let work in progress finish, then close clients and the database."""
@@ -81,13 +86,19 @@ class Runtime:
             await self.surface.homes.settle()
         await self.tuning.aclose()
         await self.http.aclose()
+        if self.emulator is not None:
+            self.emulator.stop()
         await asyncio.to_thread(self.store.close)
 
 
 async def build_runtime(settings: Settings, *, http: httpx.AsyncClient | None = None) -> Runtime:
     """Open the store and clients and build the Bolt app, inside the running event loop."""
     register_secrets(settings)
-    shared_http = http or httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0))
+    built_in: Emulator | None = None
+    if http is None:
+        shared_http, built_in = google_http(settings, httpx.Timeout(30.0, connect=10.0))
+    else:
+        shared_http = http
     tuning = tuning_client(settings, shared_http)
     store = await open_store(settings)
     slack = slack_web_client(settings.slack_bot_token, settings.slack_api_url)
@@ -122,7 +133,7 @@ async def build_runtime(settings: Settings, *, http: httpx.AsyncClient | None = 
     surface = Surface(handlers=handlers, locales=locales, homes=homes)
     bolt = build_bolt_app(slack, surface)
     watcher = build_watcher(settings, store, tuning, publisher, homes=homes)
-    return Runtime(settings, shared_http, slack, tuning, store, surface, bolt, watcher)
+    return Runtime(settings, shared_http, slack, tuning, store, surface, bolt, watcher, built_in)
 
 
 class _Readiness:
@@ -268,18 +279,25 @@ async def _serve(settings: Settings) -> None:
 
 def main(argv: list[str], environ: Mapping[str, str] | None = None) -> int:
     """Run the bot until interrupted: HTTP mode, or Socket Mode when SLACK_APP_TOKEN is set
-    (then the HTTP port still serves health and metrics)."""
-    if argv:
+    (then the HTTP port still serves health and metrics). `--with-emulator` (or
+    TUNING_WITH_EMULATOR=1) runs the Vertex emulator inside the process instead of Google."""
+    with_emulator = argv == ["--with-emulator"]
+    if argv and not with_emulator:
         print(f"tuning-bot: unexpected arguments {' '.join(argv)!r}", file=sys.stderr)
         return 2
     try:
-        settings = load_settings(environ)
+        settings = load_settings(environ, with_emulator=with_emulator)
     except ConfigError as exc:
         print(f"tuning-bot: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
     mode = "socket" if settings.socket_mode else "http"
     log.info("starting", extra={"mode": mode, "port": settings.port})
+    if settings.with_emulator:
+        log.warning(
+            "the built-in Vertex AI emulator answers instead of Google: jobs are emulated",
+            extra={"project": settings.google_cloud_project},
+        )
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again for the default
     # action; by then everything is closed, so the process should just end with status 0.
     signal.signal(signal.SIGTERM, lambda _sig, _frame: None)

@@ -83,6 +83,13 @@ def main(argv: Sequence[str] = (), environ: Mapping[str, str] | None = None) -> 
     try:
         settings = load_settings(environ, require_slack=False)
         require_bot_token(settings)
+        if settings.with_emulator:
+            # The built-in emulator lives inside `tuning-bot`; another process cannot reach it.
+            raise ConfigError(
+                "TUNING_WITH_EMULATOR",
+                "the built-in emulator runs inside `tuning-bot` only; unset it here, or run "
+                "`tuning-bot emulator` and point VERTEX_EMULATOR_HOST at it",
+            )
     except ConfigError as error:
         print(f"tuning-bot watcher: {error}", file=sys.stderr)
         return 2

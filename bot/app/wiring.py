@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from typing import TYPE_CHECKING
 
 import httpx
 from slack_sdk.web.async_client import AsyncWebClient
@@ -19,11 +20,18 @@ from bot.slack.locale import LocaleCache
 from bot.slack.notifier import SlackNotifier
 from bot.vertex.auth import GoogleAuth, NoAuth
 from bot.vertex.client import TuningClient
+from bot.vertex.retry import RetryPolicy
 from bot.watch.budget import RequestBudget
 from bot.watch.notify import NO_HOMES, HomeRefresher
 from bot.watch.policy import PollConfig
 from bot.watch.service import Watcher
 from bot.watch.store import SqlWatchStore
+
+if TYPE_CHECKING:
+    from bot.emulator import Emulator
+
+# `--with-emulator`: long enough to watch a card move through its states, short enough to wait.
+BUILT_IN_SECONDS_PER_STATE = 10.0
 
 
 def register_secrets(settings: Settings) -> None:
@@ -37,7 +45,25 @@ def register_secrets(settings: Settings) -> None:
     register_url_password(settings.database_url)
 
 
-def tuning_client(settings: Settings, http: httpx.AsyncClient | None = None) -> TuningClient:
+def google_http(
+    settings: Settings, timeout: httpx.Timeout
+) -> tuple[httpx.AsyncClient, Emulator | None]:
+    """The HTTP client for Google's APIs. With the built-in emulator (`--with-emulator`) the
+    emulator is made here, and requests to its host go to its ASGI app inside this process:
+    no port to choose, nothing listening for others."""
+    if not settings.with_emulator or settings.vertex_emulator_host is None:
+        return httpx.AsyncClient(timeout=timeout), None
+    from bot.emulator import Emulator
+
+    emulator = Emulator(BUILT_IN_SECONDS_PER_STATE)
+    transport = httpx.ASGITransport(app=emulator.app)
+    mounts = {f"http://{settings.vertex_emulator_host}": transport}
+    return httpx.AsyncClient(timeout=timeout, mounts=mounts), emulator
+
+
+def tuning_client(
+    settings: Settings, http: httpx.AsyncClient | None = None, *, retry: RetryPolicy | None = None
+) -> TuningClient:
     """A Vertex client for the configured emulator, or for Google with Application Default
     Credentials; it closes `http` on `aclose` only when it made it."""
     if settings.vertex_emulator_host:
@@ -46,8 +72,11 @@ def tuning_client(settings: Settings, http: httpx.AsyncClient | None = None) -> 
             auth=NoAuth(),
             emulator_host=settings.vertex_emulator_host,
             owns_http=http is None,
+            retry=retry,
         )
-    return TuningClient(http or httpx.AsyncClient(), auth=GoogleAuth(), owns_http=http is None)
+    return TuningClient(
+        http or httpx.AsyncClient(), auth=GoogleAuth(), owns_http=http is None, retry=retry
+    )
 
 
 async def open_store(settings: Settings) -> SqlWatchStore:

@@ -200,6 +200,36 @@ class DatasetOpener:
             if own:
                 await http.aclose()
 
+    async def probe_prefix(self, bucket: str, prefix: str = "") -> bool:
+        """List at most one object of `bucket` under `prefix` (Cloud Storage `objects.list`,
+        `maxResults=1`): True when one exists, False when none does yet. Raises
+        SourceUnavailable as `open` does: 403 and 401 when the bot may not list the bucket,
+        404 when the bucket does not exist."""
+        own = self._http is None
+        http = self._http or httpx.AsyncClient(timeout=httpx.Timeout(30.0))
+        uri = f"gs://{bucket}/{prefix}"
+        try:
+            headers = await self._headers()
+            url = f"{self._base}/storage/v1/b/{urllib.parse.quote(bucket, safe='')}/o"
+            params = {"maxResults": "1", "fields": "items/name"}
+            if prefix:
+                params["prefix"] = prefix
+            try:
+                response = await http.get(url, params=params, headers=headers)
+            except httpx.TransportError as exc:
+                raise SourceUnavailable(
+                    Problem.of("preflight.unreachable", error=exc.__class__.__name__)
+                ) from exc
+            _raise_for_status(response.status_code, uri)
+            try:
+                items = response.json().get("items")
+            except (ValueError, AttributeError):
+                items = None
+            return bool(items)
+        finally:
+            if own:
+                await http.aclose()
+
     async def _headers(self) -> dict[str, str]:
         if self._auth is None:
             return {}

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 
 from bot.tuning.refs import Location
 
+# Google's published quota for get, list and cancel: per minute, per project and region.
+GOOGLE_REQUESTS_PER_MINUTE = 600
+
 
 @dataclass
 class _Bucket:

@@ -5,15 +5,19 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
 
 
-def start_bot(env: dict[str, str], cwd: Path, timeout: float = 20.0) -> subprocess.Popen[str]:
-    """Start `python -m bot` with `env` and return once `/healthz` on env["PORT"] answers 200."""
+def start_bot(
+    env: dict[str, str], cwd: Path, timeout: float = 20.0, args: Sequence[str] = ()
+) -> subprocess.Popen[str]:
+    """Start `python -m bot ARGS` with `env` and return once `/healthz` on env["PORT"] answers
+    200."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot"],
+        [sys.executable, "-m", "bot", *args],
         cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,

@@ -1,6 +1,7 @@
 """A loopback HTTP server that speaks the Cloud Storage JSON API, for tests and benchmarks.
 
-It serves object metadata (`GET /storage/v1/b/B/o/O`) and media (`…?alt=media`), answers 404
+It serves object metadata (`GET /storage/v1/b/B/o/O`), media (`…?alt=media`) and the objects
+list of a bucket (`GET /storage/v1/b/B/o?prefix=P&maxResults=N`), answers 404
 and 403 with Google's error JSON, records each request's path and Authorization header, and
 can stream with chunked transfer encoding or hold a download midway until released.
 Point `STORAGE_EMULATOR_HOST` (or `DatasetOpener(storage_emulator_host=…)`) at `base_url`.
@@ -64,6 +65,8 @@ class FakeGcs:
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str], StoredObject] = {}
         self.forbidden: set[tuple[str, str]] = set()
+        self.buckets: set[str] = set()  # buckets that exist with no object yet
+        self.forbidden_buckets: set[str] = set()
         self.requests: list[GcsRequest] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -84,6 +87,14 @@ class FakeGcs:
     def forbid(self, bucket: str, name: str) -> None:
         """Reading this object answers 403, as for a service account without access."""
         self.forbidden.add((bucket, name))
+
+    def add_bucket(self, bucket: str) -> None:
+        """Make an empty bucket exist (a bucket with objects exists anyway)."""
+        self.buckets.add(bucket)
+
+    def forbid_bucket(self, bucket: str) -> None:
+        """Listing this bucket answers 403, as for an account without storage.objects.list."""
+        self.forbidden_buckets.add(bucket)
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> FakeGcs:
@@ -134,6 +145,9 @@ class FakeGcs:
             )
         prefix = "/storage/v1/b/"
         path = parsed.path.removeprefix("/download")
+        if path.startswith(prefix) and path.endswith("/o") and path.count("/") == 5:
+            self._list(request, urllib.parse.unquote(path[len(prefix) : -len("/o")]), query)
+            return
         if not path.startswith(prefix) or "/o/" not in path:
             _send_error(request, 404, "Not Found", "notFound")
             return
@@ -158,6 +172,32 @@ class FakeGcs:
             _send_media(request, stored)
         else:
             _send_json(request, 200, _metadata(bucket, name, stored))
+
+    def _list(self, request: BaseHTTPRequestHandler, bucket: str, query: dict[str, str]) -> None:
+        if bucket in self.forbidden_buckets:
+            _send_error(
+                request,
+                403,
+                "tuning-bot@example.iam.gserviceaccount.com does not have storage.objects.list "
+                "access to the Google Cloud Storage bucket. Permission 'storage.objects.list' "
+                "denied on resource (or it may not exist).",
+                "forbidden",
+            )
+            return
+        names = sorted(n for b, n in self.objects if b == bucket)
+        if not names and bucket not in self.buckets:
+            _send_error(request, 404, "The specified bucket does not exist.", "notFound")
+            return
+        wanted = [n for n in names if n.startswith(query.get("prefix", ""))]
+        limit = int(query.get("maxResults") or 1000)
+        payload: dict[str, Any] = {"kind": "storage#objects"}
+        if wanted:  # Google leaves `items` out of an empty page
+            payload["items"] = [
+                _metadata(bucket, n, self.objects[(bucket, n)]) for n in wanted[:limit]
+            ]
+        if len(wanted) > limit:
+            payload["nextPageToken"] = f"after-{wanted[limit - 1]}"
+        _send_json(request, 200, payload)
 
 
 def _metadata(bucket: str, name: str, stored: StoredObject) -> dict[str, Any]:

@@ -5,7 +5,9 @@ method (`error`), rate-limit it (HTTP 429 with `Retry-After`), hold it until rel
 carry a call out and then lose its answer (`lose_answer`: HTTP 5xx or a body that is not JSON,
 as a failing proxy or Slack's edge would).
 `apps.connections.open` with the app-level token answers a URL of a loopback Socket Mode server
-(`socket_mode`, started on first use).
+(`socket_mode`, started on first use). As Slack does, every answer to a call made with the bot
+token carries the token's granted scopes in the `x-oauth-scopes` response header
+(`granted_scopes`, comma-separated).
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from tests.fakes.socket_mode import FakeSocketMode
+
+# Scopes of a typical bot installation; tests about scopes set `granted_scopes` themselves.
+DEFAULT_SCOPES = ("commands", "chat:write", "users:read", "channels:history", "groups:history")
 
 
 class _Server(ThreadingHTTPServer):
@@ -54,9 +59,15 @@ class _Fault:
 class FakeSlackApi:
     """Start with `start()`, point `SLACK_API_URL` at `base_url`, read `calls` afterwards."""
 
-    def __init__(self, bot_token: str = "xoxb-test-token", app_token: str = "xapp-1-test") -> None:
+    def __init__(
+        self,
+        bot_token: str = "xoxb-test-token",
+        app_token: str = "xapp-1-test",
+        granted_scopes: tuple[str, ...] = DEFAULT_SCOPES,
+    ) -> None:
         self.bot_token = bot_token
         self.app_token = app_token
+        self.granted_scopes: tuple[str, ...] = granted_scopes
         self._socket_mode: FakeSocketMode | None = None
         self.calls: list[SlackCall] = []
         self.locales: dict[str, str] = {}
@@ -227,7 +238,9 @@ class FakeSlackApi:
         if token != self.bot_token:
             _send_json(request, {"ok": False, "error": "invalid_auth"})
             return
-        _send_json(request, self._answer(method, args))
+        # Slack reports what the token may do on every answer to it, not only on auth.test.
+        scopes = {"x-oauth-scopes": ",".join(self.granted_scopes)}
+        _send_json(request, self._answer(method, args), scopes)
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method in self.handlers:
@@ -286,8 +299,12 @@ def _decode_args(raw: bytes, content_type: str, query: str) -> dict[str, Any]:
     return args
 
 
-def _send_json(request: BaseHTTPRequestHandler, payload: dict[str, Any]) -> None:
-    _send(request, 200, json.dumps(payload).encode(), "application/json")
+def _send_json(
+    request: BaseHTTPRequestHandler,
+    payload: dict[str, Any],
+    headers: dict[str, str] | None = None,
+) -> None:
+    _send(request, 200, json.dumps(payload).encode(), "application/json", headers)
 
 
 def _send(

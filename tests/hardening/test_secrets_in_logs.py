@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -200,3 +201,49 @@ def _json_lines(output: str) -> list[dict[str, Any]]:
         events.append(event)
     assert events
     return events
+
+
+APP_TOKEN = "xapp-1-hardening-app-token-QQQ"
+
+
+@pytest.mark.parametrize("token", [BOT_TOKEN, "xoxb-refused-hardening-token-YYY"])
+def test_the_doctor_prints_no_secret(
+    slack: FakeSlackApi, emulator: EmulatorServer, gcs: FakeGcs, tmp_path: Path, token: str
+) -> None:
+    # `tuning-bot doctor` as an installer runs it, once working and once with a refused token
+    # and an unreadable bucket: neither report may quote a token or the signing secret.
+    gcs.forbid_bucket("team-data")
+    env = {
+        **{
+            k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TUNING_", "GOOGLE"))
+        },
+        "SLACK_BOT_TOKEN": token,
+        "SLACK_APP_TOKEN": APP_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.base_url,
+        "GOOGLE_CLOUD_PROJECT": PROJECT,
+        "VERTEX_EMULATOR_HOST": emulator.host_port,
+        "STORAGE_EMULATOR_HOST": gcs.base_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/bot.db",
+        "TUNING_ALLOWED_BUCKETS": "gs://team-data",
+        "LOG_LEVEL": "DEBUG",
+    }
+    manifest = Path(__file__).resolve().parents[2] / "manifest.yaml"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "doctor", "--manifest", str(manifest)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "✗" in done.stdout
+    assert "Traceback" not in done.stderr
+    # The fixes name the prefixes (`xoxb-…`, `xapp-`) on purpose: a token is a prefix with more.
+    prefixes = {"xoxb-", "xapp-"}
+    patterns = [p for p in LEAK_PATTERNS if p not in prefixes]
+    patterns += [r"xoxb-[A-Za-z0-9]", r"xapp-[A-Za-z0-9]", re.escape(APP_TOKEN), re.escape(token)]
+    for pattern in patterns:
+        assert not re.search(pattern, done.stdout + done.stderr), pattern
