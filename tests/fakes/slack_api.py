@@ -21,12 +21,22 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from tests.fakes.socket_mode import FakeSocketMode
 
-# Scopes of a typical bot installation; tests about scopes set `granted_scopes` themselves.
-DEFAULT_SCOPES = ("commands", "chat:write", "users:read", "channels:history", "groups:history")
+
+def _installed_scopes() -> tuple[str, ...]:
+    # Installing an app grants the bot scopes its manifest asks for: the app under test is
+    # installed from the repository's manifest. Tests about scopes set `granted_scopes`.
+    manifest = yaml.safe_load((Path(__file__).parents[2] / "manifest.yaml").read_text())
+    return tuple(manifest["oauth_config"]["scopes"]["bot"])
+
+
+DEFAULT_SCOPES = _installed_scopes()
 
 
 class _Server(ThreadingHTTPServer):
