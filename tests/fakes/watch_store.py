@@ -37,8 +37,30 @@ COLUMNS_ADDED_BY_STEP: dict[int, tuple[str, ...]] = {
 }
 
 
+# What every watch of an earlier release holds unless a test says otherwise: one running job
+# created from Slack in one channel.
+_OLD_ROW: dict[str, Any] = {
+    "project": "team-tuning",
+    "region": "us-central1",
+    "channel_id": "C0TEAM001",
+    "started_by": "U0STARTER",
+    "kind": "created",
+    "language": "en",
+    "last_state": "JOB_STATE_RUNNING",
+    "next_poll_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    "error_count": 0,
+    "paused_noted": False,
+    "created_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    # Schema v3's columns, which have no default in the table.
+    "missing_count": 0,
+    "read_error_count": 0,
+    "read_error_noted": False,
+}
+
+
 def old_database(url: str, version: int, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Create the store's tables as release `version` left them, holding `rows` of watches."""
+    """Create the store's tables as release `version` left them, holding `rows` of watches
+    (each on top of a running job's usual values)."""
     later = {c for step, names in COLUMNS_ADDED_BY_STEP.items() if step > version for c in names}
     old = MetaData()
     columns = [
@@ -67,5 +89,6 @@ def old_database(url: str, version: int, rows: Sequence[Mapping[str, Any]]) -> N
     with engine.begin() as conn:
         versions = old.tables["schema_version"]
         conn.execute(insert(versions).values(id=1, version=version, applied_at=applied))
-        conn.execute(insert(table), [dict(row) for row in rows])
+        base = {k: v for k, v in _OLD_ROW.items() if k not in later}
+        conn.execute(insert(table), [base | dict(row) for row in rows])
     engine.dispose()

@@ -96,21 +96,9 @@ def _version_3_database(url: str) -> None:
     row = {
         "job_name": JOB.format(1),
         "job_key": JobRef.from_name(JOB.format(1)).key,
-        "project": "team-tuning",
-        "region": "us-central1",
-        "channel_id": "C0TEAM001",
-        "started_by": "U0STARTER",
-        "kind": "created",
-        "language": "en",
-        "last_state": "JOB_STATE_RUNNING",
         "next_poll_at": NOW,
-        "error_count": 0,
-        "paused_noted": False,
         "created_at": NOW,
         "message_ts": "1.1",
-        "missing_count": 0,
-        "read_error_count": 0,
-        "read_error_noted": False,
     }
     old_database(url, 3, [row])
 

@@ -287,16 +287,8 @@ async def test_adding_an_active_watch_again_keeps_its_announcing_mark(store: Sql
 def _version_1_database(url: str) -> None:
     """A database as release 1 left it: watches keyed on the job name as first stored."""
     row = {
-        "channel_id": "C0TEAM001",
-        "started_by": "U0STARTER",
-        "kind": "created",
-        "language": "en",
-        "last_state": "JOB_STATE_RUNNING",
         "next_poll_at": NOW,
-        "error_count": 0,
-        "paused_noted": False,
         "created_at": NOW,
-        "region": "us-central1",
     }
     old_database(
         url,
@@ -411,16 +403,7 @@ def _version_2_database(url: str) -> None:
     row = {
         "job_name": JOB.format(1),
         "job_key": ref(1).key,
-        "project": "team-tuning",
-        "region": "us-central1",
-        "channel_id": "C0TEAM001",
-        "started_by": "U0STARTER",
-        "kind": "created",
-        "language": "en",
-        "last_state": "JOB_STATE_RUNNING",
         "next_poll_at": NOW,
-        "error_count": 0,
-        "paused_noted": False,
         "created_at": NOW,
         "message_ts": "1.1",
     }
