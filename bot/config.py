@@ -221,8 +221,8 @@ def load_settings(
         if emulator is None:
             raise ConfigError(
                 "GOOGLE_CLOUD_PROJECT",
-                "missing: set your Google Cloud project id "
-                "(or VERTEX_EMULATOR_HOST to try the bot against `tuning-bot emulator`)",
+                "missing: set your Google Cloud project id (or, to try the bot without one, "
+                "run `tuning-bot --with-emulator`)",
             )
         project = EMULATOR_PROJECT
     elif not _PROJECT.fullmatch(project):

@@ -47,9 +47,13 @@ def _parser() -> argparse.ArgumentParser:
         prog="tuning-bot doctor",
         description="Check this installation: Slack, the database, Google; say how to fix it.",
     )
-    parser.add_argument("--lang", choices=("en", "ja"), help="report language (default: LANG)")
     parser.add_argument(
-        "--manifest", type=Path, help="the app's manifest.yaml (default: ./manifest.yaml)"
+        "--lang", choices=("en", "ja"), help="report language (default: from LC_ALL or LANG)"
+    )
+    parser.add_argument(
+        "--manifest",
+        type=Path,
+        help="the app's manifest.yaml (default: ./manifest.yaml, else the bot's own)",
     )
     parser.add_argument(
         "--with-emulator", action="store_true", help="check as `tuning-bot --with-emulator` runs"

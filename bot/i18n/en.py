@@ -181,7 +181,9 @@ MESSAGES: dict[str, str] = {
     "modal.watch_not_saved": ":warning: The job was created ({job}), but the bot could not save "
     "it for watching. Type `/tune watch` with that name in the channel to follow it.",
     "modal.created": ":white_check_mark: *{name}* was created ({job}). Its status message is "
-    "in the channel; you can close this window.",
+    "in {channel}; you can close this window.",
+    "modal.created_in_dm": ":white_check_mark: *{name}* was created ({job}). Its status message "
+    "is in your direct messages with the bot; you can close this window.",
     "modal.card_failed": "Job {job} was created, but its status message could not be posted "
     "here ({error}). Follow it with `/tune get`.",
     "modal.model_retiring": "retiring",
@@ -387,14 +389,14 @@ MESSAGES: dict[str, str] = {
     "home.mine_empty": "Nothing yet. *New tuning job* starts one; `/tune watch &lt;job&gt;` follows one started elsewhere.",
     "home.ended": "Recently ended",
     "home.team": "The team's active jobs",
-    "home.team_empty": "No job is queued or running in this project and region.",
+    "home.team_empty": "No active job in this project and region.",
     "home.team_more": "Only the newest are shown: `/tune list active` lists them all.",
-    "home.team_failed": "Google did not answer the list of active jobs: {problem}",
+    "home.team_failed": "Google did not return the list of active jobs: {problem}",
     "home.created": "created {date}",
     "home.took": "took {duration}",
     "home.get": "Details",
     "home.refused_title": "tuning-bot is not available to you",
-    "home.refused_note": "Ask whoever runs the bot in your workspace to add you to `TUNING_ALLOWED_USERS`.",
+    "home.refused_note": "`TUNING_ALLOWED_USERS` lists who may use it.",
     "home.detail_title": "Tuning job",
     "home.loading": "Reading the job from Google…",
     "home.close": "Close",
@@ -404,7 +406,7 @@ MESSAGES: dict[str, str] = {
     "unfurl.base_model": "Base model",
     "unfurl.created": "Created",
     "unfurl.tuned_model": "Tuned model",
-    "shortcut.no_job": "I found no tuning job in this message. It needs a link to the job's "
+    "shortcut.no_job": "No tuning job found in this message. It needs a link to the job's "
     "page in the Cloud console, its full name `projects/PROJECT/locations/REGION/tuningJobs/ID` "
     "or its job number.",
     "modal.post_in.label": "Post the status in",
@@ -412,9 +414,9 @@ MESSAGES: dict[str, str] = {
     "status message in a direct message from the bot.",
     "modal.post_in.placeholder": "Direct message with the bot",
     "modal.card_not_in_channel": ":warning: *{name}* was created ({job}), but the bot cannot "
-    "post in {channel} ({error}), so no status message is there yet. Invite the bot with "
-    "`/invite @tuning-bot`: the status message follows at the next check. If it does not "
-    "appear, type `/tune watch {ref}` in that channel.",
+    "post in {channel} ({error}), so no status message is there yet. Invite the bot there "
+    "(`/invite` and the bot's name) before the watcher's next check and the status message "
+    "follows; later than that, type `/tune watch {ref}` in that channel.",
     "modal.dm_failed": "Slack did not let the bot open a direct message with you ({error}). "
     "Choose a channel for the status message and submit again.",
     # --- tuning-bot doctor: installation checks, each with its fix -------------------------
@@ -424,7 +426,7 @@ MESSAGES: dict[str, str] = {
     "doctor.verdict_warnings": "Nothing stops the bot; {count} warning(s) above deserve a look.",
     "doctor.verdict_blocked": "{count} problem(s) above stop the bot: fix the ✗ lines and run `tuning-bot doctor` again.",
     "doctor.config_invalid": "Settings: {error}",
-    "doctor.config_fix": "correct that variable in the environment or in `.env`, then run `tuning-bot doctor` again",
+    "doctor.config_fix": "set or correct that variable in the environment or in `.env`, then run `tuning-bot doctor` again",
     "doctor.with_emulator_on": "The built-in Vertex AI emulator is on (`--with-emulator` or TUNING_WITH_EMULATOR): jobs are emulated and nothing reaches Google",
     "doctor.with_emulator_fix": "to tune for real, drop `--with-emulator` (and TUNING_WITH_EMULATOR) and set GOOGLE_CLOUD_PROJECT",
     "doctor.bot_token_ok": "Slack bot token works: workspace {team}, bot user {user}",
@@ -449,7 +451,7 @@ MESSAGES: dict[str, str] = {
     "doctor.app_token_missing_fix": "for Socket Mode (the manifest's default) create an app-level token with `connections:write` under Basic Information → App-Level Tokens and set SLACK_APP_TOKEN; for HTTP mode set SLACK_SIGNING_SECRET (Basic Information → Signing Secret)",
     "doctor.http_mode_ok": "HTTP mode: SLACK_SIGNING_SECRET is set; Slack must send requests to https://YOUR-HOST/slack/events",
     "doctor.http_mode_manifest_socket": "HTTP mode (SLACK_APP_TOKEN is not set), but manifest.yaml turns Socket Mode on: Slack will not send requests over HTTP",
-    "doctor.http_mode_manifest_socket_fix": "set SLACK_APP_TOKEN to use Socket Mode, or set `socket_mode_enabled: false` and the request URLs in the app's manifest",
+    "doctor.http_mode_manifest_socket_fix": "set SLACK_APP_TOKEN to use Socket Mode, or set `socket_mode_enabled: false` and the request URLs in the app's manifest on api.slack.com (and in manifest.yaml)",
     "doctor.db_ok": "Database {url}: schema v{version}, current",
     "doctor.db_new": "Database {url}: empty; the bot creates its tables (schema v{latest}) at start",
     "doctor.db_upgrade": "Database {url}: schema v{found}; it will be upgraded from v{found} to v{latest} at start",

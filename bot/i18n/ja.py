@@ -184,7 +184,8 @@ MESSAGES: dict[str, str] = {
     "modal.creating": ":hourglass_flowing_sand: チューニング ジョブを作成しています… 数秒かかります。",
     "modal.watch_not_saved": ":warning: ジョブは作成されました（{job}）が、ボットがウォッチの登録を"
     "保存できませんでした。チャンネルで `/tune watch` に続けてこの名前を入力すると、ジョブをウォッチできます。",
-    "modal.created": ":white_check_mark: *{name}* を作成しました（{job}）。ステータス メッセージはチャンネルに投稿されています。このウィンドウは閉じてかまいません。",
+    "modal.created": ":white_check_mark: *{name}* を作成しました（{job}）。ステータス メッセージは {channel} に投稿されています。このウィンドウは閉じてかまいません。",
+    "modal.created_in_dm": ":white_check_mark: *{name}* を作成しました（{job}）。ステータス メッセージはボットとのダイレクト メッセージに投稿されています。このウィンドウは閉じてかまいません。",
     "modal.card_failed": "ジョブ {job} は作成されましたが、ステータス メッセージをここに投稿できませんでした（{error}）。`/tune get` で状況を確認してください。",
     "modal.model_retiring": "提供終了予定",
     "modal.model_retired": "提供終了",
@@ -386,17 +387,17 @@ MESSAGES: dict[str, str] = {
     "home.new_job": "新しいチューニング ジョブ",
     "home.mine": "自分のジョブ",
     "home.mine_hint": "Slack から開始したジョブと、`/tune watch` でウォッチしているジョブです。",
-    "home.mine_empty": "まだありません。*新しいチューニング ジョブ* で開始するか、ほかの場所で開始したジョブは `/tune watch &lt;ジョブ&gt;` でウォッチできます。",
+    "home.mine_empty": "まだありません。 *新しいチューニング ジョブ* で開始するか、ほかの場所で開始したジョブは `/tune watch &lt;job&gt;` でウォッチできます。",
     "home.ended": "最近終了したジョブ",
     "home.team": "チームの進行中のジョブ",
-    "home.team_empty": "このプロジェクトとリージョンでキューに入っているジョブや実行中のジョブはありません。",
+    "home.team_empty": "このプロジェクトとリージョンに進行中のジョブはありません。",
     "home.team_more": "新しいものだけを表示しています。すべて表示するには `/tune list active` を使ってください。",
-    "home.team_failed": "進行中のジョブの一覧を Google から取得できませんでした: {problem}",
+    "home.team_failed": "進行中のジョブの一覧を Google から取得できませんでした：{problem}",
     "home.created": "作成 {date}",
     "home.took": "所要時間 {duration}",
     "home.get": "詳細",
     "home.refused_title": "tuning-bot をご利用いただけません",
-    "home.refused_note": "ワークスペースでこのボットを管理している人に、`TUNING_ALLOWED_USERS` への追加を依頼してください。",
+    "home.refused_note": "利用できるユーザーは `TUNING_ALLOWED_USERS` で指定されています。",
     "home.detail_title": "チューニング ジョブ",
     "home.loading": "Google からジョブを読み込んでいます…",
     "home.close": "閉じる",
@@ -407,15 +408,15 @@ MESSAGES: dict[str, str] = {
     "unfurl.created": "作成日時",
     "unfurl.tuned_model": "チューニング済みモデル",
     "shortcut.no_job": "このメッセージにはチューニング ジョブが見つかりませんでした。Cloud コンソールの"
-    "ジョブのページへのリンク、完全な名前 `projects/PROJECT/locations/REGION/tuningJobs/ID`、"
+    "ジョブのページへのリンク、完全なリソース名 `projects/PROJECT/locations/REGION/tuningJobs/ID`、"
     "またはジョブ番号が必要です。",
     "modal.post_in.label": "ステータスの投稿先",
     "modal.post_in.hint": "ボットを招待済みのチャンネルを選んでください。空のままにすると、"
     "ステータス メッセージはボットからのダイレクト メッセージで届きます。",
     "modal.post_in.placeholder": "ボットとのダイレクト メッセージ",
     "modal.card_not_in_channel": ":warning: *{name}* を作成しました（{job}）が、ボットは {channel} "
-    "に投稿できないため（{error}）、ステータス メッセージはまだありません。`/invite @tuning-bot` で"
-    "ボットを招待すると、次の確認のときにステータス メッセージが投稿されます。投稿されない場合は、"
+    "に投稿できないため（{error}）、ステータス メッセージはまだありません。ウォッチの次の確認"
+    "までに `/invite` でボットを招待すると、ステータス メッセージが投稿されます。それより後の場合は、"
     "そのチャンネルで `/tune watch {ref}` と入力してください。",
     "modal.dm_failed": "Slack でボットとのダイレクト メッセージを開けませんでした（{error}）。"
     "ステータス メッセージの投稿先のチャンネルを選んで、もう一度送信してください。",
@@ -426,7 +427,7 @@ MESSAGES: dict[str, str] = {
     "doctor.verdict_warnings": "ボットの動作を妨げる問題はありません。上の警告 {count} 件を確認してください。",
     "doctor.verdict_blocked": "上の {count} 件の問題でボットが動きません。✗ の行を直してから `tuning-bot doctor` をもう一度実行してください。",
     "doctor.config_invalid": "設定：{error}",
-    "doctor.config_fix": "環境変数または `.env` のその変数を直してから、`tuning-bot doctor` をもう一度実行してください",
+    "doctor.config_fix": "環境変数または `.env` でその変数を設定するか直してから、`tuning-bot doctor` をもう一度実行してください",
     "doctor.with_emulator_on": "組み込みの Vertex AI エミュレータが有効です（`--with-emulator` または TUNING_WITH_EMULATOR）。ジョブはエミュレートされ、Google には何も送られません",
     "doctor.with_emulator_fix": "実際にチューニングするには `--with-emulator`（と TUNING_WITH_EMULATOR）をやめ、GOOGLE_CLOUD_PROJECT を設定してください",
     "doctor.bot_token_ok": "Slack のボットトークンは有効です：ワークスペース {team}、ボットユーザー {user}",
@@ -451,7 +452,7 @@ MESSAGES: dict[str, str] = {
     "doctor.app_token_missing_fix": "ソケットモード（マニフェストのデフォルト）なら Basic Information → App-Level Tokens で `connections:write` のアプリレベルトークンを作成して SLACK_APP_TOKEN に設定し、HTTP モードなら SLACK_SIGNING_SECRET（Basic Information → Signing Secret）を設定してください",
     "doctor.http_mode_ok": "HTTP モード：SLACK_SIGNING_SECRET が設定されています。Slack からのリクエストの送り先は https://YOUR-HOST/slack/events にしてください",
     "doctor.http_mode_manifest_socket": "HTTP モードです（SLACK_APP_TOKEN が未設定）が、manifest.yaml ではソケットモードが有効です。Slack は HTTP でリクエストを送りません",
-    "doctor.http_mode_manifest_socket_fix": "ソケットモードを使うなら SLACK_APP_TOKEN を設定し、そうでなければアプリのマニフェストで `socket_mode_enabled: false` とリクエスト URL を設定してください",
+    "doctor.http_mode_manifest_socket_fix": "ソケットモードを使うなら SLACK_APP_TOKEN を設定し、そうでなければ api.slack.com のアプリのマニフェスト（と manifest.yaml）で `socket_mode_enabled: false` とリクエスト URL を設定してください",
     "doctor.db_ok": "データベース {url}：スキーマ v{version}（最新）",
     "doctor.db_new": "データベース {url}：空です。起動時にボットがテーブル（スキーマ v{latest}）を作成します",
     "doctor.db_upgrade": "データベース {url}：スキーマ v{found}。起動時に v{found} から v{latest} へアップグレードされます",

@@ -15,8 +15,9 @@ from tests.slack.test_create_modal import submission
 
 @pytest.fixture
 def seconds_per_state() -> float:
-    # Long enough that the job is still running when the button is clicked.
-    return 3.0
+    # Long enough that the job has not ended when the button is clicked, even on a loaded
+    # machine: the whole timetable takes three of these, a cancel one.
+    return 8.0
 
 
 @pytest.fixture

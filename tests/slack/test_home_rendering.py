@@ -164,4 +164,4 @@ def test_an_empty_home_says_how_to_start() -> None:
     view = home_view(Home("U0ALICE01", WHERE, can_create=True), language="en", channel_id="D1")
     text = _texts(view)
     assert "Nothing yet" in text
-    assert "No job is queued or running" in text
+    assert "No active job in this project" in text

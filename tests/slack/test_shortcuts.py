@@ -132,7 +132,7 @@ def test_watch_shortcut_twice_says_the_channel_already_follows(bot: BotUnderTest
 def test_watch_shortcut_on_a_message_without_a_job_says_so(bot: BotUnderTest) -> None:
     bot.interact(message_action(bot, user_message("lunch at 12? room 2026")))
     text = _text(bot.replies("shortcut")[0])
-    assert "found no tuning job in this message" in text
+    assert "No tuning job found in this message" in text
     assert bot.slack.calls_to("chat.postMessage") == []
     assert bot.store.all_watches() == []
 
@@ -310,7 +310,7 @@ def test_a_channel_without_the_bot_is_said_in_the_form(bot: BotUnderTest) -> Non
 
     bot.interact(_submit(view, "C0NOBOT001"))
 
-    text = _form_says(bot, "/invite @tuning-bot")
+    text = _form_says(bot, "`/invite` and the bot's name")
     assert "cannot post in <#C0NOBOT001>" in text
     assert "not_in_channel" in text
     assert "/tune watch projects/" in text

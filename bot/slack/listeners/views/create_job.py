@@ -321,7 +321,12 @@ class CreateJobSubmission:
             await self._tell(client, actor, note)
         if created.watch_lost:
             return translate(actor.language, "modal.watch_not_saved", job=code(job.name))
-        return translate(actor.language, "modal.created", name=job_title(job), job=code(job.name))
+        # A form opened from Home or a shortcut may post the card in the user's DM with the bot.
+        channel = str(actor.channel_id or "")
+        key = "modal.created_in_dm" if channel.startswith("D") else "modal.created"
+        return translate(
+            actor.language, key, name=job_title(job), job=code(job.name), channel=f"<#{channel}>"
+        )
 
     async def keep_looking(
         self, submission: Submission, summary: str | None, client: AsyncWebClient
