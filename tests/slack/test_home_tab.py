@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bot.slack import ids
+from bot.tuning.refs import JobRef
 from tests.fakes.slack_api import SlackCall
 from tests.slack.conftest import PROJECT, REGION, BotUnderTest
 from tests.slack.test_create_modal import submission
@@ -102,7 +103,11 @@ def _start_job(bot: BotUnderTest, name: str) -> str:
     before = len(bot.slack.calls_to("chat.postMessage"))
     bot.interact(submission(view_id=f"V0{name.upper().replace('-', '')}", display_name=name))
     bot.slack.wait_for("chat.postMessage", count=before + 1)
-    return next(j["name"] for j in bot.emulator.jobs() if j.get("tunedModelDisplayName") == name)
+    job = next(j["name"] for j in bot.emulator.jobs() if j.get("tunedModelDisplayName") == name)
+    # The watch is saved once the card is posted: the Home lists the job from then on.
+    key = JobRef.from_name(job).key
+    _wait(lambda: [w for w in bot.store.all_watches() if w.ref.key == key])
+    return str(job)
 
 
 def _open_home(bot: BotUnderTest, user: str = ALICE, channel: str = ALICE_DM) -> SlackCall:
