@@ -222,7 +222,8 @@ def load_settings(
             raise ConfigError(
                 "GOOGLE_CLOUD_PROJECT",
                 "missing: set your Google Cloud project id (or, to try the bot without one, "
-                "run `tuning-bot --with-emulator`)",
+                "run `tuning-bot --with-emulator`, or set VERTEX_EMULATOR_HOST to the address "
+                "of `tuning-bot emulator`)",
             )
         project = EMULATOR_PROJECT
     elif not _PROJECT.fullmatch(project):

@@ -188,6 +188,7 @@ def test_google_project_is_required_without_the_emulator() -> None:
     error = refusal(env)
     assert error.variable == "GOOGLE_CLOUD_PROJECT"
     assert "VERTEX_EMULATOR_HOST" in str(error)
+    assert "tuning-bot --with-emulator" in str(error)  # the one-command way to try it
 
 
 def test_google_project_is_optional_with_the_emulator() -> None:
