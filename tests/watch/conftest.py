@@ -163,3 +163,20 @@ async def rig(
     yield rig
     await http.aclose()
     store.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
+    """An empty database of each backend; the PostgreSQL one skips, with the reason, without
+    a server."""
+    if request.param == "sqlite":
+        return sqlite_url
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[SqlWatchStore]:
+    """A store opened on a new database of each backend."""
+    opened = SqlWatchStore.open(store_url)
+    yield opened
+    opened.close()

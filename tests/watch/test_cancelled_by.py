@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import select
 
 from bot.tuning.refs import JobRef
@@ -19,22 +17,6 @@ from tests.fakes.watch_store import old_database
 JOB = "projects/team-tuning/locations/us-central1/tuningJobs/{}"
 BY_NUMBER = "projects/123456789012/locations/us-central1/tuningJobs/{}"
 NOW = dt.datetime(2026, 12, 4, 2, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
-    """An empty database of each backend (PostgreSQL skips, with the reason, without a server)."""
-    if request.param == "sqlite":
-        return sqlite_url
-    return str(request.getfixturevalue("postgres_url"))
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[SqlWatchStore]:
-    """A store opened on a new database of each backend."""
-    opened = SqlWatchStore.open(store_url)
-    yield opened
-    opened.close()
 
 
 def _new(job: int, channel: str = "C0TEAM001", name: str = JOB) -> NewWatch:

@@ -7,7 +7,6 @@ import datetime as dt
 import json
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from bot.tuning.states import JobState
@@ -137,14 +136,6 @@ async def test_the_redraw_replaces_the_estimate_in_the_cards_language(rig: Rig) 
 
 
 # -- the stored flag ------------------------------------------------------------------------
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
-    """An empty database of each backend (PostgreSQL skips without a server)."""
-    if request.param == "sqlite":
-        return sqlite_url
-    return str(request.getfixturevalue("postgres_url"))
 
 
 JOB = f"projects/{PROJECT}/locations/{REGION}/tuningJobs/1"

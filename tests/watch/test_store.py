@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
@@ -26,23 +25,6 @@ def ref(job: int, template: str = JOB) -> JobRef:
 
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
-    """An empty database of each backend; the PostgreSQL one skips, with the reason, without
-    a server."""
-    if request.param == "sqlite":
-        return sqlite_url
-    return str(request.getfixturevalue("postgres_url"))
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[SqlWatchStore]:
-    """A store opened on a new database of each backend."""
-    opened = SqlWatchStore.open(store_url)
-    yield opened
-    opened.close()
 
 
 def _new(job: int, channel: str = "C0TEAM001", **kw: object) -> NewWatch:

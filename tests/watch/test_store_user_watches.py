@@ -7,9 +7,7 @@ import datetime as dt
 from bot.tuning.states import JobState
 from bot.watch.model import WatchKind, WatchUpdate
 from bot.watch.store import SqlWatchStore
-from tests.watch.test_store import NOW, _new, store, store_url
-
-__all__ = ["store", "store_url"]  # the contract suite's fixtures, one store per backend
+from tests.watch.test_store import NOW, _new
 
 
 async def _finish(store: SqlWatchStore, watch_id: int, at: dt.datetime) -> None:
