@@ -497,12 +497,13 @@ MESSAGES: dict[str, str] = {
     "doctor.budget_above": "リクエストの上限：毎分 {rate} 件は、Google の割り当て（プロジェクトとリージョンごとに毎分 {quota} 件）を超えています",
     "doctor.budget_fix": "VERTEX_REQUESTS_PER_MINUTE（デフォルトは 60）を下げ、レプリカの間で分け合ってください",
     # 作成フォームの詳細設定（フォームの上に重ねるビュー）。
-    "advanced.label_repeated": "ラベルのキー `{key}` が 2 回あります。キーは 1 回ずつにしてください。",
-    "advanced.label_reserved": "ラベルのキー `{key}` はボットがすべてのジョブに付けます。別のキーを使ってください。",
+    "advanced.label_repeated": "ラベルのキー `{label_key}` が 2 回あります。キーは 1 回ずつにしてください。",
+    "advanced.label_reserved": "ラベルのキー `{label_key}` はボットがすべてのジョブに付けます。別のキーを使ってください。",
     "advanced.description_too_long": "説明が {length} 文字あります。フォームに入るのは {limit} 文字までです。",
     "advanced.service_account_invalid": "サービス アカウントのメール アドレスを入力してください（例：tuner@my-project.iam.gserviceaccount.com）。",
     "advanced.kms_key_invalid": "Cloud KMS の鍵の名前を入力してください（projects/P/locations/L/keyRings/R/cryptoKeys/K）。",
     "advanced.kms_key_region": "鍵は {location} にありますが、ジョブは {region} で実行されます。Google ではジョブと同じリージョンの鍵が必要です。",
+    "advanced.metadata_full": "設定が長すぎてフォームに保持できません。ラベルか説明を短くしてください。",
     "modal.advanced.button": "詳細設定…",
     "modal.advanced.title": "詳細設定",
     "modal.advanced.save": "保存",
@@ -523,6 +524,6 @@ MESSAGES: dict[str, str] = {
     "modal.advanced.summary_description": "説明あり",
     "modal.advanced.summary_export": "最後のチェックポイントだけをエクスポート",
     "modal.advanced.summary_service_account": "サービス アカウント：{account}",
-    "modal.advanced.summary_kms_key": "CMEK：{key}",
+    "modal.advanced.summary_kms_key": "CMEK：{name}",
     "modal.advanced.separator": "・",
 }

@@ -124,9 +124,9 @@ def parse_labels(text: str) -> dict[str, str]:
         key, _, value = item.partition("=")
         key, value = key.strip(), value.strip()
         if key in labels:
-            raise DomainError(Problem.of("advanced.label_repeated", key=key[:64]))
+            raise DomainError(Problem.of("advanced.label_repeated", label_key=key[:64]))
         if key in RESERVED_LABELS:
-            raise DomainError(Problem.of("advanced.label_reserved", key=key))
+            raise DomainError(Problem.of("advanced.label_reserved", label_key=key))
         labels[key] = value
     if len(labels) > MAX_USER_LABELS:
         raise DomainError(Problem.of("spec.labels_too_many", limit=MAX_USER_LABELS))
