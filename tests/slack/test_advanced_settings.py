@@ -246,3 +246,23 @@ class TestConfiguredDefaults:
         assert answer["response_action"] == "errors"
         assert set(answer["errors"]) == {"service_account", "kms_key_name"}
         assert "europe-west4" in answer["errors"]["kms_key_name"]
+
+
+def test_settings_too_long_for_the_form_are_refused_under_the_description(
+    bot: BotUnderTest,
+) -> None:
+    view = pushed_view(bot)
+    labels = "\n".join(f"k{i:02}{'a' * 40}={'v' * 60}" for i in range(25))
+    answer = bot.interact(save(view, labels=labels, description="d" * 900)).json()
+    assert answer["response_action"] == "errors"
+    assert set(answer["errors"]) == {"description"}
+    assert "shorten" in answer["errors"]["description"]
+
+
+def test_the_japanese_summary_reads_naturally(bot: BotUnderTest) -> None:
+    view = pushed_view(bot, "ja")
+    bot.interact(save(view, labels="team=ml", export=True))
+    form = bot.slack.wait_for("views.update")[0].args["view"]
+    text = json.dumps(form["blocks"], ensure_ascii=False)
+    assert "ラベル：team=ml・最後のチェックポイントだけをエクスポート" in text
+    assert "詳細設定…" in text

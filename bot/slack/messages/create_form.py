@@ -80,6 +80,7 @@ FIELD_KEYS: dict[str, tuple[str, str, str]] = {
     ),
 }
 MAX_METADATA = 3000
+_WARNINGS_ROOM = 40  # `,"w":"…"` with a 16-character digest, and a margin
 MAX_OPTIONS = 100
 MAX_OPTION_TEXT = 75
 # Slack publishes no separate limit for the texts under fields; an input's hint takes 2,000
@@ -115,8 +116,9 @@ class ModalMetadata:
 
     @property
     def fits(self) -> bool:
-        """True when the metadata is within Slack's limit (long advanced settings may not be)."""
-        return len(self._json()) <= MAX_METADATA
+        """True when the metadata is within Slack's limit (long advanced settings may not be),
+        with room left for the warnings digest that a dataset check may add later."""
+        return len(self._json()) <= MAX_METADATA - _WARNINGS_ROOM
 
     def _json(self) -> str:
         data: dict[str, Any] = {"c": self.channel_id, "l": self.language}
