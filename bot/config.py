@@ -11,6 +11,7 @@ from pathlib import Path
 from bot.tuning.access import AccessPolicy
 from bot.tuning.projects import ProjectScope
 from bot.tuning.refs import Location
+from bot.tuning.resources import is_service_account, kms_key_location
 
 EMULATOR_PROJECT = "emulator-project"
 # Where the built-in emulator answers (`--with-emulator`) unless VERTEX_EMULATOR_HOST names a
@@ -57,6 +58,9 @@ class Settings:
     allowed_projects: tuple[str, ...] = ()  # besides google_cloud_project
     # The Vertex emulator runs inside the bot process and answers at vertex_emulator_host.
     with_emulator: bool = False
+    # Defaults of the create form's advanced settings: the account jobs run as, their CMEK key.
+    tuning_service_account: str | None = None
+    tuning_kms_key: str | None = None
 
     @property
     def socket_mode(self) -> bool:
@@ -175,6 +179,34 @@ def _slack(env: Mapping[str, str], require_slack: bool) -> tuple[str, str | None
     return bot_token, app_token, secret
 
 
+def _service_account(env: Mapping[str, str]) -> str | None:
+    account = env.get("TUNING_SERVICE_ACCOUNT", "").strip() or None
+    if account is not None and not is_service_account(account):
+        raise ConfigError(
+            "TUNING_SERVICE_ACCOUNT",
+            "expected a service account's email, e.g. tuner@my-project.iam.gserviceaccount.com",
+        )
+    return account
+
+
+def _kms_key(env: Mapping[str, str], region: str) -> str | None:
+    key = env.get("TUNING_KMS_KEY", "").strip() or None
+    if key is None:
+        return None
+    location = kms_key_location(key)
+    if location is None:
+        raise ConfigError(
+            "TUNING_KMS_KEY",
+            "expected a Cloud KMS key name: projects/P/locations/L/keyRings/R/cryptoKeys/K",
+        )
+    if location != region:
+        # Google refuses a key from another region than the job's.
+        raise ConfigError(
+            "TUNING_KMS_KEY", f"the key is in {location}; jobs run in {region} (TUNING_REGION)"
+        )
+    return key
+
+
 def _with_emulator(env: Mapping[str, str], asked: bool) -> bool:
     raw = env.get("TUNING_WITH_EMULATOR", "").strip().lower()
     if raw not in _TRUE + _FALSE:
@@ -265,4 +297,6 @@ def load_settings(
         log_level=log_level,
         allowed_projects=_projects(env),
         with_emulator=built_in,
+        tuning_service_account=_service_account(env),
+        tuning_kms_key=_kms_key(env, region),
     )

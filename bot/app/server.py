@@ -46,6 +46,7 @@ from bot.slack.app import build_bolt_app, slack_web_client
 from bot.slack.http import SlackEndpoint
 from bot.slack.locale import LocaleCache
 from bot.slack.surface import Surface
+from bot.tuning.advanced import AdvancedSettings
 from bot.tuning.catalogue import default_catalogue
 from bot.tuning.job import TuningJob
 from bot.tuning.refs import Location
@@ -127,6 +128,10 @@ async def build_runtime(settings: Settings, *, http: httpx.AsyncClient | None = 
         allowed_buckets=settings.allowed_buckets,
         publisher=publisher,
         check=PreflightCheck(opener, default_catalogue()),
+        advanced_defaults=AdvancedSettings(
+            service_account=settings.tuning_service_account,
+            kms_key_name=settings.tuning_kms_key,
+        ),
     )
     locales = LocaleCache(slack)
     homes = build_homes(settings, store, tuning, publisher, locales)

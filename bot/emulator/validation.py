@@ -23,6 +23,8 @@ _LABEL_KEY = re.compile(r"[a-z\u00c0-\uffff][a-z0-9_\-\u00c0-\uffff]{0,62}")
 _LABEL_VALUE = re.compile(r"[a-z0-9_\-\u00c0-\uffff]{0,63}")
 _TUNED_MODEL = re.compile(r"projects/[^/]+/locations/[^/]+/models/[^/@]+(@[^/@]+)?")
 _INT64 = re.compile(r"-?[0-9]{1,19}")
+# EncryptionSpec.kmsKeyName as the discovery document describes it.
+_KMS_KEY = re.compile(r"projects/[^/]+/locations/([^/]+)/keyRings/[^/]+/cryptoKeys/[^/]+")
 # Members of TuningJob's `source_model` oneof.
 _SOURCE_MODEL = ("baseModel", "preTunedModel")
 
@@ -171,6 +173,24 @@ def _check_labels(labels: Any) -> None:
             )
 
 
+def _check_kms_key(spec: Any, region: str) -> None:
+    # kmsKeyName is required in an EncryptionSpec, and the key must be in the job's region.
+    path = "tuning_job.encryption_spec.kms_key_name"
+    name = spec.get("kmsKeyName") if isinstance(spec, dict) else None
+    match = _KMS_KEY.fullmatch(name) if isinstance(name, str) else None
+    if match is None:
+        raise invalid(
+            "kms_key_name must be of the form "
+            "projects/{project}/locations/{location}/keyRings/{key_ring}/cryptoKeys/{crypto_key}.",
+            path,
+        )
+    if match[1] != region:
+        raise invalid(
+            f"The Cloud KMS key must be in the same region as the tuning job ({region}): {name}",
+            path,
+        )
+
+
 def _source_model(body: dict[str, Any], context: CreateContext) -> str | None:
     """The base model id the job tunes (None: a tuned model the emulator did not make)."""
     present = [name for name in _SOURCE_MODEL if name in body]
@@ -226,6 +246,8 @@ def validate_create(raw: Any, context: CreateContext) -> tuple[dict[str, Any], s
             "tuning_job.tuned_model_display_name",
         )
     _check_labels(body.get("labels"))
+    if "encryptionSpec" in body:
+        _check_kms_key(body["encryptionSpec"], context.region)
     hyper = supervised.get("hyperParameters") or {}
     _check_hyper(hyper)
     if model_id is not None:

@@ -25,6 +25,7 @@ from bot.handlers.errors import (
 )
 from bot.handlers.ports import CardPublisher
 from bot.tuning.access import AccessPolicy, Action
+from bot.tuning.advanced import AdvancedSettings
 from bot.tuning.catalogue import Catalogue
 from bot.tuning.dataset_uris import uri_allowed, validate_dataset_uri
 from bot.tuning.job import TuningJob
@@ -182,6 +183,7 @@ class JobHandlers:
         projects: ProjectScope | None = None,
         publisher: CardPublisher | None = None,
         check: DatasetCheck | None = None,
+        advanced_defaults: AdvancedSettings | None = None,
     ) -> None:
         self.client = client
         self.publisher = publisher
@@ -196,6 +198,8 @@ class JobHandlers:
         self._submit = submit
         self._allowed_buckets = allowed_buckets
         self._today = today
+        # The configured service account and CMEK key: what the advanced settings start from.
+        self.advanced_defaults = advanced_defaults or AdvancedSettings()
 
     # -- authorization ---------------------------------------------------------------------
     def _ref(self, text: str) -> JobRef:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 # Views (callback_id).
 CREATE_FORM = "tuning_job_create"
+# The create form's advanced settings, a view pushed over the form.
+ADVANCED_FORM = "tuning_job_advanced"
 
 # Shortcuts (callback_id): the global one opens the create form, the message one watches the
 # job the message refers to in its channel.
@@ -24,6 +26,8 @@ CREATE_AGAIN = "job_create_again"
 # The App Home tab (its Cancel buttons are the card's `CARD_CANCEL`).
 HOME_NEW_JOB = "home_new_job"
 HOME_JOB_GET = "home_job_get"
+# The create form's "Advanced settings…" button (also its actions block's id).
+ADVANCED_OPEN = "create_advanced_open"
 
 # Link buttons: Slack sends their clicks too; they are acknowledged and nothing else.
 LINKS = (CARD_CONSOLE, ENDING_CONSOLE)

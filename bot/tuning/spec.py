@@ -56,6 +56,9 @@ class TuningJobSpec:
     display_name: str | None = None
     description: str | None = None
     labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    export_last_checkpoint_only: bool = False
+    service_account: str | None = None
+    kms_key_name: str | None = None
 
     def with_labels(self, extra: Mapping[str, str]) -> TuningJobSpec:
         """A copy with more labels (e.g. the submission key), validated like the others."""

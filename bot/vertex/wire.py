@@ -42,6 +42,8 @@ def spec_to_body(spec: TuningJobSpec) -> dict[str, Any]:
         supervised["validationDatasetUri"] = spec.validation_dataset_uri
     if hyper:
         supervised["hyperParameters"] = hyper
+    if spec.export_last_checkpoint_only:
+        supervised["exportLastCheckpointOnly"] = True
     body: dict[str, Any] = {"baseModel": spec.base_model, "supervisedTuningSpec": supervised}
     if spec.display_name:
         body["tunedModelDisplayName"] = spec.display_name
@@ -49,6 +51,10 @@ def spec_to_body(spec: TuningJobSpec) -> dict[str, Any]:
         body["description"] = spec.description
     if spec.labels:
         body["labels"] = dict(spec.labels)
+    if spec.service_account:
+        body["serviceAccount"] = spec.service_account
+    if spec.kms_key_name:
+        body["encryptionSpec"] = {"kmsKeyName": spec.kms_key_name}
     return body
 
 

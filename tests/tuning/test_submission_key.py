@@ -37,6 +37,9 @@ CHANGED: dict[str, Any] = {
     "display_name": "support bot 2",
     "description": None,
     "labels": {"team": "nlp"},
+    "export_last_checkpoint_only": True,
+    "service_account": "tuner@my-project.iam.gserviceaccount.com",
+    "kms_key_name": "projects/p/locations/us-central1/keyRings/r/cryptoKeys/k",
 }
 
 

@@ -88,6 +88,13 @@ def _specs() -> list[tuple[str, TuningJobSpec]]:
         key = "f" * 40
         specs.append((region, base.with_labels(labels_for_submission(key))))
         specs.append((region, dataclasses.replace(base, description="説明 & <notes>")))
+        advanced = dataclasses.replace(
+            base,
+            export_last_checkpoint_only=True,
+            service_account="tuner@my-project.iam.gserviceaccount.com",
+            kms_key_name=f"projects/my-project/locations/{region}/keyRings/ring/cryptoKeys/key",
+        )
+        specs.append((region, advanced))
     return specs
 
 
@@ -104,6 +111,9 @@ def test_the_case_list_covers_every_model_and_field() -> None:
     assert any(spec.adapter_size == 32 or spec.adapter_size == 16 for _, spec in SPECS)
     assert any(spec.labels for _, spec in SPECS)
     assert any(spec.description for _, spec in SPECS)
+    assert any(spec.export_last_checkpoint_only for _, spec in SPECS)
+    assert any(spec.service_account for _, spec in SPECS)
+    assert any(spec.kms_key_name for _, spec in SPECS)
 
 
 def test_spec_to_body_fits_the_discovery_document() -> None:
@@ -195,10 +205,14 @@ async def test_emulator_answers_fit_the_discovery_document() -> None:
             created = (
                 await http.post(
                     f"{server.base_url}/v1/{parent}/tuningJobs",
-                    json=spec_to_body(SPECS[-3][1]) | {"baseModel": "gemini-3.5-flash"},
+                    json=spec_to_body(SPECS[-1][1]) | {"baseModel": "gemini-3.5-flash"},
                 )
             ).json()
             assert validate(created, TUNING_JOB) == []
+            # The advanced fields come back on the job as they were sent.
+            assert created["serviceAccount"] == "tuner@my-project.iam.gserviceaccount.com"
+            assert created["encryptionSpec"]["kmsKeyName"].endswith("/cryptoKeys/key")
+            assert created["supervisedTuningSpec"]["exportLastCheckpointOnly"] is True
             names = [created["name"]]
             for uri in ("gs://b/fail.jsonl", "gs://b/expire.jsonl", "gs://b/partial.jsonl"):
                 names.append(emulator.add_job(project, region, training_uri=uri))

@@ -27,7 +27,9 @@ from slack_sdk.models.views import View
 
 from bot.i18n import render, render_plain, translate
 from bot.slack import ids
+from bot.slack.messages.advanced_form import advanced_blocks
 from bot.slack.mrkdwn import code, escape, truncate
+from bot.tuning.advanced import AdvancedSettings
 from bot.tuning.catalogue import Catalogue, HyperparameterLimits, ModelInfo, ModelStatus
 from bot.tuning.problems import Problem
 from bot.tuning.refs import Location
@@ -78,6 +80,7 @@ FIELD_KEYS: dict[str, tuple[str, str, str]] = {
     ),
 }
 MAX_METADATA = 3000
+_WARNINGS_ROOM = 40  # `,"w":"…"` with a 16-character digest, and a margin
 MAX_OPTIONS = 100
 MAX_OPTION_TEXT = 75
 # Slack publishes no separate limit for the texts under fields; an input's hint takes 2,000
@@ -94,23 +97,38 @@ class ModalMetadata:
 
     `choose_channel`: the form was opened where there is no channel (a global shortcut), so it
     asks where to post; `channel_id` is then empty.
+
+    `advanced`: what the advanced settings view saved; None until it is saved (the configured
+    defaults then apply).
     """
 
     channel_id: str
     language: str = "en"
     warnings_seen: str | None = None
     choose_channel: bool = False
+    advanced: AdvancedSettings | None = None
 
     def to_json(self) -> str:
-        """Compact JSON, well under Slack's 3,000 characters."""
-        data: dict[str, str | int] = {"c": self.channel_id, "l": self.language}
+        """Compact JSON, within Slack's 3,000 characters (`fits` says so beforehand)."""
+        text = self._json()
+        assert len(text) <= MAX_METADATA
+        return text
+
+    @property
+    def fits(self) -> bool:
+        """True when the metadata is within Slack's limit (long advanced settings may not be),
+        with room left for the warnings digest that a dataset check may add later."""
+        return len(self._json()) <= MAX_METADATA - _WARNINGS_ROOM
+
+    def _json(self) -> str:
+        data: dict[str, Any] = {"c": self.channel_id, "l": self.language}
         if self.warnings_seen:
             data["w"] = self.warnings_seen
         if self.choose_channel:
             data["p"] = 1
-        text = json.dumps(data, separators=(",", ":"))
-        assert len(text) <= MAX_METADATA
-        return text
+        if self.advanced is not None:
+            data["a"] = self.advanced.to_data()
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
     def parse(cls, text: str | None) -> ModalMetadata | None:
@@ -127,7 +145,8 @@ class ModalMetadata:
             return None
         if not channel and not choose:
             return None
-        return cls(channel, language, seen if isinstance(seen, str) else None, choose)
+        advanced = AdvancedSettings.from_data(data["a"]) if "a" in data else None
+        return cls(channel, language, seen if isinstance(seen, str) else None, choose, advanced)
 
 
 def _model_option(model: ModelInfo, language: str, today: dt.date) -> Option:
@@ -223,6 +242,7 @@ def create_modal(
             max_length=MAX_DISPLAY_NAME,
         )
     )
+    blocks.extend(advanced_blocks(language, metadata.advanced))
     view = View(
         type="modal",
         callback_id=ids.CREATE_FORM,

@@ -6,6 +6,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.slack import ids
+from bot.slack.listeners.actions.advanced import AdvancedOpen
 from bot.slack.listeners.actions.cancel_job import CancelButton
 from bot.slack.listeners.actions.create_again import CreateAgain
 from bot.slack.listeners.actions.home import JobDetailsFromHome, NewJobFromHome
@@ -22,7 +23,7 @@ async def _ack_only(ack: AsyncAck) -> None:
 
 def register(app: AsyncApp, surface: Surface) -> None:
     """Cancel button, "More" in lists, model choice in the create modal, console links, and
-    the Home tab's New tuning job and Details."""
+    the Home tab's New tuning job and Details, and the create form's Advanced settings."""
     cancel = CancelButton(surface)
     more = ListMore(surface)
     model = ModelChanged(surface)
@@ -34,3 +35,4 @@ def register(app: AsyncApp, surface: Surface) -> None:
     app.action(ids.CREATE_AGAIN)(CreateAgain(surface).handle)
     app.action(ids.HOME_NEW_JOB)(NewJobFromHome(surface).handle)
     app.action(ids.HOME_JOB_GET)(JobDetailsFromHome(surface).handle)
+    app.action(ids.ADVANCED_OPEN)(AdvancedOpen(surface).handle)

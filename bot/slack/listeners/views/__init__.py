@@ -5,11 +5,13 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.slack import ids
+from bot.slack.listeners.views.advanced import AdvancedSubmission
 from bot.slack.listeners.views.create_job import CreateJobSubmission
 from bot.slack.surface import Surface
 
 
 def register(app: AsyncApp, surface: Surface) -> None:
-    """The create modal's submission."""
+    """The create modal's submission, and its advanced settings view's."""
     create = CreateJobSubmission(surface)
     app.view(ids.CREATE_FORM)(create.handle)
+    app.view(ids.ADVANCED_FORM)(AdvancedSubmission(surface).handle)

@@ -113,8 +113,13 @@ class CreateJobSubmission:
             await ack(response_action="errors", errors=field_errors(language, check.errors))
             observe("modal.create", "invalid", user=user, started=started)
             return
+        # The advanced view's settings once saved; until then the configured defaults.
+        advanced = metadata.advanced
+        if advanced is None:
+            advanced = self.surface.handlers.advanced_defaults
+        spec = advanced.apply(check.spec)
         submission = Submission(
-            actor, str(view.get("id")), form, check.spec, check.warnings, metadata, started
+            actor, str(view.get("id")), form, spec, check.warnings, metadata, started
         )
         # Not when the user saw the warnings and pressed Submit again.
         dataset_check = (
