@@ -37,6 +37,7 @@ CHANGED: dict[str, Any] = {
     "display_name": "support bot 2",
     "description": None,
     "labels": {"team": "nlp"},
+    "pre_tuned_model": "projects/p/locations/us-central1/models/123@1",
 }
 
 

@@ -100,6 +100,9 @@ class ModalMetadata:
     language: str = "en"
     warnings_seen: str | None = None
     choose_channel: bool = False
+    # Run again: the job the form was filled from, and for continuous tuning its tuned model.
+    source_job: str | None = None
+    tuned_model: str | None = None
 
     def to_json(self) -> str:
         """Compact JSON, well under Slack's 3,000 characters."""
@@ -108,6 +111,10 @@ class ModalMetadata:
             data["w"] = self.warnings_seen
         if self.choose_channel:
             data["p"] = 1
+        if self.source_job:
+            data["s"] = self.source_job
+        if self.tuned_model:
+            data["t"] = self.tuned_model
         text = json.dumps(data, separators=(",", ":"))
         assert len(text) <= MAX_METADATA
         return text
@@ -127,7 +134,15 @@ class ModalMetadata:
             return None
         if not channel and not choose:
             return None
-        return cls(channel, language, seen if isinstance(seen, str) else None, choose)
+        source, tuned = data.get("s"), data.get("t")
+        return cls(
+            channel,
+            language,
+            seen if isinstance(seen, str) else None,
+            choose,
+            source if isinstance(source, str) and source else None,
+            tuned if isinstance(tuned, str) and tuned else None,
+        )
 
 
 def _model_option(model: ModelInfo, language: str, today: dt.date) -> Option:
