@@ -11,7 +11,7 @@ from bot.tuning.spec import MAX_DISPLAY_NAME
 # Label on a job started with Run again or Continue tuning: the source job's number. Labels live
 # with the job at Google, so every later drawing of its card (by any replica) can link back.
 RERUN_OF_LABEL = "rerun-of"
-_VERSION_SUFFIX = re.compile(r"(.*\S)-v([0-9]{1,6})", re.DOTALL)
+_VERSION_SUFFIX = re.compile(r"(.+)-v([0-9]{1,6})", re.DOTALL)
 _JOB_ID = re.compile(r"[0-9]{1,63}")
 
 
@@ -22,7 +22,9 @@ def next_display_name(name: str | None, fallback: str) -> str:
     found = _VERSION_SUFFIX.fullmatch(base)
     stem, version = (found.group(1), int(found.group(2)) + 1) if found else (base, 2)
     suffix = f"-v{version}"
-    return stem[: MAX_DISPLAY_NAME - len(suffix)].rstrip() + suffix
+    room = MAX_DISPLAY_NAME - len(suffix)
+    # A cut may end in a space, which would read as part of the suffix's separator.
+    return (stem if len(stem) <= room else stem[:room].rstrip()) + suffix
 
 
 def rerun_labels(source: JobRef, target: Location) -> dict[str, str]:
