@@ -514,7 +514,7 @@ MESSAGES: dict[str, str] = {
     "rerun.continue_offer": "To continue tuning its tuned model instead of starting again from "
     "the base model: `/tune rerun {job} continue`.",
     "rerun.continue_models": "Continuous tuning works for tuned models of: {models}.",
-    "rerun.card_source": "Run again of",
+    "rerun.card_source": "Run again of {job}",
     "help.rerun.usage": "/tune rerun <job>",
     "help.rerun.text": "the create form filled from that job, to run it again with changes",
     "help.continue.usage": "/tune rerun <job> continue",

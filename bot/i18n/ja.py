@@ -508,7 +508,7 @@ MESSAGES: dict[str, str] = {
     "rerun.banner_continue": "{job} の継続チューニングです。新しいジョブはベースモデルではなくチューニング済みモデル {model} から始まります（ベースモデルはそのチューニング済みモデルのものを Google が使います）。新しいトレーニング データと設定を入力して開始してください。",
     "rerun.continue_offer": "ベースモデルからではなく、このチューニング済みモデルから継続チューニングするには `/tune rerun {job} continue` を使ってください。",
     "rerun.continue_models": "継続チューニングに対応しているモデル：{models}",
-    "rerun.card_source": "再実行元",
+    "rerun.card_source": "再実行元：{job}",
     "help.rerun.usage": "/tune rerun <job>",
     "help.rerun.text": "そのジョブの設定を入力済みの作成フォームを開き、変えてから再実行します",
     "help.continue.usage": "/tune rerun <job> continue",

@@ -96,11 +96,6 @@ def render_status_card(
             _field(t("card.validation_data"), code(truncate(job.validation_dataset_uri, MAX_URI)))
         )
     fields.append(_field(t("card.location"), f"{code(job.ref.project)} / {code(job.ref.region)}"))
-    source = rerun_source(job.ref, job.labels)
-    if source is not None:
-        fields.append(
-            _field(t("rerun.card_source"), source_link(source.job_id, console_url(source)))
-        )
     if started_by:
         fields.append(_field(t("card.started_by"), f"<@{started_by}>"))
     elif watched_by:
@@ -142,6 +137,12 @@ def render_status_card(
         buttons.append(cancel_button(job.name, plain_title, language))
     buttons.append(rerun_button(job.name, language))
     blocks.append(ActionsBlock(elements=buttons))
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=code(job.name))]))
+    context = [MarkdownTextObject(text=code(job.name))]
+    source = rerun_source(job.ref, job.labels)
+    if source is not None:
+        # In the context rather than the fields, which Slack caps at ten.
+        link = source_link(source.job_id, console_url(source))
+        context.append(MarkdownTextObject(text=t("rerun.card_source", job=link)))
+    blocks.append(ContextBlock(elements=context))
     fallback = truncate(f"{title}: {t(STATE_KEYS[job.state])}", 3000)
     return fallback, [b.to_dict() for b in blocks]
