@@ -32,7 +32,7 @@ from bot.tuning.job import TuningJob
 from bot.tuning.problems import DomainError, Problem
 from bot.tuning.projects import ProjectScope
 from bot.tuning.refs import JobRef, Location, parse_job_ref
-from bot.tuning.spec import SpecCheck, TuningJobSpec, validate_form
+from bot.tuning.spec import SpecCheck, TuningJobSpec, continue_problem, validate_form
 from bot.tuning.states import LIST_FILTERS, JobState
 from bot.tuning.submission_key import submission_key
 from bot.vertex.errors import FailedPrecondition, NotFound
@@ -299,8 +299,15 @@ class JobHandlers:
         await self.authorise("open_form", actor)
         return self.catalogue
 
-    def check_submission(self, actor: Actor, form: Mapping[str, str | None]) -> SpecCheck:
-        """Check the form's values for the default region (no I/O: it runs in the ack).
+    def check_submission(
+        self,
+        actor: Actor,
+        form: Mapping[str, str | None],
+        *,
+        pre_tuned_model: str | None = None,
+    ) -> SpecCheck:
+        """Check the form's values for the default region (no I/O: it runs in the ack);
+        `pre_tuned_model` when the form continues tuning that tuned model.
 
         Raises `Refused`, not yet audited: the caller answers first, then `record_refusal`.
         """
@@ -313,7 +320,25 @@ class JobHandlers:
             region=self.location.region,
             today=self._today(),
             allowed_buckets=self._allowed_buckets,
+            pre_tuned_model=pre_tuned_model,
         )
+
+    async def rerun_source(self, actor: Actor, text: str, *, continuing: bool) -> TuningJob:
+        """The job a form is filled from: the user may open the form and read the job (as
+        `/tune get`); to continue tuning it, it must have succeeded from a model that allows it.
+        """
+        await self.authorise("open_form", actor)
+        job = await self.get(actor, text)
+        if not continuing:
+            return job
+        tuned = job.tuned_model.model if job.tuned_model else None
+        if not job.state.succeeded or tuned is None:
+            raise BadInput(Problem.of("rerun.continue_not_succeeded", job=job.ref.job_id))
+        model = self.catalogue.get(job.base_model or "")
+        problem = continue_problem(tuned, model, self.catalogue)
+        if problem is not None:
+            raise BadInput(problem)
+        return job
 
     async def submit(
         self, actor: Actor, view_id: str, spec: TuningJobSpec, card_note: str | None = None

@@ -525,4 +525,29 @@ MESSAGES: dict[str, str] = {
     "modal.advanced.summary_service_account": "Service account: {account}",
     "modal.advanced.summary_kms_key": "CMEK: {name}",
     "modal.advanced.separator": " · ",
+    # --- Run again and continue tuning ------------------------------------------------------
+    "spec.tuned_model_invalid": "`{name}` is not a tuned model. Continuous tuning needs a name "
+    "like `projects/PROJECT/locations/REGION/models/MODEL` (optionally `@VERSION`).",
+    "spec.continue_not_supported": "{model} does not support continuous tuning: its tuned "
+    "models cannot be tuned further. Models that support it: {supported}.",
+    "rerun.continue_not_succeeded": "Job #{job} has no tuned model to continue from: only a job "
+    "that succeeded can be tuned further. `/tune rerun {job}` runs it again from its base model.",
+    "rerun.button": "Run again",
+    "rerun.continue_button": "Continue tuning",
+    "rerun.loading": "Reading the job…",
+    "rerun.form_failed": "Slack did not let the bot open the form. Type the command again.",
+    "rerun.banner": "Run again of {job}: its settings are filled in below, and its name has a new "
+    "version. Change what you need, then start tuning.",
+    "rerun.banner_continue": "Continue tuning of {job}: the new job starts from its tuned model "
+    "{model} instead of the base model (Google keeps that model's base model). Give the new "
+    "training data and settings, then start tuning.",
+    "rerun.continue_offer": "To continue tuning its tuned model instead of starting again from "
+    "the base model: `/tune rerun {job} continue`.",
+    "rerun.continue_models": "Continuous tuning works for tuned models of: {models}.",
+    "rerun.card_source": "Run again of {job}",
+    "help.rerun.usage": "/tune rerun <job>",
+    "help.rerun.text": "the create form filled from that job, to run it again with changes",
+    "help.continue.usage": "/tune rerun <job> continue",
+    "help.continue.text": "the create form starting from that job's tuned model (continuous "
+    "tuning)",
 }

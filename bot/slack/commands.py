@@ -18,6 +18,8 @@ class Verb(Enum):
     WATCH = "watch"
     UNWATCH = "unwatch"
     CHECK = "check"
+    RERUN = "rerun"
+    CONTINUE = "continue"  # `rerun <job> continue`: continue tuning the job's tuned model
     HELP = "help"
     USAGE = "usage"  # unknown or malformed text: answered with the usage
 
@@ -37,6 +39,7 @@ _WITH_ARGUMENT = {
     "watch": Verb.WATCH,
     "unwatch": Verb.UNWATCH,
     "check": Verb.CHECK,
+    "rerun": Verb.RERUN,
 }
 
 
@@ -54,6 +57,8 @@ def parse_command(text: str) -> TuneCommand:
         if word in LIST_FILTERS:
             return TuneCommand(Verb.LIST, word)
         return TuneCommand(Verb.USAGE, head)
+    if head == "rerun" and len(rest) == 2 and rest[1].lower() == "continue":
+        return TuneCommand(Verb.CONTINUE, rest[0])
     if head in _WITH_ARGUMENT and len(rest) == 1:
         return TuneCommand(_WITH_ARGUMENT[head], rest[0])
     return TuneCommand(Verb.USAGE, head if head in _WITH_ARGUMENT else "")

@@ -23,6 +23,10 @@ CARD_CONSOLE = "job_open_console"  # a link: Slack reports the click, nothing is
 ENDING_CONSOLE = "ending_open_console"  # a link, as above
 LIST_MORE = "jobs_list_more"
 CREATE_AGAIN = "job_create_again"
+# Run again (status cards and endings) and Continue tuning (successful endings): the create
+# form filled from the job the button names.
+JOB_RERUN = "job_rerun"
+JOB_CONTINUE = "job_continue_tuning"
 # The App Home tab (its Cancel buttons are the card's `CARD_CANCEL`).
 HOME_NEW_JOB = "home_new_job"
 HOME_JOB_GET = "home_job_get"

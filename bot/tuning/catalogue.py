@@ -57,6 +57,8 @@ class ModelInfo:
     serving_location: str | None = None
     # Guidance for users picking the model, per language code; English is the fallback.
     notes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # Whether a model tuned from this one can be tuned further (`preTunedModel`).
+    continuous_tuning: bool = False
 
     def status_on(self, today: dt.date) -> ModelStatus:
         """The status on a given day: a retiring model whose date has come is retired."""
@@ -108,6 +110,10 @@ class Catalogue:
         rank = {ModelStatus.CURRENT: 0, ModelStatus.RETIRING: 1, ModelStatus.RETIRED: 2}
         return sorted(self._models.values(), key=lambda m: rank[m.status_on(today)])
 
+    def continuable(self) -> list[ModelInfo]:
+        """Models whose tuned models can be tuned further, in file order."""
+        return [m for m in self._models.values() if m.continuous_tuning]
+
     def default_model(self, today: dt.date) -> ModelInfo:
         """The first current model: the modal's preselected choice."""
         return self.ordered(today)[0]
@@ -132,6 +138,7 @@ def _model_from_fields(model_id: str, fields: Mapping[str, Any]) -> ModelInfo:
         dataset_format=DatasetFormat(fields["dataset_format"]),
         serving_location=fields.get("serving_location"),
         notes=_notes(model_id, fields.get("note")),
+        continuous_tuning=bool(fields.get("continuous_tuning", False)),
     )
 
 

@@ -41,6 +41,8 @@ _ZERO_WIDTH_JOINER = "\u200d"
 _BLACK_FLAG = "\U0001f3f4"
 _EMOJI_TAGS = ("\U000e0020", "\U000e007f")
 T = TypeVar("T")
+# A tuned model's resource name, optionally with its version (Google's `tunedModelName`).
+TUNED_MODEL = re.compile(r"projects/[^/\s]+/locations/[^/\s]+/models/[^/@\s]+(@[^/@\s]+)?")
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,9 @@ class TuningJobSpec:
     export_last_checkpoint_only: bool = False
     service_account: str | None = None
     kms_key_name: str | None = None
+    # Continuous tuning: the tuned model to start from (Google takes its default checkpoint)
+    # instead of `base_model`, which stays as the model the limits come from.
+    pre_tuned_model: str | None = None
 
     def with_labels(self, extra: Mapping[str, str]) -> TuningJobSpec:
         """A copy with more labels (e.g. the submission key), validated like the others."""
@@ -179,6 +184,19 @@ def label_problem(labels: Mapping[str, str]) -> Problem | None:
     return None
 
 
+def continue_problem(
+    tuned_model: str, model: ModelInfo | None, catalogue: Catalogue
+) -> Problem | None:
+    """Why `tuned_model` (tuned from `model`) cannot be tuned further, or None."""
+    if not TUNED_MODEL.fullmatch(tuned_model):
+        return Problem.of("spec.tuned_model_invalid", name=tuned_model[:200])
+    if model is None or not model.continuous_tuning:
+        supported = ", ".join(m.model_id for m in catalogue.continuable())
+        model_id = model.model_id if model else "—"
+        return Problem.of("spec.continue_not_supported", model=model_id, supported=supported)
+    return None
+
+
 def _model_problems(
     model_id: str, catalogue: Catalogue, region: str, today: dt.date
 ) -> tuple[ModelInfo | None, Problem | None, list[Problem]]:
@@ -213,8 +231,12 @@ def validate_form(
     region: str,
     today: dt.date,
     allowed_buckets: tuple[str, ...] = (),
+    pre_tuned_model: str | None = None,
 ) -> SpecCheck:
-    """Validate raw form values keyed by field name; every bad field gets its own Problem."""
+    """Validate raw form values keyed by field name; every bad field gets its own Problem.
+
+    `pre_tuned_model`: continue tuning that tuned model, whose base model the form names.
+    """
     # The display name stays whole so that a too-long one is refused with its real length.
     raw = {
         name: _clean(form.get(name))[: None if name == DISPLAY_NAME else _MAX_RAW_FIELD]
@@ -224,6 +246,10 @@ def validate_form(
     model, model_error, warnings = _model_problems(raw[BASE_MODEL], catalogue, region, today)
     if model_error is not None:
         errors[BASE_MODEL] = model_error
+    elif pre_tuned_model is not None:
+        continuing = continue_problem(pre_tuned_model, model, catalogue)
+        if continuing is not None:
+            errors[BASE_MODEL] = continuing
 
     def parse(name: str, parser: Callable[[str], T]) -> T | None:
         if not raw[name]:
@@ -254,6 +280,7 @@ def validate_form(
         adapter_size=adapter,
         learning_rate_multiplier=lr,
         display_name=name,
+        pre_tuned_model=pre_tuned_model,
     )
     return SpecCheck(spec, MappingProxyType({}), tuple(warnings))
 

@@ -45,6 +45,10 @@ def spec_to_body(spec: TuningJobSpec) -> dict[str, Any]:
     if spec.export_last_checkpoint_only:
         supervised["exportLastCheckpointOnly"] = True
     body: dict[str, Any] = {"baseModel": spec.base_model, "supervisedTuningSpec": supervised}
+    if spec.pre_tuned_model:
+        # A oneof with `baseModel`: Google derives the base model from the tuned one.
+        del body["baseModel"]
+        body["preTunedModel"] = {"tunedModelName": spec.pre_tuned_model}
     if spec.display_name:
         body["tunedModelDisplayName"] = spec.display_name
     if spec.description:
@@ -169,7 +173,9 @@ def job_from_json(raw: Mapping[str, Any]) -> TuningJob:
     return TuningJob(
         ref=JobRef.from_name(str(raw.get("name", ""))),
         state=JobState.from_wire(_str(raw.get("state"))),
-        base_model=_str(raw.get("baseModel")),
+        # A continued job names its base model only inside `preTunedModel`.
+        base_model=_str(raw.get("baseModel"))
+        or _str(_dict(raw.get("preTunedModel")).get("baseModel")),
         display_name=_str(raw.get("tunedModelDisplayName")),
         description=_str(raw.get("description")),
         training_dataset_uri=_str(supervised.get("trainingDatasetUri")),

@@ -40,6 +40,7 @@ CHANGED: dict[str, Any] = {
     "export_last_checkpoint_only": True,
     "service_account": "tuner@my-project.iam.gserviceaccount.com",
     "kms_key_name": "projects/p/locations/us-central1/keyRings/r/cryptoKeys/k",
+    "pre_tuned_model": "projects/p/locations/us-central1/models/123@1",
 }
 
 

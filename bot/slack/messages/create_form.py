@@ -107,6 +107,9 @@ class ModalMetadata:
     warnings_seen: str | None = None
     choose_channel: bool = False
     advanced: AdvancedSettings | None = None
+    # Run again: the job the form was filled from, and for continuous tuning its tuned model.
+    source_job: str | None = None
+    tuned_model: str | None = None
 
     def to_json(self) -> str:
         """Compact JSON, within Slack's 3,000 characters (`fits` says so beforehand)."""
@@ -128,6 +131,10 @@ class ModalMetadata:
             data["p"] = 1
         if self.advanced is not None:
             data["a"] = self.advanced.to_data()
+        if self.source_job:
+            data["s"] = self.source_job
+        if self.tuned_model:
+            data["t"] = self.tuned_model
         return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
@@ -146,7 +153,16 @@ class ModalMetadata:
         if not channel and not choose:
             return None
         advanced = AdvancedSettings.from_data(data["a"]) if "a" in data else None
-        return cls(channel, language, seen if isinstance(seen, str) else None, choose, advanced)
+        source, tuned = data.get("s"), data.get("t")
+        return cls(
+            channel,
+            language,
+            seen if isinstance(seen, str) else None,
+            choose,
+            advanced,
+            source if isinstance(source, str) and source else None,
+            tuned if isinstance(tuned, str) and tuned else None,
+        )
 
 
 def _model_option(model: ModelInfo, language: str, today: dt.date) -> Option:

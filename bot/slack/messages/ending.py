@@ -15,8 +15,10 @@ from slack_sdk.models.blocks import (
 
 from bot.i18n import translate, translate_plain
 from bot.slack import ids
+from bot.slack.messages.rerun import can_continue, continue_button, rerun_button
 from bot.slack.messages.shared import checkpoint_lines, dropped_line, linked_id, section
 from bot.slack.mrkdwn import code, escape, format_duration, literal, truncate
+from bot.tuning.catalogue import default_catalogue
 from bot.tuning.job import (
     ResourceName,
     TuningJob,
@@ -194,7 +196,8 @@ def ending_message(
                     text=t("card.open_console"),
                     action_id=ids.ENDING_CONSOLE,
                     url=console_url(job.ref),
-                )
+                ),
+                *_rerun_buttons(job, language),
             ]
         )
     )
@@ -205,6 +208,14 @@ def ending_message(
     key = _HEADLINES.get(job.state, "ending.expired")
     fallback = translate_plain(language, key, name=plain_name, user=started_by)
     return truncate(fallback, 3000), [b.to_dict() for b in blocks]
+
+
+def _rerun_buttons(job: TuningJob, language: str) -> list[ButtonElement]:
+    # Continue tuning only where Google would accept it: a tuned model of a model that allows it.
+    buttons = [rerun_button(job.name, language)]
+    if can_continue(job, default_catalogue()):
+        buttons.append(continue_button(job.name, language))
+    return buttons
 
 
 def _job_context(job: TuningJob) -> str:

@@ -20,6 +20,8 @@ HELP_KEYS: tuple[tuple[str, str], ...] = (
     ("help.watch.usage", "help.watch.text"),
     ("help.unwatch.usage", "help.unwatch.text"),
     ("help.check.usage", "help.check.text"),
+    ("help.rerun.usage", "help.rerun.text"),
+    ("help.continue.usage", "help.continue.text"),
     ("help.help.usage", "help.help.text"),
 )
 

@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
 
 from bot.i18n import translate
 from bot.slack import ids
+from bot.slack.messages.rerun import rerun_button, source_link
 from bot.slack.messages.shared import (
     MAX_TITLE,
     STATE_KEYS,
@@ -25,6 +26,7 @@ from bot.slack.messages.shared import (
 )
 from bot.slack.mrkdwn import code, escape, format_duration, literal, slack_date, truncate
 from bot.tuning.job import TuningJob, console_url
+from bot.tuning.rerun import rerun_source
 from bot.tuning.states import JobState
 
 # Slack shows a section's fields two to a row, at most ten of them, each up to 2,000 characters.
@@ -133,7 +135,14 @@ def render_status_card(
     ]
     if not job.state.has_ended and job.state is not JobState.CANCELLING:
         buttons.append(cancel_button(job.name, plain_title, language))
+    buttons.append(rerun_button(job.name, language))
     blocks.append(ActionsBlock(elements=buttons))
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=code(job.name))]))
+    context = [MarkdownTextObject(text=code(job.name))]
+    source = rerun_source(job.ref, job.labels)
+    if source is not None:
+        # In the context rather than the fields, which Slack caps at ten.
+        link = source_link(source.job_id, console_url(source))
+        context.append(MarkdownTextObject(text=t("rerun.card_source", job=link)))
+    blocks.append(ContextBlock(elements=context))
     fallback = truncate(f"{title}: {t(STATE_KEYS[job.state])}", 3000)
     return fallback, [b.to_dict() for b in blocks]

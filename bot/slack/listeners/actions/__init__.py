@@ -12,6 +12,7 @@ from bot.slack.listeners.actions.create_again import CreateAgain
 from bot.slack.listeners.actions.home import JobDetailsFromHome, NewJobFromHome
 from bot.slack.listeners.actions.list_more import ListMore
 from bot.slack.listeners.actions.model_changed import ModelChanged
+from bot.slack.listeners.actions.rerun import RerunButton
 from bot.slack.surface import Surface
 from bot.tuning.spec import BASE_MODEL
 
@@ -36,3 +37,5 @@ def register(app: AsyncApp, surface: Surface) -> None:
     app.action(ids.HOME_NEW_JOB)(NewJobFromHome(surface).handle)
     app.action(ids.HOME_JOB_GET)(JobDetailsFromHome(surface).handle)
     app.action(ids.ADVANCED_OPEN)(AdvancedOpen(surface).handle)
+    app.action(ids.JOB_RERUN)(RerunButton(surface, continuing=False).handle)
+    app.action(ids.JOB_CONTINUE)(RerunButton(surface, continuing=True).handle)

@@ -19,6 +19,7 @@ from bot.handlers.errors import HandlerError
 from bot.handlers.jobs import Actor
 from bot.i18n import DEFAULT_LANGUAGE, translate
 from bot.slack.commands import TuneCommand, Verb, parse_command
+from bot.slack.listeners.actions.rerun import NOT_OPENED, RerunForm
 from bot.slack.messages.create_form import ModalMetadata, create_modal
 from bot.slack.messages.dataset_report import reports_mrkdwn
 from bot.slack.messages.help import help_message
@@ -113,7 +114,7 @@ class TuneCommandListener:
         observe(f"tune.{parsed.verb.value}", outcome, user=user, job=job, started=started)
 
     async def _actor(self, parsed: TuneCommand, user: str, channel: str | None) -> Actor:
-        if parsed.verb is not Verb.CREATE:
+        if parsed.verb not in (Verb.CREATE, Verb.RERUN, Verb.CONTINUE):
             return await self.surface.actor(user, channel)
         # The trigger id dies 3 s after the command: a slow users.info must not use it up.
         try:
@@ -155,6 +156,14 @@ class TuneCommandListener:
                 await _ephemeral(respond, translate(language, "cmd.form_failed", error=error))
                 return "slack_error", None
             return "ok", None
+        if verb in (Verb.RERUN, Verb.CONTINUE):
+            trigger = str(command.get("trigger_id") or "")
+            outcome, job_name = await RerunForm(self.surface).open(
+                actor, argument, trigger, client, continuing=verb is Verb.CONTINUE
+            )
+            if outcome == NOT_OPENED:
+                await _ephemeral(respond, translate(language, "rerun.form_failed"))
+            return outcome, job_name
         if verb is Verb.LIST:
             listing = await handlers.list_jobs(actor, argument)
             text, body = list_message(

@@ -29,7 +29,9 @@ from bot.slack.messages.dataset_report import reports_mrkdwn
 from bot.slack.messages.shared import job_title
 from bot.slack.mrkdwn import code, code_text, escape, literal
 from bot.slack.surface import Surface, observe, problem_text
-from bot.tuning.problems import Problem
+from bot.tuning.problems import DomainError, Problem
+from bot.tuning.refs import JobRef
+from bot.tuning.rerun import rerun_labels
 from bot.tuning.spec import TuningJobSpec
 
 log = logging.getLogger(__name__)
@@ -97,7 +99,9 @@ class CreateJobSubmission:
         channel = form.get(ids.POST_IN) if metadata.choose_channel else metadata.channel_id
         actor = Actor(user, channel, language)
         try:
-            check = self.surface.handlers.check_submission(actor, form)
+            check = self.surface.handlers.check_submission(
+                actor, form, pre_tuned_model=metadata.tuned_model
+            )
         except Refused as refused:
             if metadata.choose_channel and refused.problem.key == "auth.channel_not_allowed":
                 # The user can choose another channel: say so under the channel field.
@@ -117,7 +121,7 @@ class CreateJobSubmission:
         advanced = metadata.advanced
         if advanced is None:
             advanced = self.surface.handlers.advanced_defaults
-        spec = advanced.apply(check.spec)
+        spec = advanced.apply(check.spec).with_labels(_source_labels(metadata, self.surface))
         submission = Submission(
             actor, str(view.get("id")), form, spec, check.warnings, metadata, started
         )
@@ -382,6 +386,17 @@ class CreateJobSubmission:
             )
         except SlackApiError as exc:
             log.warning("could not tell the user", extra={"error": exc.response.get("error")})
+
+
+def _source_labels(metadata: ModalMetadata, surface: Surface) -> dict[str, str]:
+    """The label linking a job started from Run again to the job its form was filled from."""
+    if metadata.source_job is None:
+        return {}
+    try:
+        source = JobRef.from_name(metadata.source_job)
+    except DomainError:  # metadata is the client's to send: a bad name links nothing
+        return {}
+    return rerun_labels(source, surface.handlers.location)
 
 
 def _card_note(submission: Submission, summary: str | None) -> str | None:
