@@ -19,7 +19,7 @@ from bot.handlers.jobs import Actor, JobHandlers
 from bot.tuning.job import TuningJob
 from bot.tuning.problems import Problem
 from bot.tuning.states import JobState
-from bot.tuning.trying import ModelAnswer, Prompt, base_model_path
+from bot.tuning.trying import ModelAnswer, Prompt, SideResult, Tried, base_model_path
 from bot.vertex.errors import (
     FailedPrecondition,
     InvalidArgument,
@@ -49,27 +49,6 @@ class TryRequest:
     prompt: Prompt
     compare: bool = True
     checkpoint: str | None = None  # a `checkpointId`; None: the model's own endpoint
-
-
-@dataclass(frozen=True)
-class SideResult:
-    """One model's outcome: an answer or a problem, and how long the call took."""
-
-    target: str
-    seconds: float
-    answer: ModelAnswer | None = None
-    problem: Problem | None = None
-
-
-@dataclass(frozen=True)
-class Tried:
-    """Both outcomes of one Try; `base` is None when no comparison was asked for."""
-
-    job: TuningJob
-    prompt: Prompt
-    tuned: SideResult
-    base: SideResult | None
-    checkpoint: str | None = None
 
 
 def _endpoints(job: TuningJob) -> list[str]:
@@ -121,7 +100,14 @@ class TryHandlers:
         if request.checkpoint:
             detail += f" checkpoint={request.checkpoint}"
         await self.jobs.audit(actor, "try", job.name, outcome, detail)
-        return Tried(job, request.prompt, tuned, base_result, request.checkpoint)
+        return Tried(job, request.prompt, tuned, base_result, _named(job, request.checkpoint))
+
+    async def thread_for(self, job: TuningJob, channel_id: str) -> str | None:
+        """The ts of the job's status message in the channel, whose thread holds its story."""
+        for watch in await self.jobs.store.watches_for_job(job.ref):
+            if watch.channel_id == channel_id and watch.message_ts:
+                return watch.message_ts
+        return None
 
     def _endpoint(self, job: TuningJob, checkpoint: str | None) -> str:
         tuned = job.tuned_model
@@ -141,6 +127,12 @@ class TryHandlers:
             problem = _problem(exc, tuned=tuned)
             return SideResult(target, self.clock() - started, problem=problem)
         return SideResult(target, self.clock() - started, answer=answer)
+
+
+def _named(job: TuningJob, checkpoint: str | None) -> str | None:
+    # The checkpoint the model's own endpoint serves is no different from asking the model.
+    default = job.tuned_model.default_checkpoint if job.tuned_model else None
+    return None if default is not None and default.checkpoint_id == checkpoint else checkpoint
 
 
 def _problem(error: VertexError, *, tuned: bool) -> Problem:

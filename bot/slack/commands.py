@@ -18,16 +18,19 @@ class Verb(Enum):
     WATCH = "watch"
     UNWATCH = "unwatch"
     CHECK = "check"
+    TRY = "try"
     HELP = "help"
     USAGE = "usage"  # unknown or malformed text: answered with the usage
 
 
 @dataclass(frozen=True)
 class TuneCommand:
-    """A parsed `/tune` text: the verb and its single argument (job ref, filter or URI)."""
+    """A parsed `/tune` text: the verb and its single argument (job ref, filter or URI), and
+    for `try` the prompt typed after the job, as typed (line breaks kept)."""
 
     verb: Verb
     argument: str = ""
+    prompt: str = ""
 
 
 _SYNONYMS = {"": Verb.CREATE, "create": Verb.CREATE, "new": Verb.CREATE}
@@ -53,6 +56,12 @@ def parse_command(text: str) -> TuneCommand:
         word = rest[0].lower() if rest else "all"
         if word in LIST_FILTERS:
             return TuneCommand(Verb.LIST, word)
+        return TuneCommand(Verb.USAGE, head)
+    if head == "try" and rest:
+        # The prompt is free text: split off only the verb and the job, keep the rest whole.
+        parts = text.strip().split(None, 2)
+        return TuneCommand(Verb.TRY, rest[0], parts[2].strip() if len(parts) > 2 else "")
+    if head == "try":
         return TuneCommand(Verb.USAGE, head)
     if head in _WITH_ARGUMENT and len(rest) == 1:
         return TuneCommand(_WITH_ARGUMENT[head], rest[0])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 # Views (callback_id).
 CREATE_FORM = "tuning_job_create"
+TRY_FORM = "tuning_job_try"  # Try it: ask the tuned model (and its base model) one prompt
 
 # Shortcuts (callback_id): the global one opens the create form, the message one watches the
 # job the message refers to in its channel.
@@ -15,12 +16,25 @@ WATCH_MESSAGE_SHORTCUT = "tuning_job_watch_here"
 # opened from a shortcut, which has no channel. Its value travels with the form.
 POST_IN = "post_in"
 
+# Try it form inputs (block_id and action_id alike).
+TRY_PROMPT = "try_prompt"
+TRY_SYSTEM = "try_system"
+TRY_TEMPERATURE = "try_temperature"
+TRY_MAX_TOKENS = "try_max_tokens"
+TRY_OPTIONS = "try_options"
+TRY_COMPARE = "compare"  # the option value of "also ask the base model"
+TRY_CHECKPOINT = "try_checkpoint"
+TRY_WHERE = "try_where"
+TRY_IN_THREAD = "thread"  # option values of TRY_WHERE
+TRY_ONLY_ME = "only_me"
+
 # Buttons (action_id).
 CARD_CANCEL = "job_cancel"
 CARD_CONSOLE = "job_open_console"  # a link: Slack reports the click, nothing is to be done
 ENDING_CONSOLE = "ending_open_console"  # a link, as above
 LIST_MORE = "jobs_list_more"
 CREATE_AGAIN = "job_create_again"
+TRY_MODEL = "job_try"  # on the success ending and `/tune get`: opens the Try it form
 # The App Home tab (its Cancel buttons are the card's `CARD_CANCEL`).
 HOME_NEW_JOB = "home_new_job"
 HOME_JOB_GET = "home_job_get"

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.tuning.job import TuningJob
+from bot.tuning.problems import Problem
+
 # Google's default temperature for current Gemini models.
 DEFAULT_TEMPERATURE = 1.0
 
@@ -41,6 +44,27 @@ class ModelAnswer:
     def stopped_early(self) -> bool:
         """It ended for another reason than a natural stop."""
         return self.block_reason is not None or self.finish_reason not in (None, "STOP")
+
+
+@dataclass(frozen=True)
+class SideResult:
+    """One model's outcome: an answer or a problem, and how long the call took."""
+
+    target: str
+    seconds: float
+    answer: ModelAnswer | None = None
+    problem: Problem | None = None
+
+
+@dataclass(frozen=True)
+class Tried:
+    """Both outcomes of one Try; `base` is None when no comparison was asked for."""
+
+    job: TuningJob
+    prompt: Prompt
+    tuned: SideResult
+    base: SideResult | None
+    checkpoint: str | None = None
 
 
 def base_model_path(project: str, location: str, model: str) -> str:

@@ -166,7 +166,7 @@ def test_every_rendered_action_id_is_declared_in_one_place_and_each_declared_one
     from bot.slack import ids
 
     declared = {ids.CARD_CANCEL, ids.CARD_CONSOLE, ids.ENDING_CONSOLE, ids.LIST_MORE}
-    declared |= {ids.CREATE_AGAIN, ids.HOME_NEW_JOB, ids.HOME_JOB_GET}
+    declared |= {ids.CREATE_AGAIN, ids.HOME_NEW_JOB, ids.HOME_JOB_GET, ids.TRY_MODEL}
     rendered = {
         action_id
         for language in ("en", "ja")

@@ -20,6 +20,7 @@ HELP_KEYS: tuple[tuple[str, str], ...] = (
     ("help.watch.usage", "help.watch.text"),
     ("help.unwatch.usage", "help.unwatch.text"),
     ("help.check.usage", "help.check.text"),
+    ("help.try.usage", "help.try.text"),
     ("help.help.usage", "help.help.text"),
 )
 

@@ -11,6 +11,7 @@ from bot.slack.listeners.actions.create_again import CreateAgain
 from bot.slack.listeners.actions.home import JobDetailsFromHome, NewJobFromHome
 from bot.slack.listeners.actions.list_more import ListMore
 from bot.slack.listeners.actions.model_changed import ModelChanged
+from bot.slack.listeners.actions.try_model import TryButton
 from bot.slack.surface import Surface
 from bot.tuning.spec import BASE_MODEL
 
@@ -21,8 +22,8 @@ async def _ack_only(ack: AsyncAck) -> None:
 
 
 def register(app: AsyncApp, surface: Surface) -> None:
-    """Cancel button, "More" in lists, model choice in the create modal, console links, and
-    the Home tab's New tuning job and Details."""
+    """Cancel button, "More" in lists, model choice in the create modal, console links, the
+    Home tab's New tuning job and Details, and Try it."""
     cancel = CancelButton(surface)
     more = ListMore(surface)
     model = ModelChanged(surface)
@@ -34,3 +35,4 @@ def register(app: AsyncApp, surface: Surface) -> None:
     app.action(ids.CREATE_AGAIN)(CreateAgain(surface).handle)
     app.action(ids.HOME_NEW_JOB)(NewJobFromHome(surface).handle)
     app.action(ids.HOME_JOB_GET)(JobDetailsFromHome(surface).handle)
+    app.action(ids.TRY_MODEL)(TryButton(surface).handle)

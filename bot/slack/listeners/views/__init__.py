@@ -6,10 +6,12 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.slack import ids
 from bot.slack.listeners.views.create_job import CreateJobSubmission
+from bot.slack.listeners.views.try_model import TrySubmission
 from bot.slack.surface import Surface
 
 
 def register(app: AsyncApp, surface: Surface) -> None:
-    """The create modal's submission."""
+    """The create and Try it modals' submissions."""
     create = CreateJobSubmission(surface)
     app.view(ids.CREATE_FORM)(create.handle)
+    app.view(ids.TRY_FORM)(TrySubmission(surface).handle)
