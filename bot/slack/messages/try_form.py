@@ -128,7 +128,7 @@ def try_modal(job: TuningJob, metadata: TryMetadata) -> dict[str, Any]:
             element=NumberInputElement(
                 action_id=ids.TRY_TEMPERATURE,
                 is_decimal_allowed=True,
-                initial_value=f"{DEFAULT_TEMPERATURE:g}",
+                initial_value=f"{DEFAULT_TEMPERATURE:.1f}",
                 min_value="0",
                 max_value="2",
             ),
