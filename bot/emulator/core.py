@@ -2,7 +2,8 @@
 
 Everything that changes state goes through one lock, so tests may drive it from their own thread
 while uvicorn serves it from another. HTTP lives in `routes` (Google's surface) and `control`
-(`/_emulator/*`); this module holds the store and the four tuning-job operations.
+(`/_emulator/*`); this module holds the store, the four tuning-job operations and the
+generateContent answers of tuned endpoints and base models (shaped in `generation`).
 """
 
 from __future__ import annotations
