@@ -40,6 +40,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.datasets.sources import DatasetOpener
 from bot.handlers.datasets import PreflightCheck
 from bot.handlers.jobs import CreateLookups, JobHandlers
+from bot.handlers.trying import TryHandlers
 from bot.logs import configure_logging
 from bot.metrics import REGISTRY
 from bot.slack.app import build_bolt_app, slack_web_client
@@ -135,7 +136,8 @@ async def build_runtime(settings: Settings, *, http: httpx.AsyncClient | None = 
     )
     locales = LocaleCache(slack)
     homes = build_homes(settings, store, tuning, publisher, locales)
-    surface = Surface(handlers=handlers, locales=locales, homes=homes)
+    trying = TryHandlers(handlers, tuning)
+    surface = Surface(handlers=handlers, locales=locales, homes=homes, trying=trying)
     bolt = build_bolt_app(slack, surface)
     watcher = build_watcher(settings, store, tuning, publisher, homes=homes)
     return Runtime(settings, shared_http, slack, tuning, store, surface, bolt, watcher, built_in)

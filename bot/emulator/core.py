@@ -2,7 +2,8 @@
 
 Everything that changes state goes through one lock, so tests may drive it from their own thread
 while uvicorn serves it from another. HTTP lives in `routes` (Google's surface) and `control`
-(`/_emulator/*`); this module holds the store and the four tuning-job operations.
+(`/_emulator/*`); this module holds the store, the four tuning-job operations and the
+generateContent answers of tuned endpoints and base models (shaped in `generation`).
 """
 
 from __future__ import annotations
@@ -21,21 +22,24 @@ from typing import Any
 
 from starlette.applications import Starlette
 
+from bot.emulator import generation, paging
 from bot.emulator import jobs as timetable
-from bot.emulator import paging
 from bot.emulator.errors import ApiError, not_found
 from bot.emulator.experiments import render_context
 from bot.emulator.filters import parse_filter
 from bot.emulator.jobs import Job, Moment
 from bot.emulator.models import ModelTable, default_table
 from bot.emulator.projects import ProjectNumbers
-from bot.emulator.render import render_job, started
+from bot.emulator.render import render_job, started, tuned_model
 from bot.emulator.states import ALL_STATES, ENDED, PENDING, PRODUCES_MODEL
 from bot.emulator.validation import CreateContext, validate_create
 
 # Methods that are counted, and that faults and holds may target.
 METHODS = ("create", "get", "list", "cancel")
-FAULT_METHODS = (*METHODS, "experiment")
+# `generate_tuned` is a tuned (or checkpoint) endpoint's generateContent, `generate_base` a
+# publisher model's, so a test can make one side of a comparison fail and not the other.
+GENERATE_METHODS = ("generate_tuned", "generate_base")
+FAULT_METHODS = (*METHODS, "experiment", *GENERATE_METHODS)
 _TUNED_MODEL = re.compile(r"projects/[^/]+/locations/[^/]+/models/([^/@]+)(?:@[^/@]+)?")
 
 
@@ -50,6 +54,8 @@ class Fault:
     delay: float
     after_commit: bool
     google_status: str | None
+    block_reason: str | None = None  # generate only: answer 200 with promptFeedback.blockReason
+    finish_reason: str | None = None  # generate only: answer 200 with this finishReason
 
 
 class Emulator:
@@ -104,15 +110,28 @@ class Emulator:
         delay: float = 0.0,
         after_commit: bool = False,
         google_status: str | None = None,
+        block_reason: str | None = None,
+        finish_reason: str | None = None,
     ) -> None:
         """Answer the next `times` requests of `method` with `status` (200 = only the delay).
 
         `after_commit` (create only): the job is created first, then the fault is answered —
-        a create that reached Google but whose answer was lost.
+        a create that reached Google but whose answer was lost. `block_reason` and
+        `finish_reason` (generate methods, status 200): the model's answer is blocked so.
         """
         if method not in FAULT_METHODS:
             raise ValueError(f"method must be one of {FAULT_METHODS}")
-        fault = Fault(status, times, retry_after, message, delay, after_commit, google_status)
+        fault = Fault(
+            status,
+            times,
+            retry_after,
+            message,
+            delay,
+            after_commit,
+            google_status,
+            block_reason,
+            finish_reason,
+        )
         with self._lock:
             self._faults[method].append(fault)
 
@@ -334,6 +353,59 @@ class Emulator:
             if job is None or moment is None or not started(moment) or moment.start is None:
                 raise not_found(f'Context "{name}" is not found.')
             return render_context(job, moment.start, max(moment.began, moment.start))
+
+    def generate_tuned(
+        self,
+        project: str,
+        region: str,
+        endpoint_id: str,
+        body: Any,
+        block_reason: str | None = None,
+        finish_reason: str | None = None,
+    ) -> dict[str, Any]:
+        """A tuned model's answer through its endpoint or a checkpoint's; 404 for an endpoint
+        no succeeded job of this emulator serves."""
+        number = self.projects.number(project)
+        wanted = f"projects/{number}/locations/{region}/endpoints/{endpoint_id}"
+        now = self.clock()
+        with self._lock:
+            served = None
+            for job in self._jobs.values():
+                if self._moment(job, now).state not in PRODUCES_MODEL:
+                    continue
+                tuned = tuned_model(job)
+                endpoints = [tuned["endpoint"]]
+                endpoints += [c["endpoint"] for c in tuned.get("checkpoints", [])]
+                if wanted in endpoints:
+                    served = tuned["model"]
+                    break
+        if served is None:
+            raise not_found(
+                f'Endpoint "projects/{project}/locations/{region}/endpoints/{endpoint_id}" '
+                "not found."
+            )
+        return generation.answer(
+            "tuned", served, body, block_reason=block_reason, finish_reason=finish_reason
+        )
+
+    def generate_base(
+        self,
+        project: str,
+        region: str,
+        model: str,
+        body: Any,
+        block_reason: str | None = None,
+        finish_reason: str | None = None,
+    ) -> dict[str, Any]:
+        """A publisher base model's answer; 404 for a model the emulator's table lacks."""
+        if self.models.get(model) is None:
+            raise not_found(
+                f"Publisher Model `projects/{project}/locations/{region}/publishers/google/"
+                f"models/{model}` was not found or your project does not have access to it."
+            )
+        return generation.answer(
+            "base", model, body, block_reason=block_reason, finish_reason=finish_reason
+        )
 
     # -- faults and holds (used by routes) ---------------------------------------------
     def take_fault(self, method: str) -> Fault | None:

@@ -1,4 +1,5 @@
-"""Google's HTTP surface: `/v1/...` and `/v1beta1/...` tuning jobs and experiment contexts.
+"""Google's HTTP surface: `/v1/...` and `/v1beta1/...` tuning jobs, experiment contexts and
+`generateContent` of tuned endpoints and publisher models.
 
 Both versions are served because both Google SDKs call `v1beta1` for tuning by default; the
 version only changes which extra fields a create body may carry. Anything unknown answers in
@@ -31,6 +32,12 @@ _JOB = re.compile(r"projects/([^/]+)/locations/([^/]+)/tuningJobs/([^/:]+)(:canc
 _CONTEXT = re.compile(
     r"projects/([^/]+)/locations/([^/]+)/metadataStores/default/contexts/([^/:]+)"
 )
+_ENDPOINT_GENERATE = re.compile(
+    r"projects/([^/]+)/locations/([^/]+)/endpoints/([^/:]+):generateContent"
+)
+_PUBLISHER_GENERATE = re.compile(
+    r"projects/([^/]+)/locations/([^/]+)/publishers/google/models/([^/:]+):generateContent"
+)
 
 
 class _BadJson:
@@ -56,6 +63,10 @@ def route(version: str, http_method: str, path: str) -> tuple[str, tuple[str, st
         return ("cancel" if cancel else "get"), (match[1], match[2], match[3])
     if (match := _CONTEXT.fullmatch(path)) and http_method == "GET":
         return "experiment", (match[1], match[2], match[3])
+    if http_method == "POST" and (match := _ENDPOINT_GENERATE.fullmatch(path)):
+        return "generate_tuned", (match[1], match[2], match[3])
+    if http_method == "POST" and (match := _PUBLISHER_GENERATE.fullmatch(path)):
+        return "generate_base", (match[1], match[2], match[3])
     raise _unknown_url(version, path)
 
 
@@ -130,7 +141,7 @@ class GoogleRoutes:
                     return _fault_response(fault)
             if isinstance(raw_body, _BadJson):
                 raise invalid("Invalid JSON payload received.", None)
-            result = self._dispatch(version, method, target, request, raw_body)
+            result = self._dispatch(version, method, target, request, raw_body, fault)
         except ApiError as exc:
             return exc.response()
         if fault is not None and fault.after_commit:
@@ -140,10 +151,22 @@ class GoogleRoutes:
         return JSONResponse(result)
 
     def _dispatch(
-        self, version: str, method: str, target: tuple[str, str, str], request: Request, body: Any
+        self,
+        version: str,
+        method: str,
+        target: tuple[str, str, str],
+        request: Request,
+        body: Any,
+        fault: Fault | None,
     ) -> dict[str, Any]:
         emulator = self.emulator
         project, region, ident = target
+        if method in ("generate_tuned", "generate_base"):
+            block = fault.block_reason if fault is not None else None
+            finish = fault.finish_reason if fault is not None else None
+            if method == "generate_tuned":
+                return emulator.generate_tuned(project, region, ident, body, block, finish)
+            return emulator.generate_base(project, region, ident, body, block, finish)
         name = f"projects/{project}/locations/{region}/tuningJobs/{ident}"
         if method == "create":
             return emulator.create(version, project, region, body)

@@ -57,6 +57,7 @@ PERMISSIONS: Mapping[str, Action] = {
     "check": Action.READ,
     "home": Action.READ,  # the App Home tab (bot.handlers.home): the user allow-list alone
     "preview": Action.READ,
+    "try_model": Action.READ,  # bot.handlers.trying: anyone who may use the bot in the channel
 }
 # Link previews read jobs concurrently, but only a few at a time: a message can hold several
 # links, and Google's read quota is shared with the watcher.
@@ -549,7 +550,11 @@ class JobHandlers:
 
     async def get(self, actor: Actor, text: str) -> TuningJob:
         """The job the user named, as Google reports it now."""
-        ref = await self._job_for("get", actor, text)
+        return await self.read_for("get", actor, text)
+
+    async def read_for(self, intent: str, actor: Actor, text: str) -> TuningJob:
+        """The job the user named, once they may `intent` it here, as Google reports it now."""
+        ref = await self._job_for(intent, actor, text)
         return await self._read(ref)
 
     async def _read(self, ref: JobRef) -> TuningJob:

@@ -20,16 +20,19 @@ class Verb(Enum):
     CHECK = "check"
     RERUN = "rerun"
     CONTINUE = "continue"  # `rerun <job> continue`: continue tuning the job's tuned model
+    TRY = "try"
     HELP = "help"
     USAGE = "usage"  # unknown or malformed text: answered with the usage
 
 
 @dataclass(frozen=True)
 class TuneCommand:
-    """A parsed `/tune` text: the verb and its single argument (job ref, filter or URI)."""
+    """A parsed `/tune` text: the verb and its single argument (job ref, filter or URI), and
+    for `try` the prompt typed after the job, as typed (line breaks kept)."""
 
     verb: Verb
     argument: str = ""
+    prompt: str = ""
 
 
 _SYNONYMS = {"": Verb.CREATE, "create": Verb.CREATE, "new": Verb.CREATE}
@@ -59,6 +62,12 @@ def parse_command(text: str) -> TuneCommand:
         return TuneCommand(Verb.USAGE, head)
     if head == "rerun" and len(rest) == 2 and rest[1].lower() == "continue":
         return TuneCommand(Verb.CONTINUE, rest[0])
+    if head == "try" and rest:
+        # The prompt is free text: split off only the verb and the job, keep the rest whole.
+        parts = text.strip().split(None, 2)
+        return TuneCommand(Verb.TRY, rest[0], parts[2].strip() if len(parts) > 2 else "")
+    if head == "try":
+        return TuneCommand(Verb.USAGE, head)
     if head in _WITH_ARGUMENT and len(rest) == 1:
         return TuneCommand(_WITH_ARGUMENT[head], rest[0])
     return TuneCommand(Verb.USAGE, head if head in _WITH_ARGUMENT else "")

@@ -7,6 +7,7 @@ from __future__ import annotations
 CREATE_FORM = "tuning_job_create"
 # The create form's advanced settings, a view pushed over the form.
 ADVANCED_FORM = "tuning_job_advanced"
+TRY_FORM = "tuning_job_try"  # Try it: ask the tuned model (and its base model) one prompt
 
 # Shortcuts (callback_id): the global one opens the create form, the message one watches the
 # job the message refers to in its channel.
@@ -16,6 +17,18 @@ WATCH_MESSAGE_SHORTCUT = "tuning_job_watch_here"
 # Create form input (block_id and action_id): where the status message goes when the form was
 # opened from a shortcut, which has no channel. Its value travels with the form.
 POST_IN = "post_in"
+
+# Try it form inputs (block_id and action_id alike).
+TRY_PROMPT = "try_prompt"
+TRY_SYSTEM = "try_system"
+TRY_TEMPERATURE = "try_temperature"
+TRY_MAX_TOKENS = "try_max_tokens"
+TRY_OPTIONS = "try_options"
+TRY_COMPARE = "compare"  # the option value of "also ask the base model"
+TRY_CHECKPOINT = "try_checkpoint"
+TRY_WHERE = "try_where"
+TRY_IN_THREAD = "thread"  # option values of TRY_WHERE
+TRY_ONLY_ME = "only_me"
 
 # Buttons (action_id).
 CARD_CANCEL = "job_cancel"
@@ -27,6 +40,7 @@ CREATE_AGAIN = "job_create_again"
 # form filled from the job the button names.
 JOB_RERUN = "job_rerun"
 JOB_CONTINUE = "job_continue_tuning"
+TRY_MODEL = "job_try"  # on the success ending and `/tune get`: opens the Try it form
 # The App Home tab (its Cancel buttons are the card's `CARD_CANCEL`).
 HOME_NEW_JOB = "home_new_job"
 HOME_JOB_GET = "home_job_get"

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import Counter
 
 from bot.handlers.jobs import Actor, JobHandlers
+from bot.handlers.trying import TryHandlers
 from bot.i18n import DEFAULT_LANGUAGE, render, translate
 from bot.metrics import COMMANDS
 from bot.slack.locale import LocaleCache
@@ -104,6 +105,7 @@ class Surface:
     handlers: JobHandlers
     locales: LocaleCache
     homes: HomeTab | None = None  # the App Home tab (None: the bot publishes none)
+    trying: TryHandlers | None = None  # Try it (None: the bot offers no model calls)
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     triggers: RecentKeys = field(default_factory=RecentKeys)
     submissions: RecentKeys = field(default_factory=RecentKeys)

@@ -14,6 +14,7 @@ from bot.metrics import VERTEX_CALLS
 from bot.tuning.job import TuningJob
 from bot.tuning.problems import DomainError
 from bot.tuning.refs import JobRef, Location
+from bot.tuning.trying import ModelAnswer, Prompt, target_location
 from bot.vertex.auth import Auth, GoogleAuth, NoAuth
 from bot.vertex.errors import (
     CreateOutcomeUnknown,
@@ -24,6 +25,7 @@ from bot.vertex.errors import (
     error_for,
     parse_error_body,
 )
+from bot.vertex.generation import answer_from_json, prompt_to_body
 from bot.vertex.retry import RETRYABLE_STATUSES, RetryPolicy, retry_after_seconds
 from bot.vertex.wire import job_from_json, spec_to_body
 
@@ -35,13 +37,20 @@ log = logging.getLogger(__name__)
 
 # Errors raised before a single byte of the request left: a create may be sent again.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-_LOOKUP_PAGE_SIZE = 100  # Google's cap: a label look-up that scans reads as few pages as it can
+_LOOKUP_PAGE_SIZE = 100
+# Someone waits in Slack for a model's answer: one quick retry, then the error is theirs to see.
+GENERATE_RETRY = RetryPolicy(
+    max_attempts=2, initial=0.5, deadline=5.0
+)  # Google's cap: a label look-up that scans reads as few pages as it can
 
 
 def regional_base_url(region: str) -> str:
-    """`https://{region}-aiplatform.googleapis.com`; the `global` location uses the root host."""
+    """`https://{region}-aiplatform.googleapis.com`; the `global` location uses the root host
+    and the multi-region serving locations `us` / `eu` their `aiplatform.{loc}.rep` hosts."""
     if region == "global":
         return "https://aiplatform.googleapis.com"
+    if region in ("us", "eu"):
+        return f"https://aiplatform.{region}.rep.googleapis.com"
     return f"https://{region}-aiplatform.googleapis.com"
 
 
@@ -82,6 +91,7 @@ class TuningClient:
         else:
             self._base_url_for = base_url_for or regional_base_url
         self._retry = retry or RetryPolicy()
+        self._generate_retry = retry or GENERATE_RETRY
         self._timeout = timeout
         self.calls: collections.Counter[str] = collections.Counter()
 
@@ -176,6 +186,26 @@ class TuningClient:
                 return job
         return None
 
+    async def generate_content(self, target: str, prompt: Prompt) -> ModelAnswer:
+        """Ask a model: `target` is a tuned (or checkpoint) endpoint
+        `projects/P/locations/L/endpoints/E` or a publisher model
+        `projects/P/locations/L/publishers/google/models/M`. 429s that outlive the short retry
+        raise QuotaExceeded."""
+        try:
+            data = await self._call(
+                "generate",
+                "POST",
+                target_location(target),
+                f"{target}:generateContent",
+                body=prompt_to_body(prompt),
+                retry=self._generate_retry,
+            )
+        except Unavailable as exc:
+            if exc.http_status == 429:
+                raise QuotaExceeded(429, exc.message, exc.status) from exc
+            raise
+        return answer_from_json(data)
+
     # -- transport ---------------------------------------------------------------------
     async def _call(
         self,
@@ -187,9 +217,10 @@ class TuningClient:
         params: Mapping[str, str] | None = None,
         body: Mapping[str, Any] | None = None,
         idempotent: bool = True,
+        retry: RetryPolicy | None = None,
     ) -> dict[str, Any]:
         url = f"{self._base_url_for(region).rstrip('/')}/v1/{path}"
-        policy = self._retry
+        policy = retry or self._retry
         started = policy.clock()
         attempt = 0
         refreshed = False

@@ -84,6 +84,8 @@ class FakeSlackApi:
         self.missing_channels: set[str] = set()
         self.archived_channels: set[str] = set()
         self.response_url_posts: list[tuple[str, dict[str, Any]]] = []
+        self.uploads: dict[str, bytes] = {}  # file id -> bytes sent to its upload URL
+        self._files = itertools.count(1)
         self._faults: dict[str, list[_Fault]] = {}
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
@@ -216,6 +218,12 @@ class FakeSlackApi:
                 self.response_url_posts.append((parsed.path.rsplit("/", 1)[-1], args))
             _send(request, 200, b"ok", "text/plain")
             return
+        if parsed.path.startswith("/upload/"):
+            # The upload URL files.getUploadURLExternal handed out: Slack answers it in plain text.
+            with self._lock:
+                self.uploads[parsed.path.rsplit("/", 1)[-1]] = raw
+            _send(request, 200, f"OK - {len(raw)}".encode(), "text/plain")
+            return
         method = parsed.path.rsplit("/", 1)[-1]
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ").strip() or args.get("token")
@@ -288,6 +296,26 @@ class FakeSlackApi:
             return {
                 "ok": True,
                 "user": {"id": user, "tz": "UTC", "locale": self.locales.get(user, "en-US")},
+            }
+        if method == "files.getUploadURLExternal":
+            if not args.get("filename") or not str(args.get("length", "")).isdigit():
+                return {"ok": False, "error": "invalid_arguments"}
+            file_id = f"F{next(self._files):08d}"
+            assert self._server is not None
+            port = self._server.server_address[1]
+            return {
+                "ok": True,
+                "upload_url": f"http://127.0.0.1:{port}/upload/{file_id}",
+                "file_id": file_id,
+            }
+        if method == "files.completeUploadExternal":
+            files = args.get("files")
+            listed = json.loads(files) if isinstance(files, str) else files
+            if not isinstance(listed, list) or not all(f.get("id") in self.uploads for f in listed):
+                return {"ok": False, "error": "file_not_found"}
+            return {
+                "ok": True,
+                "files": [{"id": f["id"], "title": f.get("title", "")} for f in listed],
             }
         if method == "chat.getPermalink":
             return {"ok": True, "permalink": f"https://example.slack.com/archives/{channel}/p1"}

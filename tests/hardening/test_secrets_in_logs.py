@@ -186,6 +186,7 @@ def _drive(bot: Process, slack: FakeSlackApi, emulator: EmulatorServer) -> None:
     _wait(
         lambda: any(c.args.get("thread_ts") for c in slack.calls_to("chat.postMessage")),
         "the watcher did not announce an ending",
+        timeout=60.0,  # a loaded machine: the bot is a separate process polling on its own
     )
 
 

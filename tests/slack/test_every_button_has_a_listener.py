@@ -21,10 +21,13 @@ from bot.slack.messages.job_detail import job_detail_message
 from bot.slack.messages.job_list import list_message
 from bot.slack.messages.replies import notice
 from bot.slack.messages.status_card import render_status_card
+from bot.slack.messages.try_form import TryMetadata, try_modal
+from bot.slack.messages.try_result import try_result_message
 from bot.tuning.catalogue import default_catalogue
 from bot.tuning.job import Checkpoint, DataStats, JobError, TunedModel, TuningJob
 from bot.tuning.refs import JobRef, Location
 from bot.tuning.states import JobState
+from bot.tuning.trying import ModelAnswer, Prompt, SideResult, Tried
 from tests.slack.conftest import CHANNEL, BotUnderTest
 
 NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
@@ -96,6 +99,14 @@ def every_message(language: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     yield "create form from a shortcut", from_shortcut["blocks"]
     yield "message modal", message_modal(language, "creating…")["blocks"]
     yield "create again", create_again_blocks(language, "not listed", "token")
+    succeeded = _job(JobState.SUCCEEDED)
+    yield "try form", try_modal(succeeded, TryMetadata(succeeded.name, CHANNEL, language))["blocks"]
+    answered = SideResult("e", 0.3, answer=ModelAnswer("hi", "STOP", None, 1, 1, 2))
+    tried = Tried(succeeded, Prompt("hello"), answered, answered)
+    yield (
+        "try result",
+        try_result_message(tried, user="U0ALICE01", language=language, only_me=False).blocks,
+    )
     running, ended = _job(JobState.RUNNING), _job(JobState.SUCCEEDED)
     home = Home(
         "U0ALICE01",
@@ -166,7 +177,7 @@ def test_every_rendered_action_id_is_declared_in_one_place_and_each_declared_one
     from bot.slack import ids
 
     declared = {ids.CARD_CANCEL, ids.CARD_CONSOLE, ids.ENDING_CONSOLE, ids.LIST_MORE}
-    declared |= {ids.CREATE_AGAIN, ids.HOME_NEW_JOB, ids.HOME_JOB_GET}
+    declared |= {ids.CREATE_AGAIN, ids.HOME_NEW_JOB, ids.HOME_JOB_GET, ids.TRY_MODEL}
     declared |= {ids.ADVANCED_OPEN, ids.JOB_RERUN, ids.JOB_CONTINUE}
     rendered = {
         action_id

@@ -11,9 +11,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "slack"
-_FAMILIES = "chat|views|users|conversations|auth|reactions|team|pins"
+_FAMILIES = "chat|views|users|conversations|auth|reactions|team|pins|files"
 # `client.chat_postMessage(` → `chat.postMessage`
-_CALL = re.compile(rf"\.((?:{_FAMILIES})_[A-Za-z]+)\(")
+_CALL = re.compile(rf"\.((?:{_FAMILIES})_[A-Za-z][A-Za-z0-9_]*)\(")
 # `api_call("chat.update", …)` or a helper called with the method name as a string literal
 _NAMED = re.compile(rf"\"((?:{_FAMILIES})\.[A-Za-z]+)\"")
 # Bot scopes of methods whose facts file is not among tests/data/slack/methods (from the
@@ -21,7 +21,12 @@ _NAMED = re.compile(rf"\"((?:{_FAMILIES})\.[A-Za-z]+)\"")
 _EXTRA_SCOPES = {
     "conversations.replies": ["channels:history", "groups:history", "im:history", "mpim:history"],
     "conversations.open": ["channels:manage", "groups:write", "im:write", "mpim:write"],
+    "files.getUploadURLExternal": ["files:write"],
+    "files.completeUploadExternal": ["files:write"],
 }
+# slack_sdk helpers that call several Web API methods: `files_upload_v2` gets an upload URL,
+# sends the bytes there, then completes the upload.
+_WRAPPERS = {"files.upload_v2": ("files.getUploadURLExternal", "files.completeUploadExternal")}
 # Bot scopes that subscribed events need (from each event's page on docs.slack.dev).
 _EVENT_SCOPES = {"link_shared": ["links:read"]}
 
@@ -39,6 +44,10 @@ def methods_called_by_the_code() -> set[str]:
             family, _, rest = name.partition("_")
             found.add(f"{family}.{rest}")
         found.update(_NAMED.findall(text))
+    for wrapper, methods in _WRAPPERS.items():
+        if wrapper in found:
+            found.discard(wrapper)
+            found.update(methods)
     return found
 
 

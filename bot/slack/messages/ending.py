@@ -189,18 +189,15 @@ def ending_message(
     if lines:
         blocks.append(section("\n".join(lines)))
     blocks += calls
-    blocks.append(
-        ActionsBlock(
-            elements=[
-                ButtonElement(
-                    text=t("card.open_console"),
-                    action_id=ids.ENDING_CONSOLE,
-                    url=console_url(job.ref),
-                ),
-                *_rerun_buttons(job, language),
-            ]
+    buttons = [
+        ButtonElement(
+            text=t("card.open_console"), action_id=ids.ENDING_CONSOLE, url=console_url(job.ref)
         )
-    )
+    ]
+    if calls and job.state is JobState.SUCCEEDED:
+        buttons.append(ButtonElement(text=t("try.button"), action_id=ids.TRY_MODEL, value=job.name))
+    buttons += _rerun_buttons(job, language)
+    blocks.append(ActionsBlock(elements=buttons))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_job_context(job))]))
     # Phones notify with the message's text alone, drawn without mrkdwn: the headline again,
     # with no marks around the name.

@@ -22,6 +22,7 @@ HELP_KEYS: tuple[tuple[str, str], ...] = (
     ("help.check.usage", "help.check.text"),
     ("help.rerun.usage", "help.rerun.text"),
     ("help.continue.usage", "help.continue.text"),
+    ("help.try.usage", "help.try.text"),
     ("help.help.usage", "help.help.text"),
 )
 

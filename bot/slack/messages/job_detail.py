@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+)
 
 from bot.i18n import translate
+from bot.slack import ids
 from bot.slack.messages.shared import (
     STATE_KEYS,
     Message,
@@ -21,6 +28,7 @@ from bot.slack.messages.shared import (
 )
 from bot.slack.mrkdwn import code, escape, format_duration, slack_date, truncate
 from bot.tuning.job import TuningJob, console_url, experiment_console_url, generate_content_url
+from bot.tuning.states import JobState
 
 
 def _field(language: str, key: str, value: str) -> str:
@@ -72,6 +80,9 @@ def job_detail_message(job: TuningJob, *, language: str, now: dt.datetime) -> Me
         result.append(_field(language, "get.error", f"{error} {code(job.error.status)}"))
     blocks: list[Block] = [section(head), section("\n".join(lines))]
     blocks += [section("\n".join(part)) for part in (data, result) if part]
+    if job.state is JobState.SUCCEEDED and job.tuned_model and job.tuned_model.endpoint:
+        try_it = ButtonElement(text=t("try.button"), action_id=ids.TRY_MODEL, value=job.name)
+        blocks.append(ActionsBlock(elements=[try_it]))
     link = f"<{console_url(job.ref)}|{t('card.open_console')}>"
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"{code(job.name)}  {link}")]))
     return message(f"{job_title(job)}: {t(STATE_KEYS[job.state])}", blocks)

@@ -13,6 +13,7 @@ from bot.slack.listeners.actions.home import JobDetailsFromHome, NewJobFromHome
 from bot.slack.listeners.actions.list_more import ListMore
 from bot.slack.listeners.actions.model_changed import ModelChanged
 from bot.slack.listeners.actions.rerun import RerunButton
+from bot.slack.listeners.actions.try_model import TryButton
 from bot.slack.surface import Surface
 from bot.tuning.spec import BASE_MODEL
 
@@ -23,8 +24,9 @@ async def _ack_only(ack: AsyncAck) -> None:
 
 
 def register(app: AsyncApp, surface: Surface) -> None:
-    """Cancel button, "More" in lists, model choice in the create modal, console links, and
-    the Home tab's New tuning job and Details, and the create form's Advanced settings."""
+    """Cancel button, "More" in lists, model choice in the create modal, console links, the
+    Home tab's New tuning job and Details, the create form's Advanced settings, Run again,
+    Continue tuning and Try it."""
     cancel = CancelButton(surface)
     more = ListMore(surface)
     model = ModelChanged(surface)
@@ -39,3 +41,4 @@ def register(app: AsyncApp, surface: Surface) -> None:
     app.action(ids.ADVANCED_OPEN)(AdvancedOpen(surface).handle)
     app.action(ids.JOB_RERUN)(RerunButton(surface, continuing=False).handle)
     app.action(ids.JOB_CONTINUE)(RerunButton(surface, continuing=True).handle)
+    app.action(ids.TRY_MODEL)(TryButton(surface).handle)

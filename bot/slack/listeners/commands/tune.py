@@ -17,9 +17,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.handlers.errors import HandlerError
 from bot.handlers.jobs import Actor
+from bot.handlers.trying import TryRequest
 from bot.i18n import DEFAULT_LANGUAGE, translate
 from bot.slack.commands import TuneCommand, Verb, parse_command
 from bot.slack.listeners.actions.rerun import NOT_OPENED, RerunForm
+from bot.slack.listeners.views.try_model import TryFlow
 from bot.slack.messages.create_form import ModalMetadata, create_modal
 from bot.slack.messages.dataset_report import reports_mrkdwn
 from bot.slack.messages.help import help_message
@@ -30,6 +32,7 @@ from bot.slack.mrkdwn import code, escape
 from bot.slack.surface import Surface, observe, problem_text
 from bot.tuning.problems import DomainError
 from bot.tuning.refs import JobRef, parse_job_ref
+from bot.tuning.trying import Prompt
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +117,10 @@ class TuneCommandListener:
         observe(f"tune.{parsed.verb.value}", outcome, user=user, job=job, started=started)
 
     async def _actor(self, parsed: TuneCommand, user: str, channel: str | None) -> Actor:
-        if parsed.verb not in (Verb.CREATE, Verb.RERUN, Verb.CONTINUE):
+        opens_form = parsed.verb in (Verb.CREATE, Verb.RERUN, Verb.CONTINUE) or (
+            parsed.verb is Verb.TRY and not parsed.prompt
+        )
+        if not opens_form:
             return await self.surface.actor(user, channel)
         # The trigger id dies 3 s after the command: a slow users.info must not use it up.
         try:
@@ -188,6 +194,8 @@ class TuneCommandListener:
             text, body = job_detail_message(job, language=language, now=self.surface.now())
             await respond(text=text, blocks=body, response_type="ephemeral")
             return "ok", job.name
+        if verb is Verb.TRY:
+            return await self._try(parsed, actor, command, respond, client)
         if verb is Verb.CANCEL:
             job = await handlers.cancel(actor, argument)
             await _ephemeral(respond, cancel_reply(job, language))
@@ -201,6 +209,27 @@ class TuneCommandListener:
         key = "sub.unwatched" if unwatched.removed else "sub.not_watching"
         await _ephemeral(respond, translate(language, key, job=code(unwatched.ref.name)))
         return ("ok" if unwatched.removed else "not_watching"), unwatched.ref.name
+
+    async def _try(
+        self,
+        parsed: TuneCommand,
+        actor: Actor,
+        command: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+    ) -> tuple[str, str | None]:
+        """With a prompt, ask at once with the form's defaults; without, open the form."""
+        flow = TryFlow(self.surface)
+        if parsed.prompt:
+            request = TryRequest(parsed.argument, Prompt(parsed.prompt))
+            return "ok", await flow.answer(actor, request, only_me=False, client=client)
+        try:
+            await flow.open_form(actor, parsed.argument, str(command.get("trigger_id")), client)
+        except SlackApiError as exc:
+            error = escape(str(exc.response.get("error", "")))
+            await _ephemeral(respond, translate(actor.language, "cmd.form_failed", error=error))
+            return "slack_error", None
+        return "ok", None
 
 
 async def _ephemeral(respond: AsyncRespond, text: str) -> None:
