@@ -17,6 +17,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from bot.datasets.preflight import run_preflight
@@ -24,6 +25,7 @@ from bot.datasets.sources import DatasetOpener
 from bot.datasets.text import ReportText, report_text
 from bot.handlers.home import Home, HomeJob
 from bot.i18n import CATALOGUES, placeholders, render, translate
+from bot.slack.messages.advanced_form import AdvancedMetadata, advanced_modal
 from bot.slack.messages.create_again import create_again_blocks
 from bot.slack.messages.create_form import ModalMetadata, create_modal, message_modal
 from bot.slack.messages.dataset_report import reports_mrkdwn
@@ -39,14 +41,19 @@ from bot.slack.messages.home import home_view
 from bot.slack.messages.job_detail import job_detail_message
 from bot.slack.messages.job_list import list_message
 from bot.slack.messages.replies import cancel_reply, notice
+from bot.slack.messages.rerun import rerun_banner, rerun_values
 from bot.slack.messages.shared import Message
 from bot.slack.messages.status_card import render_status_card
+from bot.slack.messages.try_form import TryMetadata, try_modal
+from bot.slack.messages.try_result import try_result_message
 from bot.slack.messages.unfurl import unfurl_blocks
+from bot.tuning.advanced import AdvancedSettings
 from bot.tuning.catalogue import default_catalogue
 from bot.tuning.job import Checkpoint, DataStats, JobError, TunedModel, TuningJob
 from bot.tuning.problems import Problem
 from bot.tuning.refs import JobRef, Location
 from bot.tuning.states import JobState
+from bot.tuning.trying import ModelAnswer, Prompt, SideResult, Tried, base_model_path
 
 Payload = dict[str, Any]
 
@@ -131,6 +138,33 @@ def sample_reports(language: str) -> dict[str, ReportText]:
         shown = dataclasses.replace(report_text(found, language), source=_TRAINING)
         reports[kind] = shown
     return reports
+
+
+def _sample_tried(job: TuningJob) -> Tried:
+    """Both models' answers to one prompt, as the Try it form would bring them back."""
+    endpoint = job.tuned_model.endpoint if job.tuned_model and job.tuned_model.endpoint else ""
+    prompt = Prompt("How do I reset my password?", temperature=1.0, max_output_tokens=512)
+    tuned = ModelAnswer(
+        "Open Settings → Security → Reset password; the link in the e-mail is valid for 24 h.",
+        finish_reason="STOP",
+        prompt_tokens=9,
+        answer_tokens=24,
+        total_tokens=33,
+    )
+    base = ModelAnswer(
+        'To reset a password, look for a "Forgot password" link on the sign-in page.',
+        finish_reason="MAX_TOKENS",
+        prompt_tokens=9,
+        answer_tokens=512,
+        total_tokens=521,
+    )
+    base_path = base_model_path(_PROJECT, _REGION, job.base_model or "gemini-2.5-flash")
+    return Tried(
+        job,
+        prompt,
+        SideResult(endpoint, 0.84, answer=tuned),
+        SideResult(base_path, 1.92, answer=base),
+    )
 
 
 def _message(fallback: str, blocks: list[Payload]) -> Payload:
@@ -267,6 +301,33 @@ def messages(language: str) -> dict[str, Payload]:
         gallery[f"unfurl-{_slug(state)}"] = _message(
             job.display_name or job.name, unfurl_blocks(job, language)
         )
+    succeeded = sample_job(JobState.SUCCEEDED)
+    gallery["modal-try"] = try_modal(succeeded, TryMetadata(succeeded.name, "C0TUNING01", language))
+    tried = _sample_tried(succeeded)
+    answered = try_result_message(tried, user=_STARTER, language=language, only_me=False)
+    gallery["try-result"] = _message(answered.text, answered.blocks)
+    settings = AdvancedSettings(
+        labels=MappingProxyType({"team": "support", "dataset": "2026-11"}),
+        description="Answers for the support desk, November data.",
+        export_last_checkpoint_only=True,
+    )
+    gallery["modal-advanced"] = advanced_modal(
+        language,
+        settings,
+        metadata=AdvancedMetadata("V0PREVIEW1", {}, {}),
+        offer_service_account=True,
+        offer_kms_key=False,
+    )
+    catalogue_now = default_catalogue()
+    gallery["modal-form-run-again"] = create_modal(
+        language,
+        catalogue=catalogue_now,
+        today=today,
+        metadata=ModalMetadata("C0TUNING01", language, source_job=succeeded.ref.job_id),
+        location=Location(_PROJECT, _REGION),
+        values=rerun_values(succeeded),
+        banner=rerun_banner(succeeded, language, catalogue_now, continuing=False),
+    )
     gallery["modal-creating"] = message_modal(language, translate(language, "modal.creating"))
     gallery["modal-checking"] = message_modal(language, translate(language, "modal.checking"))
     return dict(sorted(gallery.items()))
