@@ -11,19 +11,33 @@ from pathlib import Path
 import httpx
 
 
+class BotProcess(subprocess.Popen[str]):
+    """A bot process whose output goes to files, read back by `communicate`.
+
+    A pipe that nobody reads while the bot runs fills up (64 KiB of DEBUG logs is a few seconds
+    of polling on a slow machine) and then blocks the bot's next log line, and with it the bot.
+    """
+
+    def __init__(self, args: Sequence[str], *, cwd: Path, env: dict[str, str]) -> None:
+        self._out = cwd / "bot.stdout"
+        self._err = cwd / "bot.stderr"
+        with self._out.open("w") as out, self._err.open("w") as err:
+            super().__init__(list(args), cwd=cwd, env=env, stdout=out, stderr=err, text=True)
+
+    def communicate(
+        self, input: str | None = None, timeout: float | None = None
+    ) -> tuple[str, str]:
+        """Wait for the process to end (TimeoutExpired as Popen's), then its whole output."""
+        self.wait(timeout)
+        return self._out.read_text(), self._err.read_text()
+
+
 def start_bot(
     env: dict[str, str], cwd: Path, timeout: float = 20.0, args: Sequence[str] = ()
-) -> subprocess.Popen[str]:
+) -> BotProcess:
     """Start `python -m bot ARGS` with `env` and return once `/healthz` on env["PORT"] answers
     200."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = BotProcess([sys.executable, "-m", "bot", *args], cwd=cwd, env=env)
     url = f"http://127.0.0.1:{env['PORT']}/healthz"
     deadline = time.monotonic() + timeout
     while True:
