@@ -6,11 +6,12 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
@@ -100,18 +101,23 @@ class EmulatorProcess:
         self.base_url = f"http://{self.host_port}"
         self._args = args
         self._process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
 
     def start(self, timeout: float = 20.0) -> EmulatorProcess:
         """Start the process and wait until it answers."""
         command = [sys.executable, "-m", "bot", "emulator", "--port", str(self.port), *self._args]
+        # Output to a file: a pipe nobody reads while the emulator runs would fill up with its
+        # request log and block it.
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop(), after the process
         self._process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ)
+            command, stdout=self._log, stderr=subprocess.STDOUT, env=dict(os.environ)
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                _, err = self._process.communicate()
-                raise RuntimeError(f"emulator exited: {err.decode(errors='replace')[-2000:]}")
+                self._log.seek(0)
+                err = self._log.read().decode(errors="replace")
+                raise RuntimeError(f"emulator exited: {err[-2000:]}")
             try:
                 self.stats()
                 return self
@@ -129,6 +135,9 @@ class EmulatorProcess:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
     def _post(self, path: str, payload: dict[str, Any]) -> Any:
         request = urllib.request.Request(
