@@ -62,6 +62,11 @@ def test_the_ending_and_the_card_say_who_cancelled_the_job(bot: BotUnderTest) ->
     bot.interact(submission(display_name="cancel-me"))
     card = bot.slack.wait_for("chat.postMessage")[0]
     button = _cancel_button(card.args["blocks"])
+    # The watch is saved once the card is posted; the canceller is noted on it.
+    deadline = time.monotonic() + 30
+    while not bot.store.all_watches():
+        assert time.monotonic() < deadline, "the created job was never watched"
+        time.sleep(0.02)
 
     bot.interact(
         {
