@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.tuning.refs import JobRef
 from bot.tuning.states import JobState
 from bot.watch.migrations import LATEST
-from bot.watch.model import UPDATE_FIELDS, AuditEntry, NewWatch, WatchKind, WatchUpdate
+from bot.watch.model import UPDATE_FIELDS, AuditEntry, NewWatch, Watch, WatchKind, WatchUpdate
 from bot.watch.store import SqlWatchStore, make_engine
 from bot.watch.tables import schema_version, watches
 from tests.fakes.watch_store import old_database
@@ -160,13 +160,19 @@ async def test_an_adopter_takes_over_a_started_post_and_keeps_the_time_it_may_ha
     assert not await store.mark_announced(watch.id, "replica-a", now=later)
 
 
-async def test_confirming_a_post_renews_the_lease_only_while_it_holds(
-    store: SqlWatchStore,
-) -> None:
+async def _announcing_by_a(store: SqlWatchStore) -> tuple[Watch, dt.datetime]:
+    """One watch, claimed by replica-a, whose ending replica-a has started; and its lease."""
     watch = await store.add_watch(_new(1), now=NOW)
     lease = NOW + dt.timedelta(seconds=30)
     await store.claim_due("replica-a", now=NOW, lease_until=lease, limit=1)
     assert await store.mark_announcing(watch.id, "replica-a", now=NOW, lease_until=lease)
+    return watch, lease
+
+
+async def test_confirming_a_post_renews_the_lease_only_while_it_holds(
+    store: SqlWatchStore,
+) -> None:
+    watch, _ = await _announcing_by_a(store)
 
     soon = NOW + dt.timedelta(seconds=10)
     renewed = soon + dt.timedelta(seconds=30)
@@ -183,10 +189,7 @@ async def test_confirming_a_post_renews_the_lease_only_while_it_holds(
 
 
 async def test_a_cleared_mark_lets_the_ending_be_started_again(store: SqlWatchStore) -> None:
-    watch = await store.add_watch(_new(1), now=NOW)
-    lease = NOW + dt.timedelta(seconds=30)
-    await store.claim_due("replica-a", now=NOW, lease_until=lease, limit=1)
-    assert await store.mark_announcing(watch.id, "replica-a", now=NOW, lease_until=lease)
+    watch, lease = await _announcing_by_a(store)
 
     assert not await store.clear_announcing(watch.id, "replica-b")
     assert await store.clear_announcing(watch.id, "replica-a")
@@ -200,10 +203,7 @@ async def test_a_cleared_mark_lets_the_ending_be_started_again(store: SqlWatchSt
 async def test_marking_announced_writes_the_last_read_and_releases_the_lease(
     store: SqlWatchStore,
 ) -> None:
-    watch = await store.add_watch(_new(1), now=NOW)
-    lease = NOW + dt.timedelta(seconds=30)
-    await store.claim_due("replica-a", now=NOW, lease_until=lease, limit=1)
-    assert await store.mark_announcing(watch.id, "replica-a", now=NOW, lease_until=lease)
+    watch, _ = await _announcing_by_a(store)
 
     ended = WatchUpdate(last_state=JobState.SUCCEEDED, last_update_time=NOW)
     assert await store.mark_announced(watch.id, "replica-a", now=NOW, change=ended)
