@@ -54,6 +54,7 @@ class Settings:
     allowed_channels: frozenset[str]
     allowed_buckets: tuple[str, ...]
     vertex_requests_per_minute: int = 60
+    metrics_interval_seconds: float = 300.0  # how often running jobs' curves are read
     log_level: str = "INFO"
     allowed_projects: tuple[str, ...] = ()  # besides google_cloud_project
     # The Vertex emulator runs inside the bot process and answers at vertex_emulator_host.
@@ -294,6 +295,7 @@ def load_settings(
         allowed_channels=_ids(env, "TUNING_ALLOWED_CHANNELS", _CHANNEL_ID, "C012ABCDEF"),
         allowed_buckets=_buckets(env),
         vertex_requests_per_minute=_integer(env, "VERTEX_REQUESTS_PER_MINUTE", 60, 1, 600),
+        metrics_interval_seconds=_number(env, "METRICS_INTERVAL_SECONDS", 300.0, 0.2, 86400.0),
         log_level=log_level,
         allowed_projects=_projects(env),
         with_emulator=built_in,

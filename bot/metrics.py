@@ -24,6 +24,25 @@ SLACK_CALLS = Counter(
     ["method", "error"],
     registry=REGISTRY,
 )
+CURVE_READS = Counter(
+    "tuning_bot_curve_reads_total",
+    "Reads of running jobs' training curves for their cards, by outcome (ok, missing, http,"
+    " timeout, no_budget, error).",
+    ["outcome"],
+    registry=REGISTRY,
+)
+CHARTS = Counter(
+    "tuning_bot_charts_total",
+    "Training-curve charts, by where they went (ending, command) and outcome.",
+    ["kind", "outcome"],
+    registry=REGISTRY,
+)
+CHART_SECONDS = Histogram(
+    "tuning_bot_chart_render_seconds",
+    "Time to draw one training-curve chart.",
+    registry=REGISTRY,
+    buckets=(0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5),
+)
 POLL_CYCLE_SECONDS = Histogram(
     "tuning_bot_poll_cycle_seconds",
     "Wall time of one poll cycle.",

@@ -28,6 +28,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.app.wiring import (
+    build_charts,
     build_homes,
     build_publisher,
     build_watcher,
@@ -38,6 +39,7 @@ from bot.app.wiring import (
 )
 from bot.config import ConfigError, Settings, load_settings
 from bot.datasets.sources import DatasetOpener
+from bot.handlers.charts import ChartHandlers
 from bot.handlers.datasets import PreflightCheck
 from bot.handlers.jobs import CreateLookups, JobHandlers
 from bot.handlers.trying import TryHandlers
@@ -137,9 +139,17 @@ async def build_runtime(settings: Settings, *, http: httpx.AsyncClient | None = 
     locales = LocaleCache(slack)
     homes = build_homes(settings, store, tuning, publisher, locales)
     trying = TryHandlers(handlers, tuning)
-    surface = Surface(handlers=handlers, locales=locales, homes=homes, trying=trying)
+    charts = build_charts(settings, tuning)
+    surface = Surface(
+        handlers=handlers,
+        locales=locales,
+        homes=homes,
+        trying=trying,
+        charts=charts,
+        chart_reads=ChartHandlers(handlers, tuning),
+    )
     bolt = build_bolt_app(slack, surface)
-    watcher = build_watcher(settings, store, tuning, publisher, homes=homes)
+    watcher = build_watcher(settings, store, tuning, publisher, homes=homes, charts=charts)
     return Runtime(settings, shared_http, slack, tuning, store, surface, bolt, watcher, built_in)
 
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app.wiring import (
+    build_charts,
     build_homes,
     build_publisher,
     build_watcher,
@@ -52,7 +53,8 @@ async def open_watcher(settings: Settings) -> Watcher:
             AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
         )
         homes = build_homes(settings, store, tuning, publisher, locales)
-        return build_watcher(settings, store, tuning, publisher, homes=homes)
+        charts = build_charts(settings, tuning)
+        return build_watcher(settings, store, tuning, publisher, homes=homes, charts=charts)
     except BaseException:
         await asyncio.to_thread(store.close)
         raise

@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Settings
 from bot.handlers.home import HomeHandlers
 from bot.logs import register_secret, register_url_password
+from bot.slack.charts import SlackCharts
 from bot.slack.home import HomeTab
 from bot.slack.locale import LocaleCache
 from bot.slack.notifier import SlackNotifier
@@ -22,7 +23,7 @@ from bot.vertex.auth import GoogleAuth, NoAuth
 from bot.vertex.client import TuningClient
 from bot.vertex.retry import RetryPolicy
 from bot.watch.budget import RequestBudget
-from bot.watch.notify import NO_HOMES, HomeRefresher
+from bot.watch.notify import NO_CHARTS, NO_HOMES, ChartPoster, HomeRefresher
 from bot.watch.policy import PollConfig
 from bot.watch.service import Watcher
 from bot.watch.store import SqlWatchStore
@@ -84,9 +85,23 @@ async def open_store(settings: Settings) -> SqlWatchStore:
     return await asyncio.to_thread(SqlWatchStore.open, settings.database_url)
 
 
+def poll_config(settings: Settings) -> PollConfig:
+    """The poll policy of the configured intervals."""
+    return PollConfig(
+        interval=settings.poll_interval_seconds,
+        metrics_interval=settings.metrics_interval_seconds,
+    )
+
+
+def build_charts(settings: Settings, tuning: TuningClient) -> SlackCharts:
+    """Training-curve charts read through `tuning` and uploaded with the bot token."""
+    client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    return SlackCharts(client, tuning)
+
+
 def build_publisher(settings: Settings, poll: PollConfig | None = None) -> SlackNotifier:
     """The one publisher of job messages: first cards, their edits and the endings."""
-    poll = poll or PollConfig(interval=settings.poll_interval_seconds)
+    poll = poll or poll_config(settings)
     # The publisher paces itself on Retry-After per channel, so its client does not retry;
     # its timeout bounds how long an ending post is in flight (an adopter waits that out).
     client = AsyncWebClient(
@@ -121,10 +136,12 @@ def build_watcher(
     tuning: TuningClient,
     publisher: SlackNotifier | None = None,
     homes: HomeRefresher = NO_HOMES,
+    charts: ChartPoster = NO_CHARTS,
 ) -> Watcher:
-    """The watcher on the configured interval and request budget, announcing through
-    `publisher` (the process's one publisher; a new one when None) and refreshing `homes`."""
-    poll = PollConfig(interval=settings.poll_interval_seconds)
+    """The watcher on the configured intervals and request budget, announcing through
+    `publisher` (the process's one publisher; a new one when None), refreshing `homes`,
+    showing running jobs' progress and posting `charts` under successful endings."""
+    poll = poll_config(settings)
     return Watcher(
         store,
         tuning,
@@ -132,4 +149,6 @@ def build_watcher(
         config=poll,
         budget=RequestBudget(settings.vertex_requests_per_minute),
         homes=homes,
+        curves=tuning,
+        charts=charts,
     )

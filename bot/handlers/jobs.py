@@ -58,6 +58,7 @@ PERMISSIONS: Mapping[str, Action] = {
     "home": Action.READ,  # the App Home tab (bot.handlers.home): the user allow-list alone
     "preview": Action.READ,
     "try_model": Action.READ,  # bot.handlers.trying: anyone who may use the bot in the channel
+    "chart": Action.READ,  # bot.handlers.charts: the training curves of a job
 }
 # Link previews read jobs concurrently, but only a few at a time: a message can hold several
 # links, and Google's read quota is shared with the watcher.
@@ -551,6 +552,13 @@ class JobHandlers:
     async def get(self, actor: Actor, text: str) -> TuningJob:
         """The job the user named, as Google reports it now."""
         return await self.read_for("get", actor, text)
+
+    async def thread_for(self, job: TuningJob, channel_id: str) -> str | None:
+        """The ts of the job's status message in the channel, whose thread holds its story."""
+        for watch in await self.store.watches_for_job(job.ref):
+            if watch.channel_id == channel_id and watch.message_ts:
+                return watch.message_ts
+        return None
 
     async def read_for(self, intent: str, actor: Actor, text: str) -> TuningJob:
         """The job the user named, once they may `intent` it here, as Google reports it now."""

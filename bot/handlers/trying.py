@@ -104,10 +104,7 @@ class TryHandlers:
 
     async def thread_for(self, job: TuningJob, channel_id: str) -> str | None:
         """The ts of the job's status message in the channel, whose thread holds its story."""
-        for watch in await self.jobs.store.watches_for_job(job.ref):
-            if watch.channel_id == channel_id and watch.message_ts:
-                return watch.message_ts
-        return None
+        return await self.jobs.thread_for(job, channel_id)
 
     def _endpoint(self, job: TuningJob, checkpoint: str | None) -> str:
         tuned = job.tuned_model

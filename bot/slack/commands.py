@@ -21,6 +21,7 @@ class Verb(Enum):
     RERUN = "rerun"
     CONTINUE = "continue"  # `rerun <job> continue`: continue tuning the job's tuned model
     TRY = "try"
+    CHART = "chart"
     HELP = "help"
     USAGE = "usage"  # unknown or malformed text: answered with the usage
 
@@ -43,6 +44,7 @@ _WITH_ARGUMENT = {
     "unwatch": Verb.UNWATCH,
     "check": Verb.CHECK,
     "rerun": Verb.RERUN,
+    "chart": Verb.CHART,
 }
 
 

@@ -37,6 +37,7 @@ from bot.slack.messages.ending import (
     read_recovered_message,
 )
 from bot.slack.messages.status_card import render_status_card
+from bot.tuning.curves import Progress
 from bot.tuning.job import TuningJob
 from bot.tuning.problems import DomainError
 from bot.tuning.refs import JobRef
@@ -218,6 +219,7 @@ class SlackNotifier:
             language=watch.language,
             preflight_summary=watch.card_note,
             cancelled_by=watch.cancelled_by,
+            progress=Progress.decode(watch.card_progress),
         )
         if watch.message_ts is not None:
             try:

@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from prometheus_client import Counter
 
+from bot.handlers.charts import ChartHandlers
 from bot.handlers.jobs import Actor, JobHandlers
 from bot.handlers.trying import TryHandlers
 from bot.i18n import DEFAULT_LANGUAGE, render, translate
 from bot.metrics import COMMANDS
+from bot.slack.charts import SlackCharts
 from bot.slack.locale import LocaleCache
 from bot.slack.mrkdwn import code_text
 from bot.tuning.problems import Problem
@@ -106,6 +108,8 @@ class Surface:
     locales: LocaleCache
     homes: HomeTab | None = None  # the App Home tab (None: the bot publishes none)
     trying: TryHandlers | None = None  # Try it (None: the bot offers no model calls)
+    charts: SlackCharts | None = None  # training-curve charts (None: `/tune chart` is off)
+    chart_reads: ChartHandlers | None = None
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     triggers: RecentKeys = field(default_factory=RecentKeys)
     submissions: RecentKeys = field(default_factory=RecentKeys)

@@ -110,6 +110,8 @@ async def announce(cycle: Cycle, watch: Watch, job: TuningJob | None) -> None:
     await _mark_announced(cycle, watch, job)
     if job is not None:
         await cycle.refresh_home(watch, job)
+    if job is not None and job.state.succeeded:
+        await cycle.post_chart(watch, job)
     if job is not None and watch.card_state is not job.state:
         # The card is cosmetic once the ending is out: a failure here changes nothing.
         try:

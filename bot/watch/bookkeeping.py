@@ -25,8 +25,10 @@ from bot.tuning.refs import Location
 from bot.tuning.states import JobState
 from bot.watch.model import AuditEntry, Watch, WatchUpdate
 from bot.watch.notify import (
+    NO_CHARTS,
     NO_HOMES,
     ChannelGone,
+    ChartPoster,
     HomeRefresher,
     Notifier,
     NotifyError,
@@ -34,6 +36,7 @@ from bot.watch.notify import (
 )
 from bot.watch.policy import PollConfig
 from bot.watch.ports import PollStore
+from bot.watch.progress import ProgressReads
 from bot.watch.reading import QuietJob
 
 log = logging.getLogger(__name__)
@@ -89,6 +92,8 @@ class PollerMemory:
     """
 
     filter_rejected: set[Location] = field(default_factory=set)
+    # The curve-read failure last logged per job (see `bot.watch.progress`).
+    curve_trouble: dict[str, str] = field(default_factory=dict)
     late: CycleReport = field(default_factory=CycleReport)
     _busy: Counter[int] = field(default_factory=Counter)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -145,6 +150,8 @@ class Cycle:
     report: CycleReport
     started: float = field(default_factory=time.monotonic)  # monotonic time at `now`
     homes: HomeRefresher = NO_HOMES
+    progress: ProgressReads | None = None  # this cycle's curve reads, when the cycle has any
+    charts: ChartPoster = NO_CHARTS
     # (id, state, update time, next poll) of watches whose job did not change: a tuple, not
     # a `WatchUpdate`, since 10,000 of them wait here for the batch write.
     quiet: list[tuple[int, JobState, dt.datetime | None, dt.datetime]] = field(
@@ -175,6 +182,13 @@ class Cycle:
             await self.homes.job_changed(watch, job)
         except Exception:  # a Home tab is a convenience: announcing goes on regardless
             log.warning("home refresh failed", exc_info=True, extra={"job": watch.job_name})
+
+    async def post_chart(self, watch: Watch, job: TuningJob) -> None:
+        """Have the training-curve chart posted under the ending; its failures stay here."""
+        try:
+            await self.charts.job_succeeded(watch, job)
+        except Exception:  # the ending is out: a chart cannot change that
+            log.warning("chart hand-off failed", exc_info=True, extra={"job": watch.job_name})
 
     async def write(self, watch: Watch, update: WatchUpdate, *, release: bool = True) -> bool:
         """Write `update` fenced on the lease (given back unless `release` is False); a lost

@@ -26,7 +26,7 @@ import datetime as dt
 from bot.tuning.job import TuningJob
 from bot.vertex.errors import PermissionDenied, Unauthenticated, VertexError
 from bot.watch.bookkeeping import READ_OK, Cycle, seen
-from bot.watch.model import KEEP, Watch, WatchUpdate
+from bot.watch.model import Watch, WatchUpdate
 from bot.watch.notify import NotifyError
 from bot.watch.policy import refused
 
@@ -40,16 +40,42 @@ def needs_redraw(watch: Watch, job: TuningJob) -> bool:
     )
 
 
+async def _read_progress(cycle: Cycle, watch: Watch, job: TuningJob) -> tuple[Watch, WatchUpdate]:
+    """The watch as its card should now show the job's progress, and what to store of the
+    read; the watch unchanged when the curves were not due or said nothing new."""
+    reads = cycle.progress
+    if reads is None or not reads.wants(job):
+        return watch, WatchUpdate()
+    read = await reads.read(job)
+    if not read.tried:
+        return watch, WatchUpdate()
+    pace = WatchUpdate(progress_read_at=cycle.now)
+    if read.progress is None:
+        return watch, pace
+    drawn = read.progress.shown().encode()
+    if drawn == watch.card_progress:
+        return watch, pace
+    return dataclasses.replace(watch, card_progress=drawn), pace
+
+
 async def follow(cycle: Cycle, watch: Watch, job: TuningJob) -> None:
-    """A job still running: edit its card when the state changed, note a pause once, and
-    say once that the job can be read again after a "cannot read" note."""
+    """A job still running: edit its card when the state changed or its training progress
+    moved, note a pause once, and say once that the job can be read again after a "cannot
+    read" note."""
+    drawn, pace = await _read_progress(cycle, watch, job)
+    progress_moved = drawn.card_progress != watch.card_progress
     # What the user sees changed: the card, or a note in the thread.
     shown = WatchUpdate()
+    redraw = needs_redraw(watch, job)
     try:
-        if needs_redraw(watch, job):
-            ts = await cycle.notifier.show_status(watch, job)
+        if redraw or progress_moved:
+            ts = await cycle.notifier.show_status(drawn, job)
             cycle.report.cards_updated += 1
-            shown |= WatchUpdate(card_state=job.state, card_stats=job.has_data_stats)
+            shown |= WatchUpdate(
+                card_state=job.state,
+                card_stats=job.has_data_stats,
+                card_progress=drawn.card_progress,
+            )
             if watch.message_ts is None:
                 shown |= WatchUpdate(message_ts=ts)
                 watch = dataclasses.replace(watch, message_ts=ts)
@@ -63,15 +89,16 @@ async def follow(cycle: Cycle, watch: Watch, job: TuningJob) -> None:
         elif not job.state.is_paused and watch.paused_noted:
             shown |= WatchUpdate(paused_noted=False)
     except NotifyError as error:
-        await cycle.on_slack_error(watch, error, seen(job) | READ_OK | shown)
+        await cycle.on_slack_error(watch, error, seen(job) | READ_OK | pace | shown)
         return
     due = cycle.next_poll(cycle.config.slowdown(job, watch, cycle.now))
-    if shown == WatchUpdate():
+    if shown == WatchUpdate() and pace == WatchUpdate():
         # Nothing changed for the user: written with the others in one transaction.
         cycle.quiet.append((watch.id, job.state, job.update_time, due))
     else:
-        await cycle.write(watch, seen(job) | READ_OK | shown | WatchUpdate(next_poll_at=due))
-        if shown.card_state is not KEEP:
+        update = seen(job) | READ_OK | pace | shown | WatchUpdate(next_poll_at=due)
+        await cycle.write(watch, update)
+        if redraw:
             # Written first, so that the Home built next reads the new state from the store.
             await cycle.refresh_home(watch, job)
 

@@ -103,12 +103,26 @@ def _v5_cancelled_by(conn: Connection) -> None:
         conn.execute(text("ALTER TABLE watches ADD COLUMN cancelled_by VARCHAR(32)"))
 
 
+def _v6_progress(conn: Connection) -> None:
+    """Remember the training progress each card shows and when the curves were last read."""
+    present = {c["name"] for c in inspect(conn).get_columns("watches")}
+    added = {
+        "card_progress": "VARCHAR(96)",
+        "progress_read_at": watches.c.progress_read_at.type.compile(dialect=conn.dialect),
+    }
+    for name, ddl in added.items():
+        # v1 already creates these on a fresh database.
+        if name not in present:
+            conn.execute(text(f"ALTER TABLE watches ADD COLUMN {name} {ddl}"))
+
+
 STEPS: list[Callable[[Connection], None]] = [
     _v1_initial,
     _v2_job_key,
     _v3_read_trouble,
     _v4_card_stats,
     _v5_cancelled_by,
+    _v6_progress,
 ]
 LATEST = len(STEPS)
 

@@ -73,6 +73,8 @@ class Watch:
     # after the state change that last redrew it, and warrant one edit of their own.
     card_stats: bool = False
     cancelled_by: str | None = None  # the Slack user who cancelled the job through the bot
+    card_progress: str | None = None  # `Progress.encode()` of the figures the card shows
+    progress_read_at: dt.datetime | None = None  # the job's curves were last read then
 
     @property
     def location(self) -> Location:
@@ -112,6 +114,8 @@ class WatchUpdate:
     missing_count: int | Keep = KEEP
     read_error_count: int | Keep = KEEP
     read_error_noted: bool | Keep = KEEP
+    card_progress: str | Keep | None = KEEP
+    progress_read_at: dt.datetime | Keep = KEEP
 
     def __or__(self, later: WatchUpdate) -> WatchUpdate:
         """Both updates in one; where both set a field, `later` wins."""

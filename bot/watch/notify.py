@@ -110,3 +110,26 @@ class NoHomes:
 
 
 NO_HOMES = NoHomes()
+
+
+class ChartPoster(Protocol):
+    """Posts a succeeded job's training curves under its ending (implemented by the chat
+    surface)."""
+
+    async def job_succeeded(self, watch: Watch, job: TuningJob) -> None:
+        """The watch's ending is out: post the chart in its thread.
+
+        Returns quickly (the chart is drawn and uploaded in the background) and never raises
+        into the poller: a chart that cannot be made leaves the ending as it is.
+        """
+        ...
+
+
+class NoCharts:
+    """A watcher that posts no charts."""
+
+    async def job_succeeded(self, watch: Watch, job: TuningJob) -> None:
+        """Nothing to do."""
+
+
+NO_CHARTS = NoCharts()

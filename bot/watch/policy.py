@@ -21,6 +21,7 @@ import random
 from dataclasses import dataclass
 
 from bot.tuning.job import TuningJob
+from bot.tuning.states import JobState
 from bot.vertex.errors import (
     CredentialsUnavailable,
     QuotaExceeded,
@@ -61,6 +62,10 @@ class PollConfig:
     post_limit_seconds: float | None = None
     # How long an ending post may wait for Slack's answer (the Slack client's timeout).
     post_timeout_seconds: float | None = None
+    # How often a running job's training curves are read for its card's progress: slower than
+    # the state poll, since each read costs a request and a loss moves slowly.
+    metrics_interval: float = 300.0
+    curves_limit_seconds: float | None = None
 
     @property
     def lease(self) -> dt.timedelta:
@@ -83,6 +88,27 @@ class PollConfig:
         if self.post_limit_seconds is not None:
             return self.post_limit_seconds
         return min(max(0.5 * self.interval, 2.0), 15.0)
+
+    @property
+    def curves_limit(self) -> float:
+        """Seconds a card's edit waits for the job's curves: default a quarter interval, 1–10 s.
+        Past it the card is drawn with the progress it already shows."""
+        if self.curves_limit_seconds is not None:
+            return self.curves_limit_seconds
+        return min(max(0.25 * self.interval, 1.0), 10.0)
+
+    def curves_due(self, watch: Watch, now: dt.datetime) -> bool:
+        """The watch's card shows a running job whose curves were not read for a
+        `metrics_interval`."""
+        return (
+            watch.message_ts is not None
+            and watch.card_state is JobState.RUNNING
+            and watch.announcing_at is None
+            and (
+                watch.progress_read_at is None
+                or now - watch.progress_read_at >= dt.timedelta(seconds=self.metrics_interval)
+            )
+        )
 
     @property
     def post_timeout(self) -> float:

@@ -28,9 +28,10 @@ from bot.watch.bookkeeping import Cycle, CycleReport, PollerMemory
 from bot.watch.budget import RequestBudget
 from bot.watch.following import follow, missing, read_failed
 from bot.watch.model import Watch
-from bot.watch.notify import NO_HOMES, HomeRefresher, Notifier
+from bot.watch.notify import NO_CHARTS, NO_HOMES, ChartPoster, HomeRefresher, Notifier
 from bot.watch.policy import PollConfig, gone_ripe
-from bot.watch.ports import JobReader, PollStore
+from bot.watch.ports import CurvesReader, JobReader, PollStore
+from bot.watch.progress import ProgressReads
 from bot.watch.reading import JobResult, Missing, QuietJob, ReadContext, read_location
 from bot.watch.tasks import Step, bounded, logged
 
@@ -40,7 +41,8 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Poller:
     """What every cycle of one process works with: its store, reader, notifier and budget,
-    the lease owner name and the policy."""
+    the lease owner name and the policy; optionally a reader of training curves for the
+    cards' progress, and the poster of the charts under successful endings."""
 
     store: PollStore
     reader: JobReader
@@ -49,6 +51,8 @@ class Poller:
     owner: str
     config: PollConfig
     homes: HomeRefresher = NO_HOMES
+    curves: CurvesReader | None = None
+    charts: ChartPoster = NO_CHARTS
 
 
 def _utcnow() -> dt.datetime:
@@ -90,6 +94,7 @@ class _CycleRun:
     shown: Mapping[str, JobState]
     awaiting_stats: frozenset[str]  # jobs with a claimed card that lacks Google's statistics
     ripe: frozenset[int]  # watches whose next 404 would be believed
+    curves_due: frozenset[str]  # running jobs whose card's progress is due for a read
     slots: asyncio.Semaphore  # Slack steps in flight, across locations
     stopping: asyncio.Event | None
 
@@ -98,6 +103,16 @@ class _CycleRun:
 
     def cycle(self) -> Cycle:
         poller = self.poller
+        progress = None
+        if poller.curves is not None and self.curves_due:
+            progress = ProgressReads(
+                reader=poller.curves,
+                budget=poller.budget,
+                due=self.curves_due,
+                limit=poller.config.curves_limit,
+                trouble=self.memory.curve_trouble,
+                calls=self.report.vertex_calls,
+            )
         return Cycle(
             store=poller.store,
             notifier=poller.notifier,
@@ -107,6 +122,8 @@ class _CycleRun:
             report=self.report,
             started=self.started,
             homes=poller.homes,
+            progress=progress,
+            charts=poller.charts,
         )
 
     def reading(self) -> ReadContext:
@@ -120,6 +137,7 @@ class _CycleRun:
             calls=self.report.vertex_calls,
             shown=self.shown,
             awaiting_stats=self.awaiting_stats,
+            wanted=self.curves_due,
         )
 
     async def poll_location(self, location: Location, group: Sequence[Watch]) -> None:
@@ -271,6 +289,9 @@ async def run_poll_cycle(
         shown=_shown_states(claimed),
         awaiting_stats=frozenset(w.job_name for w in claimed if not w.card_stats),
         ripe=frozenset(w.id for w in claimed if gone_ripe(w, config, now)),
+        curves_due=frozenset(
+            w.job_name for w in claimed if poller.curves is not None and config.curves_due(w, now)
+        ),
         slots=asyncio.Semaphore(config.concurrency),
         stopping=stopping,
     )

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Protocol
 
+from bot.tuning.curves import TrainingCurves
 from bot.tuning.job import TuningJob
 from bot.tuning.refs import JobRef, Location
 from bot.watch.model import AuditEntry, Watch, WatchUpdate
@@ -39,6 +40,15 @@ class JobReader(Protocol):
         page_size: int | None = None,
     ) -> AsyncIterator[JobPage]:
         """The jobs of one project and region, page by page, optionally filtered."""
+        ...
+
+
+class CurvesReader(Protocol):
+    """The part of the Vertex client that reads a job's training curves."""
+
+    async def read_curves(self, job: TuningJob, *, max_points: int = 10_000) -> TrainingCurves:
+        """The job's curves as recorded so far; raises `CurvesMissing` when a link of Google's
+        chain is not there (yet), `VertexError` when a read fails."""
         ...
 
 

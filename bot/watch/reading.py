@@ -93,6 +93,8 @@ class ReadContext:
     # Jobs with a claimed card that lacks Google's data statistics: once the job has them it
     # is not quiet, whatever its state.
     awaiting_stats: Collection[str] = frozenset()
+    # Jobs whose whole answer the cycle needs whatever their state (their curves are due).
+    wanted: Collection[str] = frozenset()
 
 
 # The unfiltered scan may cost at most this many requests more than one `get` per job found,
@@ -178,6 +180,8 @@ class _LocationRead:
         if self.context.shown.get(name) is not job.state:
             return job
         if job.has_data_stats and name in self.context.awaiting_stats:
+            return job
+        if name in self.context.wanted:
             return job
         return QuietJob(job.state, job.update_time, job.create_time)
 

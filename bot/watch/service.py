@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING
 from bot.metrics import POLL_CYCLE_SECONDS, WATCHED_JOBS
 from bot.watch.bookkeeping import CycleReport, PollerMemory
 from bot.watch.budget import RequestBudget
-from bot.watch.notify import NO_HOMES, HomeRefresher, Notifier
+from bot.watch.notify import NO_CHARTS, NO_HOMES, ChartPoster, HomeRefresher, Notifier
 from bot.watch.policy import PollConfig
 from bot.watch.poller import Poller, run_poll_cycle
-from bot.watch.ports import JobReader
+from bot.watch.ports import CurvesReader, JobReader
 from bot.watch.scheduler import start_clock
 
 if TYPE_CHECKING:
@@ -55,9 +55,13 @@ class Watcher:
         budget: RequestBudget,
         owner: str | None = None,
         homes: HomeRefresher = NO_HOMES,
+        curves: CurvesReader | None = None,
+        charts: ChartPoster = NO_CHARTS,
     ) -> None:
         self.store = store
         self.homes = homes
+        self.curves = curves
+        self.charts = charts
         self.reader = reader
         self.notifier = notifier
         self.config = config
@@ -88,6 +92,8 @@ class Watcher:
                     self.owner,
                     self.config,
                     self.homes,
+                    self.curves,
+                    self.charts,
                 ),
                 self.memory,
                 stopping=self._stopping,

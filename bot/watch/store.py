@@ -30,6 +30,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    null,
     or_,
     select,
     text,
@@ -179,6 +180,8 @@ def _watch(row: RowMapping, same: Callable[[Any], Any] = _as_is) -> Watch:
         read_error_noted=bool(row["read_error_noted"]),
         card_stats=bool(row["card_stats"]),
         cancelled_by=row["cancelled_by"],
+        card_progress=row["card_progress"],
+        progress_read_at=same(row["progress_read_at"]),
     )
 
 
@@ -288,6 +291,9 @@ class SqlWatchStore:
                 "card_stats": case(
                     (excluded.message_ts.is_not(None), excluded.card_stats),
                     else_=_W.card_stats,
+                ),
+                "card_progress": case(
+                    (excluded.message_ts.is_not(None), null()), else_=_W.card_progress
                 ),
                 "language": excluded.language,
                 "display_name": func.coalesce(excluded.display_name, _W.display_name),

@@ -83,6 +83,10 @@ watches = Table(
     # Schema v5. The Slack user who cancelled the job through the bot; unknown when it was
     # cancelled elsewhere (console, SDK) or before the bot recorded it.
     Column("cancelled_by", String(32)),
+    # Schema v6. The training progress the card shows (`Progress.encode()` of what it drew),
+    # and when the job's curves were last read, which paces those reads across replicas.
+    Column("card_progress", String(96)),
+    Column("progress_read_at", UtcDateTime()),
 )
 
 # The claim query scans unfinished rows by due time.

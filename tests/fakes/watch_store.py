@@ -34,6 +34,7 @@ COLUMNS_ADDED_BY_STEP: dict[int, tuple[str, ...]] = {
     3: ("missing_since", "missing_count", "read_error_count", "read_error_noted"),
     4: ("card_stats",),
     5: ("cancelled_by",),
+    6: ("card_progress", "progress_read_at"),
 }
 
 

@@ -251,3 +251,42 @@ def test_the_most_fields_a_card_can_have_fit_in_one_section() -> None:
     assert len(set(labels)) == len(labels)
     assert "*Validation data*" in labels
     assert "*Project / region*" in labels
+
+
+# -- training progress -------------------------------------------------------------------------
+def _progress_line(blocks: list[dict[str, Any]]) -> str | None:
+    texts = [b["text"]["text"] for b in blocks if b["type"] == "section" and "text" in b]
+    found = [t for t in texts if t.startswith(("*Progress*", "*進捗*"))]
+    return found[0] if found else None
+
+
+def test_a_running_card_shows_steps_done_of_those_planned_and_the_latest_losses() -> None:
+    from bot.tuning.curves import Progress
+
+    progress = Progress(step=576, planned_steps=800, train_loss=0.42131, eval_loss=0.51207)
+    line = _progress_line(_card(_job(), progress=progress))
+    assert line == (
+        "*Progress*  `███████░░░`  72%  ·  step 576 of 800\n"
+        "training loss 0.4213  ·  validation loss 0.5121"
+    )
+    ja = _progress_line(_card(_job(), "ja", progress=progress))
+    assert ja == (
+        "*進捗*  `███████░░░`  72%  ·  ステップ 576 / 800\nトレーニング損失 0.4213  ·  検証損失 0.5121"
+    )
+
+
+def test_progress_without_a_planned_count_or_validation_shows_what_there_is() -> None:
+    from bot.tuning.curves import Progress
+
+    line = _progress_line(_card(_job(), progress=Progress(step=1_204, train_loss=1.5)))
+    assert line == "*Progress*  step 1,204\ntraining loss 1.5"
+
+
+@pytest.mark.parametrize(
+    "state", [JobState.PENDING, JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLING]
+)
+def test_progress_shows_only_while_the_job_runs(state: JobState) -> None:
+    from bot.tuning.curves import Progress
+
+    progress = Progress(step=800, planned_steps=800, train_loss=0.3)
+    assert _progress_line(_card(_job(state=state), progress=progress)) is None

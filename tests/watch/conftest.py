@@ -21,6 +21,7 @@ from bot.vertex.retry import RetryPolicy
 from bot.watch.bookkeeping import CycleReport, PollerMemory
 from bot.watch.budget import RequestBudget
 from bot.watch.model import NewWatch, Watch, WatchKind
+from bot.watch.notify import NO_CHARTS, ChartPoster
 from bot.watch.policy import PollConfig
 from bot.watch.poller import Poller, run_poll_cycle
 from bot.watch.store import SqlWatchStore
@@ -94,6 +95,9 @@ class Rig:
     now: dt.datetime = T0
     owner: str = "replica-a"
     reports: list[CycleReport] = field(default_factory=list)
+    # Read running jobs' curves for their cards (through `client`), and post ending charts.
+    curves: bool = False
+    charts: ChartPoster = NO_CHARTS
 
     def add_job(self, state: JobState = JobState.RUNNING, **kwargs: Any) -> str:
         """A job in the emulator (as if started elsewhere); returns its resource name."""
@@ -130,7 +134,14 @@ class Rig:
         self.now += dt.timedelta(seconds=self.config.interval if advance is None else advance)
         before = dict(self.emulator.counts)
         poller = Poller(
-            self.store, self.client, self.notifier, self.budget, self.owner, self.config
+            self.store,
+            self.client,
+            self.notifier,
+            self.budget,
+            self.owner,
+            self.config,
+            curves=self.client if self.curves else None,
+            charts=self.charts,
         )
         report = await run_poll_cycle(poller, self.memory, now=self.now)
         report.vertex_calls.clear()

@@ -23,6 +23,7 @@ HELP_KEYS: tuple[tuple[str, str], ...] = (
     ("help.rerun.usage", "help.rerun.text"),
     ("help.continue.usage", "help.continue.text"),
     ("help.try.usage", "help.try.text"),
+    ("help.chart.usage", "help.chart.text"),
     ("help.help.usage", "help.help.text"),
 )
 

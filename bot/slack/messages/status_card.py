@@ -25,6 +25,7 @@ from bot.slack.messages.shared import (
     state_label,
 )
 from bot.slack.mrkdwn import code, escape, format_duration, literal, slack_date, truncate
+from bot.tuning.curves import Progress, progress_bar
 from bot.tuning.job import TuningJob, console_url
 from bot.tuning.rerun import rerun_source
 from bot.tuning.states import JobState
@@ -63,6 +64,31 @@ def _field(label: str, value: str) -> MarkdownTextObject:
     return MarkdownTextObject(text=truncate(f"*{label}*\n{value}", MAX_FIELD))
 
 
+def progress_text(progress: Progress, language: str) -> str:
+    """The card's progress line: a bar and the step count, then the latest losses."""
+    t = lambda key, **p: translate(language, key, **p)  # noqa: E731
+    head = [f"*{t('card.progress')}*"]
+    if progress.fraction is not None and progress.step is not None:
+        head.append(f"`{progress_bar(progress.fraction)}`  {progress.percent}%")
+        head.append(
+            t("card.progress_of", step=f"{progress.step:,}", planned=f"{progress.planned_steps:,}")
+        )
+    elif progress.step is not None:
+        head.append(t("card.progress_step", step=f"{progress.step:,}"))
+    losses = [
+        t(key, value=f"{value:.4g}")
+        for key, value in (
+            ("card.train_loss", progress.train_loss),
+            ("card.eval_loss", progress.eval_loss),
+        )
+        if value is not None
+    ]
+    lines = ["  ".join(head[:2]) + (f"  ·  {head[2]}" if len(head) > 2 else "")]
+    if losses:
+        lines.append("  ·  ".join(losses))
+    return "\n".join(lines)
+
+
 def render_status_card(
     job: TuningJob,
     *,
@@ -71,9 +97,11 @@ def render_status_card(
     watched_by: str | None = None,
     preflight_summary: str | None = None,
     cancelled_by: str | None = None,
+    progress: Progress | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
     """Fallback text and blocks for a job's status message; `cancelled_by` is the Slack user
-    who cancelled the job through the bot, shown once the job is cancelling or cancelled.
+    who cancelled the job through the bot, shown once the job is cancelling or cancelled;
+    `progress`, the latest training figures, shown while the job runs.
 
     The card is edited only when something about the job changes, so nothing on it may be
     computed from the time it was drawn: times are Slack date tokens, which each reader's
@@ -126,6 +154,8 @@ def render_status_card(
         SectionBlock(text=MarkdownTextObject(text=truncate(heading, 3000))),
         SectionBlock(fields=fields[:MAX_FIELDS]),
     ]
+    if progress is not None and job.state is JobState.RUNNING and not progress.is_empty:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=progress_text(progress, language))))
     buttons: list[ButtonElement] = [
         ButtonElement(
             text=t("card.open_console"),

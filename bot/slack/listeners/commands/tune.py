@@ -21,6 +21,7 @@ from bot.handlers.trying import TryRequest
 from bot.i18n import DEFAULT_LANGUAGE, translate
 from bot.slack.commands import TuneCommand, Verb, parse_command
 from bot.slack.listeners.actions.rerun import NOT_OPENED, RerunForm
+from bot.slack.listeners.commands.chart import ChartFlow
 from bot.slack.listeners.views.try_model import TryFlow
 from bot.slack.messages.create_form import ModalMetadata, create_modal
 from bot.slack.messages.dataset_report import reports_mrkdwn
@@ -196,6 +197,10 @@ class TuneCommandListener:
             return "ok", job.name
         if verb is Verb.TRY:
             return await self._try(parsed, actor, command, respond, client)
+        if verb is Verb.CHART:
+            posted = await ChartFlow(self.surface).post(actor, argument, client)
+            await _ephemeral(respond, posted.reply)
+            return posted.outcome, posted.job_name or None
         if verb is Verb.CANCEL:
             job = await handlers.cancel(actor, argument)
             await _ephemeral(respond, cancel_reply(job, language))
