@@ -79,7 +79,9 @@ async def test_the_card_shows_progress_that_advances_at_the_metrics_pace(
     assert len(first) == 1
     text = _progress_text(first[0]["blocks"])
     assert text is not None
-    assert "of 400" in text and "training loss" in text and "validation loss" in text
+    assert "of 400" in text
+    assert "training loss" in text
+    assert "validation loss" in text
     # A state poll a minute later: the curves are not due, so nothing is read or edited.
     clock.now += 60
     report = await rig.cycle()
@@ -91,7 +93,8 @@ async def test_the_card_shows_progress_that_advances_at_the_metrics_pace(
     later = _updates(rig)
     assert len(later) == 2
     second = _progress_text(later[1]["blocks"])
-    assert second is not None and second != text
+    assert second is not None
+    assert second != text
     done_then = int(text.split("step ")[1].split(" of")[0].replace(",", ""))
     done_now = int(second.split("step ")[1].split(" of")[0].replace(",", ""))
     assert done_now > done_then
@@ -120,7 +123,8 @@ async def test_a_job_without_validation_data_shows_no_validation_loss(
     clock.now += 0.5 * SECONDS
     await rig.cycle()
     text = _progress_text(_updates(rig)[0]["blocks"])
-    assert text is not None and "training loss" in text
+    assert text is not None
+    assert "training loss" in text
     assert "validation loss" not in text
 
 

@@ -1,0 +1,341 @@
+"""A job's training curves as a PNG for Slack: loss above, next-token accuracy below.
+
+Only matplotlib's object-oriented API is used (a `Figure` of its own, drawn by an Agg canvas of
+its own, no pyplot and no change to `rcParams`), so renders in any thread share nothing that
+changes under them; the one process-wide step is registering the bundled Japanese font, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import importlib.resources
+import importlib.util
+import io
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from matplotlib import font_manager
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import TextToPath
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+
+from bot.i18n import translate
+from bot.tuning.curves import Metric, Series, TrainingCurves, thin
+
+# 1200 × 1000 px. Slack shows an image at a phone's width, about a third of this size, so the
+# picture is laid out as a small figure at a high dpi: 14 pt text stays about 13 px tall there.
+FIGURE_INCHES = (6.0, 5.0)
+DPI = 200
+TITLE_PT = 18
+BODY_PT = 14
+LEGEND_PT = 13
+MARK_PT = 11  # checkpoint steps along the top edge: small, they only point at their lines
+LINE_PT = 2.5
+VALIDATION_LINE_PT = 2.0  # drawn over the training curve, which should show beneath it
+# More markers than this would merge into a thick line: only every n-th point gets one.
+MAX_MARKERS = 40
+HEADER_INCHES = 0.15  # from the figure's top and left edges to the title
+TITLE_LINE_INCHES = 0.38
+SUBTITLE_LINE_INCHES = 0.27
+
+# Okabe-Ito: told apart with every common colour-vision deficiency, and in greyscale by the
+# validation curves' markers.
+TRAINING_COLOUR = "#0072B2"  # blue
+VALIDATION_COLOUR = "#D55E00"  # vermillion
+CHECKPOINT_COLOUR = "#555555"
+GRID_COLOUR = "#DDDDDD"
+
+# Each series is thinned to this many points before drawing. `thin` keeps, per bucket, the
+# lowest and highest value: 2,000 points are about one min/max pair per pixel column of the
+# plot (about 1,000 px wide), which is what Agg would draw from every point anyway, spikes
+# included. So the thinning is visually lossless and the chart does not call itself sampled
+# for it; the note is kept for what Google left out before the points reached us.
+DRAWN_POINTS = 2000
+
+# Checkpoint step labels closer than this fraction of the step axis would overlap: the later
+# one is left unlabelled (its dashed line is still drawn).
+MARK_SPACING = 0.12
+
+# One render at a time: a burst of job endings waits its turn instead of taking both cores
+# from the event loop and the poller.
+_RENDERER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chart-render")
+
+_font_lock = threading.Lock()
+_font_families: tuple[str, ...] | None = None
+
+
+def _bundled_font() -> Path:
+    """matplotlib-fontja's IPAexGothic file, found without importing the package: its
+    `__init__` calls `japanize()`, which rewrites the process-wide `rcParams`."""
+    spec = importlib.util.find_spec("matplotlib_fontja")
+    if spec is None:
+        raise RuntimeError("matplotlib-fontja is not installed: Japanese text has no font")
+    # A module object from the spec, never executed, is enough for importlib.resources.
+    package = importlib.util.module_from_spec(spec)
+    return Path(str(importlib.resources.files(package) / "fonts" / "ipaexg.ttf"))
+
+
+def font_families() -> tuple[str, ...]:
+    """The font families every text on a chart uses, registering the bundled font on first use.
+
+    IPAexGothic covers Latin and Japanese alike (a display name may mix both in either
+    language); DejaVu Sans, matplotlib's own, fills in symbols it lacks.
+    """
+    global _font_families
+    with _font_lock:
+        if _font_families is None:
+            path = _bundled_font()
+            font_manager.fontManager.addfont(str(path))
+            name = font_manager.FontProperties(fname=path).get_name()
+            _font_families = (name, "DejaVu Sans")
+        return _font_families
+
+
+def _fitted(text: str, font: FontProperties, inches: float) -> str:
+    """`text` as it fits in `inches` at `font`, cut short with an ellipsis if it must be."""
+    # Measured, since a Japanese character is about twice as wide as a Latin one.
+    measure = TextToPath()
+
+    def width(candidate: str) -> float:
+        return measure.get_text_width_height_descent(candidate, font, ismath=False)[0] / 72
+
+    if width(text) <= inches:
+        return text
+    low, high = 0, len(text)  # the longest prefix that fits, with its ellipsis, is found
+    while low < high:
+        middle = (low + high + 1) // 2
+        if width(text[:middle].rstrip() + "…") <= inches:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low].rstrip() + "…"
+
+
+def _steps(value: float, _position: float) -> str:
+    return f"{int(value):,}"
+
+
+def _draw(
+    axes: Axes, series: Series, *, metric: Metric, colour: str, label: str, markers: bool
+) -> None:
+    if not series.points:
+        return
+    drawn = thin(series, DRAWN_POINTS)
+    # A lone point draws no line: it gets a marker so the first step written shows.
+    marker = "o" if markers or len(drawn) == 1 else None
+    axes.plot(
+        [p.step for p in drawn.points],
+        [p.value for p in drawn.points],
+        color=colour,
+        linewidth=VALIDATION_LINE_PT if markers else LINE_PT,
+        marker=marker,
+        markersize=6,
+        markevery=max(1, -(-len(drawn) // MAX_MARKERS)),
+        label=label,
+        gid=metric.value,
+        solid_joinstyle="round",
+    )
+
+
+def _sampled_points(curves: TrainingCurves) -> int | None:
+    """How many points the largest series Google sampled holds; None when none was sampled."""
+    sampled = [len(s) for s in curves.series.values() if s.sampled]
+    return max(sampled) if sampled else None
+
+
+def _subtitle(curves: TrainingCurves, t: Callable[..., str]) -> str:
+    lines = []
+    last, planned = curves.last_step, curves.planned_steps
+    if last is not None and planned and last < planned:
+        lines.append(t("chart.progress", step=f"{last:,}", planned=f"{planned:,}"))
+    points = _sampled_points(curves)
+    if points is not None:
+        lines.append(t("chart.sampled", points=f"{points:,}"))
+    return "\n".join(lines)
+
+
+def build_figure(curves: TrainingCurves, *, title: str, language: str) -> Figure:
+    """The chart as a matplotlib Figure (not yet drawn); ValueError when nothing is recorded."""
+    if curves.is_empty:
+        raise ValueError("the training curves hold no points to draw")
+    t = functools.partial(translate, language)
+    families = list(font_families())
+    body = FontProperties(family=families, size=BODY_PT)
+    figure = Figure(figsize=FIGURE_INCHES, dpi=DPI)
+    loss, accuracy = figure.subplots(2, 1, sharex=True)
+    subtitle = _subtitle(curves, t)
+    _lay_out(figure, subtitle_lines=len(subtitle.splitlines()), marks=bool(curves.checkpoint_steps))
+
+    _draw(
+        loss,
+        curves.get(Metric.TRAIN_LOSS),
+        metric=Metric.TRAIN_LOSS,
+        colour=TRAINING_COLOUR,
+        label=t("chart.train_loss"),
+        markers=False,
+    )
+    # Google may evaluate only a few times in a run: markers show where each figure is.
+    _draw(
+        loss,
+        curves.get(Metric.EVAL_LOSS),
+        metric=Metric.EVAL_LOSS,
+        colour=VALIDATION_COLOUR,
+        label=t("chart.eval_loss"),
+        markers=True,
+    )
+    _draw(
+        accuracy,
+        curves.get(Metric.TRAIN_ACCURACY),
+        metric=Metric.TRAIN_ACCURACY,
+        colour=TRAINING_COLOUR,
+        label=t("chart.train_accuracy"),
+        markers=False,
+    )
+    _draw(
+        accuracy,
+        curves.get(Metric.EVAL_ACCURACY),
+        metric=Metric.EVAL_ACCURACY,
+        colour=VALIDATION_COLOUR,
+        label=t("chart.eval_accuracy"),
+        markers=True,
+    )
+
+    # A running job's axis reaches its planned steps, so the empty stretch shows what is left.
+    last = curves.last_step or 0
+    right = max(last, curves.planned_steps or 0, *curves.checkpoint_steps, 1)
+    loss.set_xlim(0, right)
+
+    _mark_checkpoints(loss, accuracy, curves.checkpoint_steps, right, t("chart.checkpoint"))
+
+    for axes in (loss, accuracy):
+        axes.grid(True, color=GRID_COLOUR, linewidth=0.8)
+        axes.set_axisbelow(True)
+        axes.spines[["top", "right"]].set_visible(False)
+        axes.tick_params(labelsize=BODY_PT, labelfontfamily=families)
+        axes.ticklabel_format(axis="y", style="plain", useOffset=False)
+        if axes.get_legend_handles_labels()[0]:
+            axes.legend(
+                loc="upper right" if axes is loss else "lower right",
+                prop=FontProperties(family=families, size=LEGEND_PT),
+                framealpha=0.9,
+            )
+    accuracy.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+    accuracy.xaxis.set_major_formatter(FuncFormatter(_steps))
+    accuracy.yaxis.set_major_formatter(PercentFormatter(xmax=1))
+    loss.set_ylabel(t("chart.loss"), fontproperties=body)
+    accuracy.set_ylabel(t("chart.accuracy"), fontproperties=body)
+    accuracy.set_xlabel(t("chart.step"), fontproperties=body)
+
+    # The header is left-aligned at the figure's edge, where it has the whole width.
+    # A display name is the user's text: `$…$` in it is not mathtext.
+    edge = HEADER_INCHES / FIGURE_INCHES[0]
+    title_font = FontProperties(family=families, size=TITLE_PT)
+    figure.suptitle(
+        _fitted(title, title_font, FIGURE_INCHES[0] - 2 * HEADER_INCHES),
+        x=edge,
+        y=1 - HEADER_INCHES / FIGURE_INCHES[1],
+        ha="left",
+        va="top",
+        fontproperties=title_font,
+        parse_math=False,
+    )
+    if subtitle:
+        figure.text(
+            edge,
+            1 - (HEADER_INCHES + TITLE_LINE_INCHES) / FIGURE_INCHES[1],
+            subtitle,
+            ha="left",
+            va="top",
+            fontproperties=body,
+            linespacing=1.25,
+            color="#333333",
+            gid="subtitle",
+            parse_math=False,
+        )
+    figure.align_ylabels((loss, accuracy))
+    return figure
+
+
+def _lay_out(figure: Figure, *, subtitle_lines: int, marks: bool) -> None:
+    """Fixed margins, in inches, for what is drawn around the panels.
+
+    Measured once by hand rather than by constrained layout, which measured every text twice
+    per render and took about half of it; the size and fonts never change, only how many lines
+    the subtitle has and whether checkpoint steps sit along the top.
+    """
+    width, height = FIGURE_INCHES
+    top = (
+        HEADER_INCHES
+        + TITLE_LINE_INCHES
+        + SUBTITLE_LINE_INCHES * subtitle_lines
+        + (0.3 if marks else 0.1)
+    )
+    figure.subplots_adjust(
+        left=1.05 / width,
+        right=1 - 0.45 / width,
+        bottom=0.8 / height,
+        top=1 - top / height,
+        hspace=0.12,
+    )
+
+
+def _mark_checkpoints(
+    loss: Axes, accuracy: Axes, steps: tuple[int, ...], right: int, label: str
+) -> None:
+    """A dashed line at each checkpoint on both panels, its step along the top edge."""
+    if not steps:
+        return
+    for axes in (loss, accuracy):
+        for index, step in enumerate(steps):
+            axes.axvline(
+                step,
+                color=CHECKPOINT_COLOUR,
+                linestyle=(0, (4, 3)),
+                linewidth=1.5,
+                zorder=1,
+                gid="checkpoint",
+                label=label if axes is loss and index == 0 else "_nolegend_",
+            )
+    labelled: list[int] = []
+    for step in steps:
+        if not labelled or step - labelled[-1] >= MARK_SPACING * right:
+            labelled.append(step)
+    marks = loss.secondary_xaxis("top")
+    marks.set_xticks(list(steps), labels=[f"{s:,}" if s in labelled else "" for s in steps])
+    marks.tick_params(
+        length=4,
+        color=CHECKPOINT_COLOUR,
+        labelsize=MARK_PT,
+        labelcolor=CHECKPOINT_COLOUR,
+        labelfontfamily=list(font_families()),
+    )
+    marks.spines["top"].set_visible(False)
+
+
+def render_chart(curves: TrainingCurves, *, title: str, language: str) -> bytes:
+    """The chart as PNG bytes, 1200 × 1000 px; ValueError when nothing is recorded yet."""
+    figure = build_figure(curves, title=title, language=language)
+    buffer = io.BytesIO()
+    # No "Software" entry: the bytes depend on the curves, not on the matplotlib version.
+    FigureCanvasAgg(figure)  # the figure draws with this canvas from now on
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+async def render_chart_async(curves: TrainingCurves, *, title: str, language: str) -> bytes:
+    """`render_chart` in the chart thread, one render at a time, off the event loop.
+
+    A thread rather than a process: the figure, the font cache and the bytes stay in memory
+    with no pickling or start-up. Agg holds the GIL for most of a render, so the loop gets the
+    GIL back every switch interval (5 ms) rather than staying free; the benchmark measures the
+    loop's lag while rendering (about one switch interval per tick, not a whole render).
+    """
+    loop = asyncio.get_running_loop()
+    render = functools.partial(render_chart, curves, title=title, language=language)
+    return await loop.run_in_executor(_RENDERER, render)
