@@ -271,7 +271,8 @@ def test_a_running_card_shows_steps_done_of_those_planned_and_the_latest_losses(
     )
     ja = _progress_line(_card(_job(), "ja", progress=progress))
     assert ja == (
-        "*進捗*  `███████░░░`  72%  ·  ステップ 576 / 800\nトレーニング損失 0.4213  ·  検証損失 0.5121"
+        "*進捗*  `███████░░░`  72%  ·  ステップ 576 / 800\n"
+        "トレーニング損失 0.4213  ·  検証損失 0.5121"
     )
 
 
