@@ -86,6 +86,8 @@ def data_stats(job: Job) -> dict[str, Any]:
 
 def steps(job: Job) -> int:
     """Training steps planned for the job."""
+    if job.planned_steps is not None:
+        return job.planned_steps
     examples = 100 + job.seed % 400
     return max(1, examples * epochs(job) // 8)
 
@@ -137,7 +139,8 @@ def render_job(job: Job, moment: Moment, base_model: str | None) -> dict[str, An
     if start is not None and state not in (QUEUED, PENDING):
         out["startTime"] = rfc3339(start)
         # Vertex names the experiment only once the job has started.
-        out["experiment"] = experiment_name(job)
+        if not job.experiment_withheld:
+            out["experiment"] = experiment_name(job)
         if not job.stats_withheld:
             out["tuningDataStats"] = {"supervisedTuningDataStats": data_stats(job)}
     if end is not None:
