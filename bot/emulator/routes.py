@@ -81,10 +81,10 @@ def route(version: str, http_method: str, path: str) -> tuple[str, tuple[str, st
     raise _unknown_url(version, path)
 
 
-def _fault_response(fault: Fault) -> Response:
+def _fault_response(fault: Fault, method: str) -> Response:
     return ApiError(
         fault.status,
-        fault.message or default_message(fault.status),
+        fault.message or default_message(fault.status, method),
         fault.google_status,
         retry_after=fault.retry_after,
     ).response()
@@ -156,7 +156,7 @@ class GoogleRoutes:
             if fault is not None and not fault.after_commit:
                 await self._delay(fault.delay)
                 if fault.status >= 300:
-                    return _fault_response(fault)
+                    return _fault_response(fault, method)
             if isinstance(raw_body, _BadJson):
                 raise invalid("Invalid JSON payload received.", None)
             result = self._dispatch(version, method, target, request, raw_body, fault)
@@ -165,7 +165,7 @@ class GoogleRoutes:
         if fault is not None and fault.after_commit:
             await self._delay(fault.delay)
             if fault.status >= 300:
-                return _fault_response(fault)
+                return _fault_response(fault, method)
         return JSONResponse(result)
 
     def _dispatch(

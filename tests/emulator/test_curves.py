@@ -253,7 +253,11 @@ async def test_tensorboard_faults_follow_the_fault_rules(
         assert error_of(await chain.batch_read(list(series.values())), 503)
         emulator.inject("experiment", 403)
         experiment_name = (await chain.job())["experiment"]
-        assert error_of(await chain.api.get(f"/v1/{experiment_name}"), 403)
+        error = error_of(await chain.api.get(f"/v1/{experiment_name}"), 403)
+        assert "aiplatform.contexts.get" in error["message"]
+        emulator.inject("tensorboard_read", 403)
+        error = error_of(await chain.api.get(f"/v1/{series['/train_total_loss']}:read"), 403)
+        assert "aiplatform.tensorboardTimeSeries.read" in error["message"]
         assert emulator.counts["tensorboard_batch_read"] == 3
 
 
