@@ -22,7 +22,7 @@ from typing import Any
 from bot.emulator.errors import invalid, not_found
 from bot.emulator.experiments import tensorboard_name
 from bot.emulator.jobs import Job
-from bot.emulator.render import _derived_id, rfc3339, steps
+from bot.emulator.render import derived_id, rfc3339, steps
 
 TRAIN_SERIES = (
     "/train_total_loss",
@@ -55,7 +55,7 @@ BATCH_READ = re.compile(_TENSORBOARD + r":batchRead")
 
 def run_id(job: Job) -> str:
     """The id of the one run Vertex writes a job's figures to."""
-    return _derived_id(job.job_id, "tensorboard-run")
+    return derived_id(job.job_id, "tensorboard-run")
 
 
 def run_name(job: Job) -> str:
@@ -65,7 +65,7 @@ def run_name(job: Job) -> str:
 
 def series_id(job: Job, display_name: str) -> str:
     """The id of one of the job's time series."""
-    return _derived_id(job.job_id, "time-series", display_name)
+    return derived_id(job.job_id, "time-series", display_name)
 
 
 def has_validation(job: Job) -> bool:

@@ -27,7 +27,8 @@ def rfc3339(seconds: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _derived_id(*parts: str) -> str:
+def derived_id(*parts: str) -> str:
+    """A stable 19-digit resource id derived from `parts` (Vertex ids are 19-digit numbers)."""
     digest = int(hashlib.sha256("/".join(parts).encode()).hexdigest(), 16)
     return str(10**18 + digest % (9 * 10**18))
 
@@ -108,7 +109,7 @@ def tuned_model(job: Job) -> dict[str, Any]:
     checkpoints = []
     for epoch in range(1, passes + 1):
         last = epoch == passes
-        endpoint_id = job.endpoint_id if last else _derived_id(job.job_id, "checkpoint", str(epoch))
+        endpoint_id = job.endpoint_id if last else derived_id(job.job_id, "checkpoint", str(epoch))
         checkpoints.append(
             {
                 "checkpointId": str(epoch),

@@ -65,7 +65,8 @@ class TuningJobPage:
 
 
 class TuningClient:
-    """create / get / list / cancel of tuning jobs, with retries, timeouts and metrics.
+    """create / get / list / cancel of tuning jobs and reads of their training curves, with
+    retries, timeouts and metrics.
 
     `base_url_for(region)` returns the root URL (without `/v1`) for a region; `emulator_host`
     (`host:port`) sends everything over plain HTTP to a local emulator instead; `owns_http`
