@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 
 def control_routes(emulator: Emulator) -> list[Route]:
-    """Routes for stats, faults, jobs, forced states, reset and a stand-in OAuth token."""
+    """Routes for stats, faults, jobs, forced states, training-curve settings, reset and a
+    stand-in OAuth token."""
 
     async def stats(request: Request) -> Response:
         return JSONResponse(emulator.stats())
@@ -39,6 +40,16 @@ def control_routes(emulator: Emulator) -> list[Route]:
         except (TypeError, ValueError) as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse({"name": name})
+
+    async def curves(request: Request) -> Response:
+        args = await request.json()
+        try:
+            emulator.set_curves(**args)
+        except KeyError as exc:
+            return JSONResponse({"error": f"unknown job {exc}"}, status_code=404)
+        except (TypeError, ValueError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse({})
 
     async def state(request: Request) -> Response:
         args = await request.json()
@@ -65,6 +76,7 @@ def control_routes(emulator: Emulator) -> list[Route]:
         Route("/_emulator/faults", faults, methods=["POST"]),
         Route("/_emulator/jobs", jobs, methods=["GET", "POST"]),
         Route("/_emulator/state", state, methods=["POST"]),
+        Route("/_emulator/curves", curves, methods=["POST"]),
         Route("/_emulator/reset", reset, methods=["POST"]),
         Route("/_emulator/token", token, methods=["POST"]),
     ]

@@ -13,10 +13,11 @@ import collections
 import copy
 import datetime as dt
 import itertools
+import math
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,13 +25,15 @@ from starlette.applications import Starlette
 
 from bot.emulator import generation, paging
 from bot.emulator import jobs as timetable
-from bot.emulator.errors import ApiError, not_found
-from bot.emulator.experiments import render_context
+from bot.emulator import metrics as curves
+from bot.emulator.errors import ApiError, invalid, not_found
+from bot.emulator.experiments import render_context, tensorboard_name
 from bot.emulator.filters import parse_filter
 from bot.emulator.jobs import Job, Moment
 from bot.emulator.models import ModelTable, default_table
 from bot.emulator.projects import ProjectNumbers
 from bot.emulator.render import render_job, started, tuned_model
+from bot.emulator.render import steps as timetable_steps
 from bot.emulator.states import ALL_STATES, ENDED, PENDING, PRODUCES_MODEL
 from bot.emulator.validation import CreateContext, validate_create
 
@@ -39,7 +42,16 @@ METHODS = ("create", "get", "list", "cancel")
 # `generate_tuned` is a tuned (or checkpoint) endpoint's generateContent, `generate_base` a
 # publisher model's, so a test can make one side of a comparison fail and not the other.
 GENERATE_METHODS = ("generate_tuned", "generate_base")
-FAULT_METHODS = (*METHODS, "experiment", *GENERATE_METHODS)
+# The TensorBoard reads behind a job's training curves; `tensorboard` in `inject` and `hold`
+# stands for all four, so a test can deny a whole identity's TensorBoard access at once.
+TENSORBOARD_METHODS = (
+    "tensorboard_runs",
+    "tensorboard_series",
+    "tensorboard_batch_read",
+    "tensorboard_read",
+)
+TENSORBOARD = "tensorboard"
+FAULT_METHODS = (*METHODS, "experiment", *TENSORBOARD_METHODS, TENSORBOARD, *GENERATE_METHODS)
 _TUNED_MODEL = re.compile(r"projects/[^/]+/locations/[^/]+/models/([^/@]+)(?:@[^/@]+)?")
 
 
@@ -154,19 +166,24 @@ class Emulator:
         training_uri: str = "gs://b/train.jsonl",
         state: str | None = None,
         labels: Mapping[str, str] | None = None,
+        validation_uri: str | None = None,
+        steps: int | None = None,
     ) -> str:
-        """Add a job as if started elsewhere (no validation); returns its name (number form)."""
+        """Add a job as if started elsewhere (without validation data unless `validation_uri`
+        is given; `steps` as in `set_curves`); returns its name (number form)."""
         if state is not None and state not in ALL_STATES:
             raise ValueError(f"unknown state {state!r}")
-        body: dict[str, Any] = {
-            "baseModel": base_model,
-            "supervisedTuningSpec": {"trainingDatasetUri": training_uri},
-        }
+        spec: dict[str, Any] = {"trainingDatasetUri": training_uri}
+        if validation_uri is not None:
+            spec["validationDatasetUri"] = validation_uri
+        body: dict[str, Any] = {"baseModel": base_model, "supervisedTuningSpec": spec}
         if display_name is not None:
             body["tunedModelDisplayName"] = display_name
         if labels:
             body["labels"] = dict(labels)
         job = self._store(project, region, body, base_model)
+        if steps is not None:
+            self.set_curves(job.name, steps=steps)
         if state is not None:
             with self._lock:
                 timetable.force(job, state, self.clock(), self.seconds_per_state, None)
@@ -190,6 +207,31 @@ class Emulator:
         does before it has read the dataset. KeyError for unknown jobs."""
         with self._lock:
             self._jobs[self.projects.canonical(name)].stats_withheld = withheld
+
+    def set_curves(
+        self,
+        name: str,
+        *,
+        steps: int | None = None,
+        experiment: bool | None = None,
+        runs: bool | None = None,
+    ) -> None:
+        """Shape a job's training curves: `steps` planned (a long run for more points than one
+        read returns; also its `tuningStepCount` and checkpoints), `experiment=False` leaves
+        `experiment` out of the job and 404s its context, `runs=False` keeps its TensorBoard
+        experiment without a run. Unnamed settings stay. KeyError for unknown jobs."""
+        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int)):
+            raise ValueError("steps must be a whole number")
+        if steps is not None and steps < 1:
+            raise ValueError("steps must be at least 1")
+        with self._lock:
+            job = self._jobs[self.projects.canonical(name)]
+            if steps is not None:
+                job.planned_steps = steps
+            if experiment is not None:
+                job.experiment_withheld = not experiment
+            if runs is not None:
+                job.runs_withheld = not runs
 
     def jobs(self) -> list[dict[str, Any]]:
         """Every job as `get` would return it, newest first."""
@@ -352,7 +394,122 @@ class Emulator:
             moment = self._moment(job, now) if job is not None else None
             if job is None or moment is None or not started(moment) or moment.start is None:
                 raise not_found(f'Context "{name}" is not found.')
+            if job.experiment_withheld:
+                raise not_found(f'Context "{name}" is not found.')
             return render_context(job, moment.start, max(moment.began, moment.start))
+
+    # -- training curves (TensorBoard reads) -------------------------------------------
+    def tensorboard_runs(self, path: str) -> dict[str, Any]:
+        """`ListTensorboardRunsResponse` of a job's TensorBoard experiment (one run, or none
+        before it has been written or when withheld)."""
+        match = curves.RUNS.fullmatch(path)
+        if match is None:
+            raise not_found(f"The requested URL /v1/{path} was not found on this server.")
+        with self._lock:
+            job, run = self._experiment_run(*match.groups())
+            if job.runs_withheld:
+                return {}
+            return {"tensorboardRuns": [run.render_run()]}
+
+    def tensorboard_series(self, path: str) -> dict[str, Any]:
+        """`ListTensorboardTimeSeriesResponse` of a job's run."""
+        match = curves.SERIES_LIST.fullmatch(path)
+        if match is None:
+            raise not_found(f"The requested URL /v1/{path} was not found on this server.")
+        with self._lock:
+            run = self._run(*match.groups())
+            listed = [run.render_series(name) for name in run.display_names()]
+        return {"tensorboardTimeSeries": listed} if listed else {}
+
+    def tensorboard_batch_read(self, path: str, names: Sequence[str]) -> dict[str, Any]:
+        """`BatchReadTensorboardTimeSeriesDataResponse`: up to 1,000 points per series, a
+        random sample above that; 400 for more series than Google's SDK sends at once."""
+        match = curves.BATCH_READ.fullmatch(path)
+        if match is None:
+            raise not_found(f"The requested URL /v1/{path} was not found on this server.")
+        if not names:
+            raise invalid("time_series must be specified.", "time_series")
+        if len(names) > curves.BATCH_READ_SERIES:
+            raise invalid(
+                f"At most {curves.BATCH_READ_SERIES} time series may be read at once, "
+                f"got {len(names)}.",
+                "time_series",
+            )
+        board = f"projects/{self.projects.number(match[1])}/locations/{match[2]}"
+        board = f"{board}/tensorboards/{match[3]}"
+        found: list[dict[str, Any]] = []
+        with self._lock:
+            for name in names:
+                series = curves.SERIES.fullmatch(name)
+                if series is None:
+                    raise invalid(f"Invalid TensorboardTimeSeries name: {name}.", "time_series")
+                project, region, tensorboard, *rest = series.groups()
+                own = f"projects/{self.projects.number(project)}/locations/{region}"
+                if f"{own}/tensorboards/{tensorboard}" != board:
+                    raise invalid(
+                        f"TensorboardTimeSeries {name} is not a sub resource of {path}.",
+                        "time_series",
+                    )
+                run = self._run(project, region, tensorboard, *rest[:2])
+                display_name = run.series_by_id(rest[2])
+                found.append(run.data(display_name, curves.BATCH_READ_POINTS))
+        return {"timeSeriesData": found}
+
+    def tensorboard_read(self, path: str, max_points: str | None) -> dict[str, Any]:
+        """`ReadTensorboardTimeSeriesDataResponse`: up to `maxDataPoints` points of one series."""
+        match = curves.READ.fullmatch(path)
+        if match is None:
+            raise not_found(f"The requested URL /v1/{path} was not found on this server.")
+        limit = curves.read_limit(max_points)
+        with self._lock:
+            project, region, tensorboard, experiment, run_id, ident = match.groups()
+            run = self._run(project, region, tensorboard, experiment, run_id)
+            return {"timeSeriesData": run.data(run.series_by_id(ident), limit)}
+
+    def _experiment_run(
+        self, project: str, region: str, tensorboard: str, experiment: str
+    ) -> tuple[Job, curves.Run]:
+        """The job whose TensorBoard experiment this is, and its run; 404 as Google's for
+        anything else."""
+        number = self.projects.number(project)
+        board = f"projects/{number}/locations/{region}/tensorboards/{tensorboard}"
+        missing = not_found(f'TensorboardExperiment "{board}/experiments/{experiment}" not found.')
+        prefix = "tuning-experiment-"
+        if not experiment.startswith(prefix):
+            raise missing
+        job = self._jobs.get(
+            f"projects/{number}/locations/{region}/tuningJobs/{experiment[len(prefix) :]}"
+        )
+        if job is None or job.experiment_withheld or tensorboard_name(job) != board:
+            raise missing
+        now = self.clock()
+        moment = self._moment(job, now)
+        if not started(moment) or moment.start is None:
+            raise missing
+        return job, self._curve_run(job, moment, now)
+
+    def _run(
+        self, project: str, region: str, tensorboard: str, experiment: str, run_id: str
+    ) -> curves.Run:
+        job, run = self._experiment_run(project, region, tensorboard, experiment)
+        if job.runs_withheld or run_id != curves.run_id(job):
+            raise not_found(f'TensorboardRun "{run_id}" is not found.')
+        return run
+
+    def _curve_run(self, job: Job, moment: Moment, now: float) -> curves.Run:
+        """The job's run as written by `now`: steps in proportion to its time in RUNNING,
+        all of them once it has produced a model, frozen where an ending stopped it."""
+        assert moment.start is not None
+        seconds = self.seconds_per_state
+        total = timetable_steps(job)
+        if moment.state in PRODUCES_MODEL or seconds <= 0:
+            fraction = 1.0
+        else:
+            # A cancel stops training when asked, not when CANCELLED is reached.
+            until = job.cancel_time if job.cancel_time is not None else (moment.end or now)
+            fraction = (until - moment.start) / seconds
+        recorded = math.floor(min(1.0, max(0.0, fraction)) * total)
+        return curves.Run(job, moment.start, seconds, recorded)
 
     def generate_tuned(
         self,
@@ -409,9 +566,12 @@ class Emulator:
 
     # -- faults and holds (used by routes) ---------------------------------------------
     def take_fault(self, method: str) -> Fault | None:
-        """The fault to answer this request of `method` with, if one is queued."""
+        """The fault to answer this request of `method` with, if one is queued (for its own
+        name first, then for `tensorboard` when it is a TensorBoard read)."""
         with self._lock:
             faults = self._faults.get(method)
+            if not faults and method in TENSORBOARD_METHODS:
+                faults = self._faults.get(TENSORBOARD)
             if not faults:
                 return None
             fault = faults[0]
@@ -423,7 +583,10 @@ class Emulator:
     def take_hold(self, method: str) -> threading.Event | None:
         """The event this request of `method` must wait for, if a hold is queued."""
         with self._lock:
-            return self._holds[method].pop(0) if self._holds.get(method) else None
+            holds = self._holds.get(method)
+            if not holds and method in TENSORBOARD_METHODS:
+                holds = self._holds.get(TENSORBOARD)
+            return holds.pop(0) if holds else None
 
     def record(self, method: str, path: str, body: Any) -> None:
         """Count a request and remember what it sent."""

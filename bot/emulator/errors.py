@@ -87,6 +87,19 @@ def not_found(message: str) -> ApiError:
     return ApiError(404, message, "NOT_FOUND")
 
 
-def default_message(status: int) -> str:
-    """The message Google typically sends with `status`, for faults injected without one."""
+# The permission a refused read names, for methods other than the tuning-job ones.
+_PERMISSIONS = {
+    "experiment": "aiplatform.contexts.get",
+    "tensorboard_runs": "aiplatform.tensorboardRuns.list",
+    "tensorboard_series": "aiplatform.tensorboardTimeSeries.list",
+    "tensorboard_batch_read": "aiplatform.tensorboardTimeSeries.batchRead",
+    "tensorboard_read": "aiplatform.tensorboardTimeSeries.read",
+}
+
+
+def default_message(status: int, method: str | None = None) -> str:
+    """The message Google typically sends with `status`, for faults injected without one; a
+    403 names the permission of `method` when it is not a tuning-job method."""
+    if status == 403 and method in _PERMISSIONS:
+        return f"Permission '{_PERMISSIONS[method]}' denied on resource (or it may not exist)."
     return _DEFAULT_MESSAGES.get(status, "Error.")

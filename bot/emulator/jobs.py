@@ -51,6 +51,11 @@ class Job:
     started_at: float | None = None  # kept across forced states and cancels
     # Vertex reports `tuningDataStats` only once it has read the dataset, a while into RUNNING.
     stats_withheld: bool = False
+    # Training curves: a planned step count other than the one derived from the dataset (so a
+    # test can have a long run), and links of the chain to the curves left out on request.
+    planned_steps: int | None = None
+    experiment_withheld: bool = False
+    runs_withheld: bool = False
     serving_region: str = ""
     model_id: str = field(default_factory=_resource_id)
     endpoint_id: str = field(default_factory=_resource_id)

@@ -27,7 +27,8 @@ def rfc3339(seconds: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _derived_id(*parts: str) -> str:
+def derived_id(*parts: str) -> str:
+    """A stable 19-digit resource id derived from `parts` (Vertex ids are 19-digit numbers)."""
     digest = int(hashlib.sha256("/".join(parts).encode()).hexdigest(), 16)
     return str(10**18 + digest % (9 * 10**18))
 
@@ -86,6 +87,8 @@ def data_stats(job: Job) -> dict[str, Any]:
 
 def steps(job: Job) -> int:
     """Training steps planned for the job."""
+    if job.planned_steps is not None:
+        return job.planned_steps
     examples = 100 + job.seed % 400
     return max(1, examples * epochs(job) // 8)
 
@@ -106,7 +109,7 @@ def tuned_model(job: Job) -> dict[str, Any]:
     checkpoints = []
     for epoch in range(1, passes + 1):
         last = epoch == passes
-        endpoint_id = job.endpoint_id if last else _derived_id(job.job_id, "checkpoint", str(epoch))
+        endpoint_id = job.endpoint_id if last else derived_id(job.job_id, "checkpoint", str(epoch))
         checkpoints.append(
             {
                 "checkpointId": str(epoch),
@@ -137,7 +140,8 @@ def render_job(job: Job, moment: Moment, base_model: str | None) -> dict[str, An
     if start is not None and state not in (QUEUED, PENDING):
         out["startTime"] = rfc3339(start)
         # Vertex names the experiment only once the job has started.
-        out["experiment"] = experiment_name(job)
+        if not job.experiment_withheld:
+            out["experiment"] = experiment_name(job)
         if not job.stats_withheld:
             out["tuningDataStats"] = {"supervisedTuningDataStats": data_stats(job)}
     if end is not None:

@@ -1,5 +1,6 @@
-"""Google's HTTP surface: `/v1/...` and `/v1beta1/...` tuning jobs, experiment contexts and
-`generateContent` of tuned endpoints and publisher models.
+"""Google's HTTP surface: `/v1/...` and `/v1beta1/...` tuning jobs, experiment contexts, the
+TensorBoard reads behind training curves and `generateContent` of tuned endpoints and publisher
+models.
 
 Both versions are served because both Google SDKs call `v1beta1` for tuning by default; the
 version only changes which extra fields a create body may carry. Anything unknown answers in
@@ -19,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.emulator import metrics
 from bot.emulator.control import control_routes
 from bot.emulator.errors import ApiError, default_message, invalid, not_found
 
@@ -63,6 +65,15 @@ def route(version: str, http_method: str, path: str) -> tuple[str, tuple[str, st
         return ("cancel" if cancel else "get"), (match[1], match[2], match[3])
     if (match := _CONTEXT.fullmatch(path)) and http_method == "GET":
         return "experiment", (match[1], match[2], match[3])
+    # TensorBoard reads carry the whole resource path: their names have more parts.
+    if http_method == "GET" and (match := metrics.RUNS.fullmatch(path)):
+        return "tensorboard_runs", (match[1], match[2], path)
+    if http_method == "GET" and (match := metrics.SERIES_LIST.fullmatch(path)):
+        return "tensorboard_series", (match[1], match[2], path)
+    if http_method == "GET" and (match := metrics.READ.fullmatch(path)):
+        return "tensorboard_read", (match[1], match[2], path)
+    if http_method == "GET" and (match := metrics.BATCH_READ.fullmatch(path)):
+        return "tensorboard_batch_read", (match[1], match[2], path)
     if http_method == "POST" and (match := _ENDPOINT_GENERATE.fullmatch(path)):
         return "generate_tuned", (match[1], match[2], match[3])
     if http_method == "POST" and (match := _PUBLISHER_GENERATE.fullmatch(path)):
@@ -70,10 +81,10 @@ def route(version: str, http_method: str, path: str) -> tuple[str, tuple[str, st
     raise _unknown_url(version, path)
 
 
-def _fault_response(fault: Fault) -> Response:
+def _fault_response(fault: Fault, method: str) -> Response:
     return ApiError(
         fault.status,
-        fault.message or default_message(fault.status),
+        fault.message or default_message(fault.status, method),
         fault.google_status,
         retry_after=fault.retry_after,
     ).response()
@@ -94,6 +105,13 @@ def _query(request: Request, *names: str) -> str:
         if name in request.query_params:
             return request.query_params[name]
     return ""
+
+
+def _query_or_none(request: Request, *names: str) -> str | None:
+    for name in names:
+        if name in request.query_params:
+            return request.query_params[name]
+    return None
 
 
 class GoogleRoutes:
@@ -138,7 +156,7 @@ class GoogleRoutes:
             if fault is not None and not fault.after_commit:
                 await self._delay(fault.delay)
                 if fault.status >= 300:
-                    return _fault_response(fault)
+                    return _fault_response(fault, method)
             if isinstance(raw_body, _BadJson):
                 raise invalid("Invalid JSON payload received.", None)
             result = self._dispatch(version, method, target, request, raw_body, fault)
@@ -147,7 +165,7 @@ class GoogleRoutes:
         if fault is not None and fault.after_commit:
             await self._delay(fault.delay)
             if fault.status >= 300:
-                return _fault_response(fault)
+                return _fault_response(fault, method)
         return JSONResponse(result)
 
     def _dispatch(
@@ -180,6 +198,19 @@ class GoogleRoutes:
             return {}
         if method == "experiment":
             return emulator.experiment(project, region, ident)
+        if method == "tensorboard_runs":
+            return emulator.tensorboard_runs(ident)
+        if method == "tensorboard_series":
+            return emulator.tensorboard_series(ident)
+        if method == "tensorboard_batch_read":
+            names = request.query_params.getlist("timeSeries")
+            return emulator.tensorboard_batch_read(
+                ident, names or request.query_params.getlist("time_series")
+            )
+        if method == "tensorboard_read":
+            return emulator.tensorboard_read(
+                ident, _query_or_none(request, "maxDataPoints", "max_data_points")
+            )
         return emulator.list(
             project,
             region,

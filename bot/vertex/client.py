@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import collections
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from bot.metrics import VERTEX_CALLS
+from bot.tuning.curves import TrainingCurves
 from bot.tuning.job import TuningJob
 from bot.tuning.problems import DomainError
 from bot.tuning.refs import JobRef, Location
 from bot.tuning.trying import ModelAnswer, Prompt, target_location
+from bot.vertex import curves
 from bot.vertex.auth import Auth, GoogleAuth, NoAuth
 from bot.vertex.errors import (
     CreateOutcomeUnknown,
@@ -63,7 +65,8 @@ class TuningJobPage:
 
 
 class TuningClient:
-    """create / get / list / cancel of tuning jobs, with retries, timeouts and metrics.
+    """create / get / list / cancel of tuning jobs and reads of their training curves, with
+    retries, timeouts and metrics.
 
     `base_url_for(region)` returns the root URL (without `/v1`) for a region; `emulator_host`
     (`host:port`) sends everything over plain HTTP to a local emulator instead; `owns_http`
@@ -94,6 +97,7 @@ class TuningClient:
         self._generate_retry = retry or GENERATE_RETRY
         self._timeout = timeout
         self.calls: collections.Counter[str] = collections.Counter()
+        self._curve_chains = curves.ChainCache()
 
     async def aclose(self) -> None:
         """Close the HTTP client when it was handed over with `owns_http`."""
@@ -206,6 +210,11 @@ class TuningClient:
             raise
         return answer_from_json(data)
 
+    async def read_curves(self, job: TuningJob, *, max_points: int = 10_000) -> TrainingCurves:
+        """The job's training curves from the TensorBoard behind its experiment (see
+        `bot.vertex.curves`); CurvesMissing says which link is not there yet."""
+        return await curves.read_curves(self._call, self._curve_chains, job, max_points=max_points)
+
     # -- transport ---------------------------------------------------------------------
     async def _call(
         self,
@@ -214,12 +223,14 @@ class TuningClient:
         region: str,
         path: str,
         *,
-        params: Mapping[str, str] | None = None,
+        # A sequence of pairs for a repeated key (`timeSeries=a&timeSeries=b`).
+        params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
         body: Mapping[str, Any] | None = None,
         idempotent: bool = True,
         retry: RetryPolicy | None = None,
     ) -> dict[str, Any]:
         url = f"{self._base_url_for(region).rstrip('/')}/v1/{path}"
+        query = params if params is None or isinstance(params, Mapping) else tuple(params)
         policy = retry or self._retry
         started = policy.clock()
         attempt = 0
@@ -232,7 +243,7 @@ class TuningClient:
                 response = await self._http.request(
                     http_method,
                     url,
-                    params=params,
+                    params=query,
                     json=body,
                     headers=headers,
                     timeout=self._timeout,

@@ -170,6 +170,10 @@ class EmulatorProcess:
             "/_emulator/state", {"name": name, "state": state, "error_message": error_message}
         )
 
+    def set_curves(self, name: str, **options: Any) -> None:
+        """Same arguments as Emulator.set_curves."""
+        self._post("/_emulator/curves", {"name": name, **options})
+
     def reset(self) -> None:
         """Forget all jobs, counts and faults."""
         self._post("/_emulator/reset", {})
