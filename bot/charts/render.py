@@ -128,6 +128,10 @@ def _draw(
         return
     drawn = thin(series, DRAWN_POINTS)
     # A lone point draws no line: it gets a marker so the first step written shows.
+    # Agg simplifies a path of more than 128 vertices by itself (`path.simplify`, on by
+    # default, merging segments within 1/9 px), so the thinned line costs little more; the
+    # setting is left alone, being process-wide. Curves stay antialiased: thick lines at a
+    # slant would otherwise show steps.
     marker = "o" if markers or len(drawn) == 1 else None
     axes.plot(
         [p.step for p in drawn.points],
