@@ -25,8 +25,18 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
+from bot.charts.alt_text import chart_alt_text
 from bot.i18n import translate
 from bot.tuning.curves import Metric, Series, TrainingCurves, thin
+
+# The alt text lives apart (it needs no matplotlib) and is offered here beside the picture.
+__all__ = [
+    "build_figure",
+    "chart_alt_text",
+    "font_families",
+    "render_chart",
+    "render_chart_async",
+]
 
 # 1200 × 1000 px. Slack shows an image at a phone's width, about a third of this size, so the
 # picture is laid out as a small figure at a high dpi: 14 pt text stays about 13 px tall there.

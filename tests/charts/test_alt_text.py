@@ -68,3 +68,9 @@ def test_alt_text_says_a_run_is_going_on_and_google_sampled_it(
 def test_alt_text_of_empty_curves_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="no points"):
         chart_alt_text(TrainingCurves(), title="x", language="en")
+
+
+def test_the_renderer_offers_the_same_alt_text() -> None:
+    from bot.charts import render
+
+    assert render.chart_alt_text is chart_alt_text
