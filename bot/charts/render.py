@@ -353,7 +353,7 @@ async def render_chart_async(curves: TrainingCurves, *, title: str, language: st
     A thread, not a process: no second interpreter holding matplotlib and the font, no
     pickling. Agg does not release the GIL while drawing, but a render is mostly short calls,
     so the loop gets the GIL back within the switch interval (5 ms): in the benchmark a 10 ms
-    ticker's p99 lag stays under about 25 ms, and its worst, 45 to 80 ms, is a full garbage
+    ticker's p99 lag is 15 to 40 ms, and its worst, 45 to 80 ms, is a full garbage
     collection (which holds the GIL whichever thread set it off), against 350 ms and more when
     the loop renders itself.
     """
