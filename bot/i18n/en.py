@@ -619,7 +619,8 @@ MESSAGES: dict[str, str] = {
     "chart.alt_title": "Training curves of {title}.",
     "chart.alt_train_loss": "Training loss went from {first} to {last} over {steps} steps.",
     "chart.alt_eval_loss": "Validation loss {value} at step {step}.",
-    "chart.alt_accuracy": "Next-token accuracy {value} at step {step}.",
+    "chart.alt_accuracy": "Training next-token accuracy {value} at step {step}.",
+    "chart.alt_separator": " ",
     "chart.alt_progress": "Step {step} of {planned} so far.",
     "chart.alt_sampled": "The curves are drawn from a sample Google sent.",
 }

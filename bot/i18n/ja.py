@@ -612,7 +612,8 @@ MESSAGES: dict[str, str] = {
     "chart.alt_title": "{title} の学習曲線。",
     "chart.alt_train_loss": "トレーニング損失は {steps} ステップで {first} から {last} になりました。",
     "chart.alt_eval_loss": "ステップ {step} の検証損失は {value}です。",
-    "chart.alt_accuracy": "ステップ {step} の次トークンの正解率は {value}です。",
+    "chart.alt_accuracy": "ステップ {step} のトレーニングでの次トークンの正解率は {value}です。",
+    "chart.alt_separator": "",
     "chart.alt_progress": "{planned} ステップ中 {step} ステップまで進んでいます。",
     "chart.alt_sampled": "Google から届いた記録の一部をもとに描いています。",
 }

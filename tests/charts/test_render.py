@@ -1,0 +1,250 @@
+"""The training-curve chart as a Slack user sees it: a valid picture that says what it shows."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import threading
+import warnings
+from collections.abc import Callable
+
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.image import imread
+from matplotlib.lines import Line2D
+from matplotlib.text import Text
+
+from bot.charts import render
+from bot.charts.render import build_figure, render_chart, render_chart_async
+from bot.i18n import translate
+from bot.tuning.curves import Metric, Point, Series, TrainingCurves, curves_of
+from tests.charts.curves import run
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+VALIDATION = (Metric.EVAL_LOSS, Metric.EVAL_ACCURACY)
+
+
+def _lines(figure: Figure, gid: str) -> list[Line2D]:
+    return [line for axes in figure.axes for line in axes.get_lines() if line.get_gid() == gid]
+
+
+def _legend_texts(figure: Figure) -> list[str]:
+    return [
+        text.get_text()
+        for axes in figure.axes
+        if (legend := axes.get_legend()) is not None
+        for text in legend.get_texts()
+    ]
+
+
+def _subtitle(figure: Figure) -> str:
+    found = [text.get_text() for text in figure.texts if text.get_gid() == "subtitle"]
+    return found[0] if found else ""
+
+
+def _all_text(figure: Figure) -> str:
+    texts = [t.get_text() for t in figure.findobj(Text)]
+    return "\n".join(texts)
+
+
+def _glyph_warnings(make: Callable[[], Figure]) -> list[str]:
+    """The "Glyph … missing from font(s)" warnings raised building a figure and drawing it."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        FigureCanvasAgg(make()).draw()
+    return [str(w.message) for w in caught if "missing from font" in str(w.message)]
+
+
+def test_the_png_is_a_valid_1200_by_1000_picture() -> None:
+    png = render_chart(run(checkpoints=(400, 800)), title="support-bot-v3", language="en")
+    assert png.startswith(PNG_SIGNATURE)
+    pixels = imread(io.BytesIO(png), format="png")
+    assert pixels.shape[:2] == (1000, 1200)
+
+
+def test_a_job_without_validation_data_shows_no_validation_curve() -> None:
+    figure = build_figure(run(validation=False), title="no-eval", language="en")
+    assert _lines(figure, Metric.TRAIN_LOSS)
+    assert _lines(figure, Metric.TRAIN_ACCURACY)
+    for metric in VALIDATION:
+        assert _lines(figure, metric) == []
+    legend = _legend_texts(figure)
+    assert translate("en", "chart.train_loss") in legend
+    assert translate("en", "chart.eval_loss") not in legend
+    assert translate("en", "chart.eval_accuracy") not in legend
+
+
+def test_a_job_with_validation_data_shows_both_curves_with_markers() -> None:
+    figure = build_figure(run(validation=True), title="with-eval", language="en")
+    for metric in (*VALIDATION, Metric.TRAIN_LOSS, Metric.TRAIN_ACCURACY):
+        assert len(_lines(figure, metric)) == 1, metric
+    # Google may evaluate only a few times: each evaluation shows as a marker.
+    (eval_loss,) = _lines(figure, Metric.EVAL_LOSS)
+    assert eval_loss.get_marker() == "o"
+    assert list(eval_loss.get_xdata()) == list(range(50, 801, 50))
+    legend = _legend_texts(figure)
+    for key in ("chart.train_loss", "chart.eval_loss", "chart.train_accuracy"):
+        assert translate("en", key) in legend
+    assert translate("en", "chart.eval_accuracy") in legend
+
+
+def test_checkpoints_are_dashed_lines_at_their_steps_on_both_panels() -> None:
+    figure = build_figure(run(checkpoints=(200, 400, 800)), title="ckpt", language="en")
+    lines = _lines(figure, "checkpoint")
+    assert sorted(line.get_xdata()[0] for line in lines) == [200, 200, 400, 400, 800, 800]
+    assert all(line.get_linestyle() == "--" for line in lines)
+    assert _legend_texts(figure).count(translate("en", "chart.checkpoint")) == 1
+    labels = _all_text(figure)
+    for step in ("200", "400", "800"):
+        assert step in labels.split("\n")
+
+
+def test_a_job_without_checkpoints_has_no_checkpoint_lines() -> None:
+    figure = build_figure(run(), title="no-ckpt", language="en")
+    assert _lines(figure, "checkpoint") == []
+    assert translate("en", "chart.checkpoint") not in _legend_texts(figure)
+
+
+@pytest.mark.parametrize(
+    ("language", "title"),
+    [
+        ("ja", "サポートボット v3（日本語版）"),
+        ("en", "サポートボット v3（日本語版）"),  # a Japanese name in an English chart
+        ("ja", "support-bot-v3"),
+    ],
+)
+def test_japanese_text_has_glyphs(language: str, title: str) -> None:
+    curves = run(planned=1600, checkpoints=(400,), sampled=True)
+    figures: list[Figure] = []
+
+    def make() -> Figure:
+        figures.append(build_figure(curves, title=title, language=language))
+        return figures[-1]
+
+    assert _glyph_warnings(make) == []
+    (figure,) = figures
+    if language == "ja":
+        assert translate("ja", "chart.eval_loss") in _legend_texts(figure)
+        assert "ステップ" in _all_text(figure)
+    assert figure.get_suptitle() == title
+
+
+def test_the_glyph_check_sees_a_font_without_japanese() -> None:
+    def make() -> Figure:
+        figure = Figure()
+        figure.text(0.5, 0.5, "検証損失", family="DejaVu Sans")
+        return figure
+
+    assert _glyph_warnings(make) != []
+
+
+def test_the_sampled_note_appears_only_when_google_sampled() -> None:
+    note = translate("en", "chart.sampled", points="800").split(":")[0]
+    sampled = build_figure(run(sampled=True), title="s", language="en")
+    assert note in _subtitle(sampled)
+    assert "800" in _subtitle(sampled)
+    whole = build_figure(run(sampled=False), title="w", language="en")
+    assert note not in _all_text(whole)
+
+
+def test_thinning_for_drawing_keeps_spikes_and_does_not_claim_sampling() -> None:
+    # 10,000 points are drawn as at most 2,000 that keep each bucket's lowest and highest.
+    curves = run(10_000, spike_at=6_543)
+    figure = build_figure(curves, title="long", language="en")
+    (train,) = _lines(figure, Metric.TRAIN_LOSS)
+    assert len(train.get_xdata()) <= render.DRAWN_POINTS
+    recorded = curves.get(Metric.TRAIN_LOSS)
+    assert max(train.get_ydata()) == max(p.value for p in recorded.points)
+    assert 6_543 in train.get_xdata()
+    assert translate("en", "chart.sampled", points="").split(":")[0] not in _all_text(figure)
+
+
+def test_a_running_job_shows_its_planned_steps() -> None:
+    figure = build_figure(run(600, planned=1000), title="running", language="en")
+    assert figure.axes[0].get_xlim() == (0, 1000)
+    assert translate("en", "chart.progress", step="600", planned="1,000") in _subtitle(figure)
+    japanese = build_figure(run(600, planned=1000), title="running", language="ja")
+    assert "1,000 ステップ中 600 ステップ" in _subtitle(japanese)
+
+
+def test_a_finished_job_shows_no_progress_line() -> None:
+    figure = build_figure(run(800, planned=800), title="done", language="en")
+    assert figure.axes[0].get_xlim() == (0, 800)
+    assert _subtitle(figure) == ""
+
+
+def test_labels_are_in_the_reader_language() -> None:
+    figure = build_figure(run(), title="x", language="ja")
+    loss, accuracy = figure.axes[:2]
+    assert loss.get_ylabel() == "損失"
+    assert accuracy.get_ylabel() == translate("ja", "chart.accuracy")
+    assert accuracy.get_xlabel() == "ステップ"
+
+
+def test_a_display_name_is_shown_as_typed_and_cut_when_too_long() -> None:
+    # `$…$` in a display name is not mathtext.
+    figure = build_figure(run(), title="cost $5 to $10 run", language="en")
+    title = figure._suptitle
+    assert title is not None
+    assert title.get_text() == "cost $5 to $10 run"
+    assert title.get_parse_math() is False
+    long = build_figure(run(), title="長い名前" * 40, language="ja")
+    assert long.get_suptitle().endswith("…")
+    assert len(long.get_suptitle()) < 40
+
+
+def test_a_lone_first_point_is_visible() -> None:
+    curves = curves_of({Metric.TRAIN_LOSS: Series.of([Point(1, 2.5)])}, planned_steps=500)
+    (train,) = _lines(build_figure(curves, title="new", language="en"), Metric.TRAIN_LOSS)
+    assert train.get_marker() == "o"
+
+
+@pytest.mark.parametrize("curves", [TrainingCurves(), curves_of({Metric.TRAIN_LOSS: Series()})])
+def test_empty_curves_raise_a_clear_error(curves: TrainingCurves) -> None:
+    with pytest.raises(ValueError, match="no points"):
+        build_figure(curves, title="x", language="en")
+    with pytest.raises(ValueError, match="no points"):
+        render_chart(curves, title="x", language="en")
+
+
+async def test_the_async_render_gives_the_same_bytes_off_the_loop_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    threads: list[int] = []
+    original = render.render_chart
+
+    def recording(curves: TrainingCurves, *, title: str, language: str) -> bytes:
+        threads.append(threading.get_ident())
+        return original(curves, title=title, language=language)
+
+    monkeypatch.setattr(render, "render_chart", recording)
+    curves = run(checkpoints=(400,))
+    png = await render_chart_async(curves, title="async", language="ja")
+    assert png == original(curves, title="async", language="ja")
+    assert len(threads) == 1
+    assert threads[0] != threading.get_ident()
+
+
+async def test_async_renders_run_one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    running, most = 0, 0
+    lock = threading.Lock()
+    original = render.render_chart
+
+    def counting(curves: TrainingCurves, *, title: str, language: str) -> bytes:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        try:
+            return original(curves, title=title, language=language)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(render, "render_chart", counting)
+    pngs = await asyncio.gather(
+        *(render_chart_async(run(), title=f"job {i}", language="en") for i in range(3))
+    )
+    assert len({*pngs}) == 3
+    assert most == 1
