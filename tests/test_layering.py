@@ -28,6 +28,11 @@ RULES: list[tuple[str, tuple[str, ...]]] = [
     ("bot.slack", ("bot.vertex", "bot.app", "bot.config")),
     ("bot.slack.listeners", ("bot.watch", "bot.vertex")),
     ("bot.emulator", ("bot.",)),  # a stand-in for Google shares nothing with the bot
+    # Drawing: domain curves in, PNG bytes out; no Slack, Google, store or handler.
+    (
+        "bot.charts",
+        ("bot.slack", "bot.vertex", "bot.watch", "bot.handlers", "bot.app", "bot.datasets"),
+    ),
 ]
 ALLOWED_WITHIN = {"bot.tuning": "bot.tuning", "bot.emulator": "bot.emulator"}
 

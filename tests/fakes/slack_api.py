@@ -212,17 +212,18 @@ class FakeSlackApi:
         parsed = urllib.parse.urlsplit(request.path)
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length) if length else b""
+        if parsed.path.startswith("/upload/"):
+            # The upload URL files.getUploadURLExternal handed out takes the file's bytes as
+            # they are (a PNG is not form data) and answers in plain text.
+            with self._lock:
+                self.uploads[parsed.path.rsplit("/", 1)[-1]] = raw
+            _send(request, 200, f"OK - {len(raw)}".encode(), "text/plain")
+            return
         args = _decode_args(raw, request.headers.get("Content-Type", ""), parsed.query)
         if parsed.path.startswith("/response/"):
             with self._lock:
                 self.response_url_posts.append((parsed.path.rsplit("/", 1)[-1], args))
             _send(request, 200, b"ok", "text/plain")
-            return
-        if parsed.path.startswith("/upload/"):
-            # The upload URL files.getUploadURLExternal handed out: Slack answers it in plain text.
-            with self._lock:
-                self.uploads[parsed.path.rsplit("/", 1)[-1]] = raw
-            _send(request, 200, f"OK - {len(raw)}".encode(), "text/plain")
             return
         method = parsed.path.rsplit("/", 1)[-1]
         auth = request.headers.get("Authorization", "")
