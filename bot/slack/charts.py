@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.charts.render import chart_alt_text, render_chart_async
+from bot.charts.alt_text import chart_alt_text
 from bot.i18n import translate
 from bot.metrics import CHART_SECONDS, CHARTS
 from bot.tuning.curves import CurvesMissing, Gap, TrainingCurves
@@ -32,6 +32,13 @@ log = logging.getLogger(__name__)
 _KEEP_SECONDS = 300.0
 
 Renderer = Callable[..., Awaitable[bytes]]
+
+
+async def _render(curves: TrainingCurves, *, title: str, language: str) -> bytes:
+    # matplotlib costs about 50 MB and a quarter second to import: only once a chart is drawn.
+    from bot.charts.render import render_chart_async
+
+    return await render_chart_async(curves, title=title, language=language)
 
 
 @dataclass(frozen=True)
@@ -58,7 +65,7 @@ class SlackCharts:
         client: AsyncWebClient,
         reader: CurvesReader,
         *,
-        render: Renderer = render_chart_async,
+        render: Renderer = _render,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client

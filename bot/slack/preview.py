@@ -49,6 +49,7 @@ from bot.slack.messages.try_result import try_result_message
 from bot.slack.messages.unfurl import unfurl_blocks
 from bot.tuning.advanced import AdvancedSettings
 from bot.tuning.catalogue import default_catalogue
+from bot.tuning.curves import Progress
 from bot.tuning.job import Checkpoint, DataStats, JobError, TunedModel, TuningJob
 from bot.tuning.problems import Problem
 from bot.tuning.refs import JobRef, Location
@@ -195,6 +196,20 @@ def messages(language: str) -> dict[str, Payload]:
         gallery[f"card-{_slug(state)}"] = _pair(
             render_status_card(
                 sample_job(state), started_by=_STARTER, language=language, cancelled_by=_CANCELLER
+            )
+        )
+    # A running job's card once its first training figures are in, and before Google
+    # gave a step count.
+    for slug, progress in (
+        ("card-running-progress", Progress(576, 800, 0.4213, 0.5121)),
+        ("card-running-progress-no-plan", Progress(1204, None, 1.503, None)),
+    ):
+        gallery[slug] = _pair(
+            render_status_card(
+                sample_job(JobState.RUNNING),
+                started_by=_STARTER,
+                language=language,
+                progress=progress,
             )
         )
     for state in (
