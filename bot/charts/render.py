@@ -53,6 +53,9 @@ MAX_MARKERS = 40
 HEADER_INCHES = 0.15  # from the figure's top and left edges to the title
 TITLE_LINE_INCHES = 0.38
 SUBTITLE_LINE_INCHES = 0.27
+# The one legend, a row between the header and the top panel: inside a panel it would cover
+# the last points, where a rising validation loss shows.
+LEGEND_ROW_INCHES = 0.32
 
 # Okabe-Ito: told apart with every common colour-vision deficiency, and in greyscale by the
 # validation curves' markers.
@@ -184,7 +187,9 @@ def build_figure(curves: TrainingCurves, *, title: str, language: str) -> Figure
     figure = Figure(figsize=FIGURE_INCHES, dpi=DPI)
     loss, accuracy = figure.subplots(2, 1, sharex=True)
     subtitle = _subtitle(curves, t)
-    _lay_out(figure, subtitle_lines=len(subtitle.splitlines()), marks=bool(curves.checkpoint_steps))
+    legend_top = _lay_out(
+        figure, subtitle_lines=len(subtitle.splitlines()), marks=bool(curves.checkpoint_steps)
+    )
 
     _draw(
         loss,
@@ -233,12 +238,7 @@ def build_figure(curves: TrainingCurves, *, title: str, language: str) -> Figure
         axes.spines[["top", "right"]].set_visible(False)
         axes.tick_params(labelsize=BODY_PT, labelfontfamily=families)
         axes.ticklabel_format(axis="y", style="plain", useOffset=False)
-        if axes.get_legend_handles_labels()[0]:
-            axes.legend(
-                loc="upper right" if axes is loss else "lower right",
-                prop=FontProperties(family=families, size=LEGEND_PT),
-                framealpha=0.9,
-            )
+    _legend(figure, loss, accuracy, t, top_inches=legend_top)
     accuracy.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
     accuracy.xaxis.set_major_formatter(FuncFormatter(_steps))
     accuracy.yaxis.set_major_formatter(PercentFormatter(xmax=1))
@@ -276,20 +276,51 @@ def build_figure(curves: TrainingCurves, *, title: str, language: str) -> Figure
     return figure
 
 
-def _lay_out(figure: Figure, *, subtitle_lines: int, marks: bool) -> None:
-    """Fixed margins, in inches, for what is drawn around the panels.
+def _legend(
+    figure: Figure, loss: Axes, accuracy: Axes, t: Callable[..., str], *, top_inches: float
+) -> None:
+    """One legend for both panels, in a row of its own above the top one, left-aligned with
+    the header: a colour means the same on both panels (blue training, vermillion
+    validation), and the panels' axis labels say which is loss and which accuracy."""
+    lines = {line.get_gid(): line for axes in (loss, accuracy) for line in axes.get_lines()}
+    entries = [
+        (lines.get(Metric.TRAIN_LOSS) or lines.get(Metric.TRAIN_ACCURACY), "chart.training"),
+        (lines.get(Metric.EVAL_LOSS) or lines.get(Metric.EVAL_ACCURACY), "chart.validation"),
+        (lines.get("checkpoint"), "chart.checkpoint"),
+    ]
+    shown = [(line, t(key)) for line, key in entries if line is not None]
+    if not shown:
+        return
+    header = HEADER_INCHES / FIGURE_INCHES[0]
+    # Attached to the top panel (so it is that Axes' legend) but placed in figure coordinates,
+    # just under the header, outside every panel.
+    loss.legend(
+        [line for line, _ in shown],
+        [label for _, label in shown],
+        loc="upper left",
+        bbox_to_anchor=(header, 1 - (top_inches + 0.05) / FIGURE_INCHES[1]),
+        bbox_transform=figure.transFigure,
+        ncols=len(shown),
+        prop=FontProperties(family=list(font_families()), size=LEGEND_PT),
+        frameon=False,
+        borderaxespad=0,
+        borderpad=0,
+        handlelength=1.8,
+        columnspacing=1.2,
+    )
+
+
+def _lay_out(figure: Figure, *, subtitle_lines: int, marks: bool) -> float:
+    """Fixed margins, in inches, for what is drawn around the panels; returns where the
+    header ends and the legend row starts, in inches below the figure's top edge.
 
     Measured once by hand rather than by constrained layout, which measured every text twice
     per render and took about half of it; the size and fonts never change, only how many lines
     the subtitle has and whether checkpoint steps sit along the top.
     """
     width, height = FIGURE_INCHES
-    top = (
-        HEADER_INCHES
-        + TITLE_LINE_INCHES
-        + SUBTITLE_LINE_INCHES * subtitle_lines
-        + (0.3 if marks else 0.1)
-    )
+    header = HEADER_INCHES + TITLE_LINE_INCHES + SUBTITLE_LINE_INCHES * subtitle_lines
+    top = header + LEGEND_ROW_INCHES + (0.3 if marks else 0.1)
     figure.subplots_adjust(
         left=1.05 / width,
         right=1 - 0.45 / width,
@@ -297,6 +328,7 @@ def _lay_out(figure: Figure, *, subtitle_lines: int, marks: bool) -> None:
         top=1 - top / height,
         hspace=0.12,
     )
+    return header
 
 
 def _mark_checkpoints(

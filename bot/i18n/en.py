@@ -614,6 +614,8 @@ MESSAGES: dict[str, str] = {
     "chart.train_accuracy": "Training",
     "chart.eval_accuracy": "Validation",
     "chart.checkpoint": "Checkpoint",
+    "chart.training": "Training",
+    "chart.validation": "Validation",
     "chart.progress": "Step {step} of {planned}",
     "chart.sampled": "Sampled by Google: {points} points shown",
     "chart.alt_title": "Training curves of {title}.",

@@ -607,6 +607,8 @@ MESSAGES: dict[str, str] = {
     "chart.train_accuracy": "トレーニング",
     "chart.eval_accuracy": "検証",
     "chart.checkpoint": "チェックポイント",
+    "chart.training": "トレーニング",
+    "chart.validation": "検証",
     "chart.progress": "{planned} ステップ中 {step} ステップ",
     "chart.sampled": "Google 側で間引かれた記録です（{points} 点を表示）",
     "chart.alt_title": "{title} の学習曲線。",

@@ -69,10 +69,7 @@ def test_a_job_without_validation_data_shows_no_validation_curve() -> None:
     assert _lines(figure, Metric.TRAIN_ACCURACY)
     for metric in VALIDATION:
         assert _lines(figure, metric) == []
-    legend = _legend_texts(figure)
-    assert translate("en", "chart.train_loss") in legend
-    assert translate("en", "chart.eval_loss") not in legend
-    assert translate("en", "chart.eval_accuracy") not in legend
+    assert _legend_texts(figure) == [translate("en", "chart.training")]
 
 
 def test_a_job_with_validation_data_shows_both_curves_with_markers() -> None:
@@ -83,10 +80,11 @@ def test_a_job_with_validation_data_shows_both_curves_with_markers() -> None:
     (eval_loss,) = _lines(figure, Metric.EVAL_LOSS)
     assert eval_loss.get_marker() == "o"
     assert list(eval_loss.get_xdata()) == list(range(50, 801, 50))
-    legend = _legend_texts(figure)
-    for key in ("chart.train_loss", "chart.eval_loss", "chart.train_accuracy"):
-        assert translate("en", key) in legend
-    assert translate("en", "chart.eval_accuracy") in legend
+    # One legend for both panels: a colour means the same on each.
+    assert _legend_texts(figure) == [
+        translate("en", "chart.training"),
+        translate("en", "chart.validation"),
+    ]
 
 
 def test_checkpoints_are_dashed_lines_at_their_steps_on_both_panels() -> None:
@@ -98,6 +96,28 @@ def test_checkpoints_are_dashed_lines_at_their_steps_on_both_panels() -> None:
     labels = _all_text(figure)
     for step in ("200", "400", "800"):
         assert step in labels.split("\n")
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+@pytest.mark.parametrize("planned", [None, 1600])
+def test_the_legend_covers_no_data(language: str, planned: int | None) -> None:
+    # A rising validation loss at the end of a run is what the chart is read for: no legend
+    # sits over either panel, in either corner.
+    curves = run(800, planned=planned, checkpoints=(400, 800), sampled=True)
+    figure = build_figure(curves, title="overfitting", language=language)
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    figure.draw(renderer)
+    legends = [legend for axes in figure.axes if (legend := axes.get_legend()) is not None]
+    legends += figure.legends
+    assert len(legends) == 1
+    box = legends[0].get_window_extent(renderer)
+    for axes in figure.axes:
+        assert not box.overlaps(axes.get_window_extent(renderer)), axes
+    # Nor over the header or the checkpoint steps along the top edge.
+    for text in figure.findobj(Text):
+        if text.get_text() and text.get_gid() in ("subtitle", "checkpoint"):
+            assert not box.overlaps(text.get_window_extent(renderer)), text.get_text()
+    assert not box.overlaps(figure._suptitle.get_window_extent(renderer))  # type: ignore[union-attr]
 
 
 def test_a_job_without_checkpoints_has_no_checkpoint_lines() -> None:
@@ -125,7 +145,7 @@ def test_japanese_text_has_glyphs(language: str, title: str) -> None:
     assert _glyph_warnings(make) == []
     (figure,) = figures
     if language == "ja":
-        assert translate("ja", "chart.eval_loss") in _legend_texts(figure)
+        assert translate("ja", "chart.validation") in _legend_texts(figure)
         assert "ステップ" in _all_text(figure)
     assert figure.get_suptitle() == title
 
