@@ -22,6 +22,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.ft2font import FT2Font
 from matplotlib.textpath import TextToPath
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
@@ -81,6 +82,11 @@ _RENDERER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chart-render")
 
 _font_lock = threading.Lock()
 _font_families: tuple[str, ...] | None = None
+_drawable: frozenset[int] = frozenset()  # the code points one of those fonts has a glyph for
+
+# Emoji joiners and presentation selectors: left alone once the emoji they join is dropped,
+# they would stand for nothing.
+_EMOJI_GLUE = frozenset({0x200D, 0xFE0E, 0xFE0F, 0x20E3})
 
 
 def _bundled_font() -> Path:
@@ -100,14 +106,30 @@ def font_families() -> tuple[str, ...]:
     IPAexGothic covers Latin and Japanese alike (a display name may mix both in either
     language); DejaVu Sans, matplotlib's own, fills in symbols it lacks.
     """
-    global _font_families
+    global _font_families, _drawable
     with _font_lock:
         if _font_families is None:
             path = _bundled_font()
             font_manager.fontManager.addfont(str(path))
             name = font_manager.FontProperties(fname=path).get_name()
+            dejavu = font_manager.findfont(
+                FontProperties(family="DejaVu Sans"), fallback_to_default=False
+            )
+            _drawable = frozenset().union(
+                *(FT2Font(str(file)).get_charmap() for file in (path, dejavu))
+            )
             _font_families = (name, "DejaVu Sans")
         return _font_families
+
+
+def drawable(text: str) -> str:
+    """`text` without the characters none of the chart's fonts can draw (emoji, mostly),
+    which would show as empty boxes; the spaces they leave are closed up."""
+    font_families()
+    kept = "".join(c for c in text if ord(c) in _drawable and ord(c) not in _EMOJI_GLUE)
+    if kept == text:
+        return text
+    return " ".join(kept.split())
 
 
 def _fitted(text: str, font: FontProperties, inches: float) -> str:
@@ -251,7 +273,7 @@ def build_figure(curves: TrainingCurves, *, title: str, language: str) -> Figure
     edge = HEADER_INCHES / FIGURE_INCHES[0]
     title_font = FontProperties(family=families, size=TITLE_PT)
     figure.suptitle(
-        _fitted(title, title_font, FIGURE_INCHES[0] - 2 * HEADER_INCHES),
+        _fitted(drawable(title), title_font, FIGURE_INCHES[0] - 2 * HEADER_INCHES),
         x=edge,
         y=1 - HEADER_INCHES / FIGURE_INCHES[1],
         ha="left",

@@ -150,6 +150,21 @@ def test_japanese_text_has_glyphs(language: str, title: str) -> None:
     assert figure.get_suptitle() == title
 
 
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_emoji_in_a_display_name_are_left_out_rather_than_drawn_as_boxes(language: str) -> None:
+    figures: list[Figure] = []
+
+    def make() -> Figure:
+        figures.append(build_figure(run(), title="support 🚀 bot ✨ v3", language=language))
+        return figures[-1]
+
+    assert _glyph_warnings(make) == []
+    assert figures[0].get_suptitle() == "support bot v3"
+    # A joined emoji goes whole; a symbol a font has (DejaVu's ❤) stays, as text.
+    joined = build_figure(run(), title="👩‍💻 チーム ❤️ bot", language=language)
+    assert joined.get_suptitle() == "チーム ❤ bot"
+
+
 def test_the_glyph_check_sees_a_font_without_japanese() -> None:
     def make() -> Figure:
         figure = Figure()
