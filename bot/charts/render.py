@@ -152,8 +152,23 @@ def _fitted(text: str, font: FontProperties, inches: float) -> str:
     return text[:low].rstrip() + "…"
 
 
-def _steps(value: float, _position: float) -> str:
-    return f"{int(value):,}"
+# Nice steps for every axis: 4 to 6 ticks on a value axis, at most 5 on the step axis, whose
+# labels are wider and must not touch at a phone's width.
+NICE_STEPS = [1, 2, 2.5, 5, 10]
+STEP_TICKS = 4  # intervals, so at most 5 ticks
+STEP_NICE_STEPS = [1, 2, 2.5, 3, 5, 10]  # 3 too: 1,200 steps tick every 300, not every 500
+COMPACT_FROM = 10_000  # an axis reaching this many steps labels them 5k, 10k, 15k
+
+
+def _value_locator() -> MaxNLocator:
+    return MaxNLocator(nbins=5, steps=NICE_STEPS, min_n_ticks=4)
+
+
+def _step_label(right: float) -> Callable[[float], str]:
+    """How a step reads on an axis reaching `right`: 1,200, or 15k on a long run's."""
+    if right < COMPACT_FROM:
+        return lambda value: f"{int(value):,}"
+    return lambda value: f"{value / 1000:,.4g}k" if value else "0"
 
 
 def _draw(
@@ -261,8 +276,13 @@ def build_figure(curves: TrainingCurves, *, title: str, language: str) -> Figure
         axes.tick_params(labelsize=BODY_PT, labelfontfamily=families)
         axes.ticklabel_format(axis="y", style="plain", useOffset=False)
     _legend(figure, loss, accuracy, t, top_inches=legend_top)
-    accuracy.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
-    accuracy.xaxis.set_major_formatter(FuncFormatter(_steps))
+    step_label = _step_label(right)
+    accuracy.xaxis.set_major_locator(
+        MaxNLocator(nbins=STEP_TICKS, steps=STEP_NICE_STEPS, integer=True)
+    )
+    accuracy.xaxis.set_major_formatter(FuncFormatter(lambda value, _: step_label(value)))
+    for axes in (loss, accuracy):
+        axes.yaxis.set_major_locator(_value_locator())
     accuracy.yaxis.set_major_formatter(PercentFormatter(xmax=1))
     loss.set_ylabel(t("chart.loss"), fontproperties=body)
     accuracy.set_ylabel(t("chart.accuracy"), fontproperties=body)
@@ -381,7 +401,7 @@ def _mark_checkpoints(
         loss.text(
             step,
             1.02,
-            f"{step:,}",
+            f"{step:,}",  # exact, unlike the axis: it names the checkpoint
             transform=loss.get_xaxis_transform(),
             ha="center",
             va="bottom",

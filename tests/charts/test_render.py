@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
+import math
 import threading
 import warnings
 from collections.abc import Callable
@@ -207,6 +209,55 @@ def test_a_finished_job_shows_no_progress_line() -> None:
     figure = build_figure(run(800, planned=800), title="done", language="en")
     assert figure.axes[0].get_xlim() == (0, 800)
     assert _subtitle(figure) == ""
+
+
+def _tick_labels(figure: Figure, axis: str, index: int) -> list[Text]:
+    """The tick labels shown on one panel's axis (those inside its limits), once drawn."""
+    axes = figure.axes[index]
+    low, high = axes.get_xlim() if axis == "x" else axes.get_ylim()
+    labels = axes.get_xticklabels() if axis == "x" else axes.get_yticklabels()
+    coordinate = 0 if axis == "x" else 1
+    return [label for label in labels if low <= label.get_position()[coordinate] <= high]
+
+
+@pytest.mark.parametrize("steps", [200, 800, 1200, 10_000])
+def test_the_value_axes_have_four_to_six_ticks_at_nice_steps(steps: int) -> None:
+    # The loss falls to about 0.4: ticks only at 1 and 2 would leave the end unreadable.
+    figure = build_figure(run(steps), title="ticks", language="en")
+    FigureCanvasAgg(figure).draw()
+    for index in (0, 1):
+        ticks = [label.get_position()[1] for label in _tick_labels(figure, "y", index)]
+        assert 4 <= len(ticks) <= 6, ticks
+        gaps = {round(b - a, 6) for a, b in itertools.pairwise(ticks)}
+        assert len(gaps) == 1, ticks
+        (gap,) = gaps
+        mantissa = gap / 10 ** math.floor(math.log10(gap))
+        assert round(mantissa, 6) in (1, 2, 2.5, 5), gap
+    loss = [label.get_text() for label in _tick_labels(figure, "y", 0)]
+    assert "0.5" in loss
+
+
+@pytest.mark.parametrize(
+    ("steps", "labels"),
+    [
+        (1200, ["0", "300", "600", "900", "1,200"]),
+        (10_000, ["0", "2.5k", "5k", "7.5k", "10k"]),
+        (15_000, ["0", "5k", "10k", "15k"]),
+    ],
+)
+def test_the_step_axis_has_few_compact_labels_that_do_not_touch(
+    steps: int, labels: list[str]
+) -> None:
+    figure = build_figure(run(steps, checkpoints=(steps // 3,)), title="ticks", language="en")
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    figure.draw(renderer)
+    shown = _tick_labels(figure, "x", 1)
+    assert [label.get_text() for label in shown] == labels
+    boxes = [label.get_window_extent(renderer) for label in shown]
+    for left, right in itertools.pairwise(boxes):
+        assert right.x0 - left.x1 > 20  # px of the 1,200 px picture: about 7 px on a phone
+    # A checkpoint's own label stays exact: it names the checkpoint.
+    assert f"{steps // 3:,}" in [text.get_text() for text in figure.axes[0].texts]
 
 
 def test_labels_are_in_the_reader_language() -> None:
