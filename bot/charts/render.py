@@ -53,6 +53,8 @@ VALIDATION_LINE_PT = 2.0  # drawn over the training curve, which should show ben
 MAX_MARKERS = 40
 HEADER_INCHES = 0.15  # from the figure's top and left edges to the title
 TITLE_LINE_INCHES = 0.38
+TITLE_WRAP_INCHES = 0.3  # a long title's second line: 18 pt at a line spacing of 1.2
+TITLE_LINES = 2  # a long title wraps once before it is cut: its end often tells runs apart
 SUBTITLE_LINE_INCHES = 0.27
 # The one legend, a row between the header and the top panel: inside a panel it would cover
 # the last points, where a rising validation loss shows.
@@ -152,6 +154,55 @@ def _fitted(text: str, font: FontProperties, inches: float) -> str:
     return text[:low].rstrip() + "…"
 
 
+# A line may end after these and the next begin before those (a space is a break of its own).
+_BREAK_AFTER = frozenset("-_/・、，,）)」』】")
+_BREAK_BEFORE = frozenset("（(「『【")
+# Japanese line-breaking rules (kinsoku): none of these may begin a line.
+_NO_LINE_START = frozenset("、。，．・：；？！）」』】ー…ぁぃぅぇぉっゃゅょァィゥェォッャュョ")
+
+
+def _wrapped(text: str, font: FontProperties, inches: float, lines: int) -> str:
+    """`text` on at most `lines` lines of `inches` at `font`, each broken where `_break`
+    says, and only the last line cut short with an ellipsis if it must be."""
+    measure = TextToPath()
+
+    def width(candidate: str) -> float:
+        return measure.get_text_width_height_descent(candidate, font, ismath=False)[0] / 72
+
+    shown: list[str] = []
+    rest = text
+    while len(shown) < lines - 1 and width(rest) > inches:
+        low, high = 1, len(rest)  # the longest prefix that fits
+        while low < high:
+            middle = (low + high + 1) // 2
+            if width(rest[:middle].rstrip()) <= inches:
+                low = middle
+            else:
+                high = middle - 1
+        cut = _break(rest, low)
+        shown.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    shown.append(_fitted(rest, font, inches))
+    return "\n".join(shown)
+
+
+def _break(text: str, fits: int) -> int:
+    """Where to end a line of `text` of which the first `fits` characters fit: at the last
+    space in the latter half of them, else after the last punctuation there, else at `fits`
+    moved back past characters that may not begin a line."""
+    latter = range(fits, fits // 2, -1)
+    for at in latter:
+        if text[at].isspace():
+            return at
+    for at in latter:
+        if text[at - 1] in _BREAK_AFTER or text[at] in _BREAK_BEFORE:
+            return at
+    cut = fits
+    while cut > 1 and text[cut] in _NO_LINE_START:
+        cut -= 1
+    return cut
+
+
 # Nice steps for every axis: 4 to 6 ticks on a value axis, at most 5 on the step axis, whose
 # labels are wider and must not touch at a phone's width.
 NICE_STEPS = [1, 2, 2.5, 5, 10]
@@ -224,8 +275,16 @@ def build_figure(curves: TrainingCurves, *, title: str, language: str) -> Figure
     figure = Figure(figsize=FIGURE_INCHES, dpi=DPI)
     loss, accuracy = figure.subplots(2, 1, sharex=True)
     subtitle = _subtitle(curves, t)
+    title_font = FontProperties(family=families, size=TITLE_PT)
+    shown_title = _wrapped(
+        drawable(title), title_font, FIGURE_INCHES[0] - 2 * HEADER_INCHES, TITLE_LINES
+    )
+    title_inches = TITLE_LINE_INCHES + TITLE_WRAP_INCHES * shown_title.count("\n")
     legend_top = _lay_out(
-        figure, subtitle_lines=len(subtitle.splitlines()), marks=bool(curves.checkpoint_steps)
+        figure,
+        title_inches=title_inches,
+        subtitle_lines=len(subtitle.splitlines()),
+        marks=bool(curves.checkpoint_steps),
     )
 
     _draw(
@@ -291,20 +350,20 @@ def build_figure(curves: TrainingCurves, *, title: str, language: str) -> Figure
     # The header is left-aligned at the figure's edge, where it has the whole width.
     # A display name is the user's text: `$…$` in it is not mathtext.
     edge = HEADER_INCHES / FIGURE_INCHES[0]
-    title_font = FontProperties(family=families, size=TITLE_PT)
     figure.suptitle(
-        _fitted(drawable(title), title_font, FIGURE_INCHES[0] - 2 * HEADER_INCHES),
+        shown_title,
         x=edge,
         y=1 - HEADER_INCHES / FIGURE_INCHES[1],
         ha="left",
         va="top",
         fontproperties=title_font,
+        linespacing=1.2,
         parse_math=False,
     )
     if subtitle:
         figure.text(
             edge,
-            1 - (HEADER_INCHES + TITLE_LINE_INCHES) / FIGURE_INCHES[1],
+            1 - (HEADER_INCHES + title_inches) / FIGURE_INCHES[1],
             subtitle,
             ha="left",
             va="top",
@@ -352,16 +411,16 @@ def _legend(
     )
 
 
-def _lay_out(figure: Figure, *, subtitle_lines: int, marks: bool) -> float:
+def _lay_out(figure: Figure, *, title_inches: float, subtitle_lines: int, marks: bool) -> float:
     """Fixed margins, in inches, for what is drawn around the panels; returns where the
     header ends and the legend row starts, in inches below the figure's top edge.
 
     Measured once by hand rather than by constrained layout, which measured every text twice
     per render and took about half of it; the size and fonts never change, only how many lines
-    the subtitle has and whether checkpoint steps sit along the top.
+    the title and subtitle have and whether checkpoint steps sit along the top.
     """
     width, height = FIGURE_INCHES
-    header = HEADER_INCHES + TITLE_LINE_INCHES + SUBTITLE_LINE_INCHES * subtitle_lines
+    header = HEADER_INCHES + title_inches + SUBTITLE_LINE_INCHES * subtitle_lines
     top = header + LEGEND_ROW_INCHES + (0.3 if marks else 0.1)
     figure.subplots_adjust(
         left=1.05 / width,

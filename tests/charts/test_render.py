@@ -276,8 +276,41 @@ def test_a_display_name_is_shown_as_typed_and_cut_when_too_long() -> None:
     assert title.get_text() == "cost $5 to $10 run"
     assert title.get_parse_math() is False
     long = build_figure(run(), title="長い名前" * 40, language="ja")
-    assert long.get_suptitle().endswith("…")
-    assert len(long.get_suptitle()) < 40
+    first, second = long.get_suptitle().split("\n")
+    assert first.startswith("長い名前")
+    assert second.endswith("…")
+    assert len(first + second) < 60
+
+
+@pytest.mark.parametrize(
+    ("title", "lines"),
+    [
+        (
+            "カスタマーサポート応答モデル 第3版（社内FAQ・2026年12月データ）",
+            ["カスタマーサポート応答モデル", "第3版（社内FAQ・2026年12月データ）"],
+        ),
+        (
+            "customer-support answer model, third edition (internal FAQ, December 2026)",
+            ["customer-support answer model, third edition", "(internal FAQ, December 2026)"],
+        ),
+    ],
+)
+def test_a_long_title_wraps_onto_a_second_line_before_it_is_cut(
+    title: str, lines: list[str]
+) -> None:
+    # The end of a name is often what tells two runs apart: it is kept on a second line.
+    figure = build_figure(run(planned=1600, checkpoints=(400,)), title=title, language="ja")
+    assert figure.get_suptitle().split("\n") == lines
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    figure.draw(renderer)
+    header = figure._suptitle.get_window_extent(renderer)  # type: ignore[union-attr]
+    assert header.x1 <= figure.bbox.width
+    assert header.y1 <= figure.bbox.height
+    (subtitle,) = [text for text in figure.texts if text.get_gid() == "subtitle"]
+    legend = figure.axes[0].get_legend()
+    assert legend is not None
+    for other in (subtitle, legend, *figure.axes):
+        assert not header.overlaps(other.get_window_extent(renderer)), other
 
 
 def test_a_lone_first_point_is_visible() -> None:
