@@ -254,10 +254,20 @@ def _sampled_points(curves: TrainingCurves) -> int | None:
     return max(sampled) if sampled else None
 
 
-def _subtitle(curves: TrainingCurves, t: Callable[..., str]) -> str:
+def _subtitle(curves: TrainingCurves, t: Callable[..., str], running: bool | None) -> str:
+    """What the figures are: a running job's as of its latest step, a job that stopped
+    short's as far as it got; a finished job's need no line."""
     lines = []
     last, planned = curves.last_step, curves.planned_steps
-    if last is not None and planned and last < planned:
+    short = last is not None and bool(planned) and last < (planned or 0)
+    if running is None:
+        running = short
+    if last is not None and running:
+        if planned:
+            lines.append(t("chart.running_of", step=f"{last:,}", planned=f"{planned:,}"))
+        else:
+            lines.append(t("chart.running", step=f"{last:,}"))
+    elif short:
         lines.append(t("chart.progress", step=f"{last:,}", planned=f"{planned:,}"))
     points = _sampled_points(curves)
     if points is not None:
@@ -265,8 +275,13 @@ def _subtitle(curves: TrainingCurves, t: Callable[..., str]) -> str:
     return "\n".join(lines)
 
 
-def build_figure(curves: TrainingCurves, *, title: str, language: str) -> Figure:
-    """The chart as a matplotlib Figure (not yet drawn); ValueError when nothing is recorded."""
+def build_figure(
+    curves: TrainingCurves, *, title: str, language: str, running: bool | None = None
+) -> Figure:
+    """The chart as a matplotlib Figure (not yet drawn); ValueError when nothing is recorded.
+
+    `running` says whether the job is still training; None infers it from the curves (fewer
+    steps recorded than planned)."""
     if curves.is_empty:
         raise ValueError("the training curves hold no points to draw")
     t = functools.partial(translate, language)
@@ -274,7 +289,7 @@ def build_figure(curves: TrainingCurves, *, title: str, language: str) -> Figure
     body = FontProperties(family=families, size=BODY_PT)
     figure = Figure(figsize=FIGURE_INCHES, dpi=DPI)
     loss, accuracy = figure.subplots(2, 1, sharex=True)
-    subtitle = _subtitle(curves, t)
+    subtitle = _subtitle(curves, t, running)
     title_font = FontProperties(family=families, size=TITLE_PT)
     shown_title = _wrapped(
         drawable(title), title_font, FIGURE_INCHES[0] - 2 * HEADER_INCHES, TITLE_LINES
@@ -470,9 +485,12 @@ def _mark_checkpoints(
         )
 
 
-def render_chart(curves: TrainingCurves, *, title: str, language: str) -> bytes:
-    """The chart as PNG bytes, 1200 × 1000 px; ValueError when nothing is recorded yet."""
-    figure = build_figure(curves, title=title, language=language)
+def render_chart(
+    curves: TrainingCurves, *, title: str, language: str, running: bool | None = None
+) -> bytes:
+    """The chart as PNG bytes, 1200 × 1000 px; ValueError when nothing is recorded yet.
+    `running` as for `build_figure`."""
+    figure = build_figure(curves, title=title, language=language, running=running)
     buffer = io.BytesIO()
     # No "Software" entry: the bytes depend on the curves, not on the matplotlib version.
     FigureCanvasAgg(figure)  # the figure draws with this canvas from now on
@@ -480,7 +498,9 @@ def render_chart(curves: TrainingCurves, *, title: str, language: str) -> bytes:
     return buffer.getvalue()
 
 
-async def render_chart_async(curves: TrainingCurves, *, title: str, language: str) -> bytes:
+async def render_chart_async(
+    curves: TrainingCurves, *, title: str, language: str, running: bool | None = None
+) -> bytes:
     """`render_chart` in the chart thread, one render at a time, off the event loop.
 
     A thread, not a process: no second interpreter holding matplotlib and the font, no
@@ -491,5 +511,7 @@ async def render_chart_async(curves: TrainingCurves, *, title: str, language: st
     the loop renders itself.
     """
     loop = asyncio.get_running_loop()
-    render = functools.partial(render_chart, curves, title=title, language=language)
+    render = functools.partial(
+        render_chart, curves, title=title, language=language, running=running
+    )
     return await loop.run_in_executor(_RENDERER, render)

@@ -617,6 +617,8 @@ MESSAGES: dict[str, str] = {
     "chart.training": "Training",
     "chart.validation": "Validation",
     "chart.progress": "Step {step} of {planned}",
+    "chart.running_of": "Running · step {step} of {planned}",
+    "chart.running": "Running · step {step}",
     "chart.sampled": "Sampled by Google: {points} points shown",
     "chart.alt_title": "Training curves of {title}.",
     "chart.alt_train_loss": "Training loss went from {first} to {last} over {steps} steps.",

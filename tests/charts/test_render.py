@@ -197,12 +197,28 @@ def test_thinning_for_drawing_keeps_spikes_and_does_not_claim_sampling() -> None
     assert translate("en", "chart.sampled", points="").split(":")[0] not in _all_text(figure)
 
 
-def test_a_running_job_shows_its_planned_steps() -> None:
-    figure = build_figure(run(600, planned=1000), title="running", language="en")
-    assert figure.axes[0].get_xlim() == (0, 1000)
-    assert translate("en", "chart.progress", step="600", planned="1,000") in _subtitle(figure)
-    japanese = build_figure(run(600, planned=1000), title="running", language="ja")
-    assert "1,000 ステップ中 600 ステップ" in _subtitle(japanese)
+def test_a_running_job_says_it_is_running_and_as_of_which_step() -> None:
+    figure = build_figure(run(480, planned=1200), title="running", language="en")
+    assert figure.axes[0].get_xlim() == (0, 1200)
+    assert _subtitle(figure) == "Running · step 480 of 1,200"
+    japanese = build_figure(run(480, planned=1200), title="running", language="ja")
+    # The status card's form: 「ステップ 576 / 800」.
+    assert _subtitle(japanese) == "実行中・ステップ 480 / 1,200"
+    unplanned = build_figure(run(480), title="running", language="en", running=True)
+    assert _subtitle(unplanned) == "Running · step 480"
+    # At its last planned step, a job may still be running (its final evaluation, say).
+    ending = build_figure(run(800, planned=800), title="ending", language="ja", running=True)
+    assert _subtitle(ending) == "実行中・ステップ 800 / 800"
+
+
+def test_a_job_that_stopped_short_shows_how_far_it_got_without_running() -> None:
+    for language, expected in (("en", "Step 480 of 1,200"), ("ja", "ステップ 480 / 1,200")):
+        figure = build_figure(
+            run(480, planned=1200), title="stopped", language=language, running=False
+        )
+        assert _subtitle(figure) == expected
+        assert "Running" not in _all_text(figure)
+        assert "実行中" not in _all_text(figure)
 
 
 def test_a_finished_job_shows_no_progress_line() -> None:
@@ -333,33 +349,42 @@ async def test_the_async_render_gives_the_same_bytes_off_the_loop_thread(
     threads: list[int] = []
     original = render.render_chart
 
-    def recording(curves: TrainingCurves, *, title: str, language: str) -> bytes:
+    def recording(
+        curves: TrainingCurves, *, title: str, language: str, running: bool | None = None
+    ) -> bytes:
         threads.append(threading.get_ident())
-        return original(curves, title=title, language=language)
+        return original(curves, title=title, language=language, running=running)
 
     monkeypatch.setattr(render, "render_chart", recording)
     curves = run(checkpoints=(400,))
     png = await render_chart_async(curves, title="async", language="ja")
     assert png == original(curves, title="async", language="ja")
     assert len(threads) == 1
+    # Whether the job is running is passed through (it changes the subtitle, so the bytes).
+    ending = run(800, planned=800)
+    running = await render_chart_async(ending, title="async", language="ja", running=True)
+    assert running == original(ending, title="async", language="ja", running=True)
+    assert running != original(ending, title="async", language="ja")
     assert threads[0] != threading.get_ident()
 
 
 async def test_async_renders_run_one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    running, most = 0, 0
+    busy, most = 0, 0
     lock = threading.Lock()
     original = render.render_chart
 
-    def counting(curves: TrainingCurves, *, title: str, language: str) -> bytes:
-        nonlocal running, most
+    def counting(
+        curves: TrainingCurves, *, title: str, language: str, running: bool | None = None
+    ) -> bytes:
+        nonlocal busy, most
         with lock:
-            running += 1
-            most = max(most, running)
+            busy += 1
+            most = max(most, busy)
         try:
-            return original(curves, title=title, language=language)
+            return original(curves, title=title, language=language, running=running)
         finally:
             with lock:
-                running -= 1
+                busy -= 1
 
     monkeypatch.setattr(render, "render_chart", counting)
     pngs = await asyncio.gather(
