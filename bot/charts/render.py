@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy
 from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -203,6 +204,29 @@ def _break(text: str, fits: int) -> int:
     return cut
 
 
+# Few early points would fill a panel with their noise: each value axis spans at least this
+# much (loss 0.5, accuracy 20 percentage points), centred on the data.
+MIN_LOSS_SPAN = 0.5
+MIN_ACCURACY_SPAN = 0.2
+
+
+def _least_span(axes: Axes, span: float, *, low: float, high: float) -> None:
+    """Widens `axes`' value range to `span` about the middle of its data when the data, with
+    matplotlib's margins, would take less; kept within `low`…`high` (where no value can be)."""
+    curves = [line for line in axes.get_lines() if line.get_gid() != "checkpoint"]
+    if not curves:
+        return
+    values = [numpy.asarray(line.get_ydata(), dtype=float) for line in curves]
+    bottom = min(float(v.min()) for v in values)
+    top = max(float(v.max()) for v in values)
+    margin = axes.get_ymargin()
+    if (top - bottom) * (1 + 2 * margin) >= span:
+        return
+    middle = (bottom + top) / 2
+    start = min(max(middle - span / 2, low), high - span)
+    axes.set_ylim(start, start + span)
+
+
 # Nice steps for every axis: 4 to 6 ticks on a value axis, at most 5 on the step axis, whose
 # labels are wider and must not touch at a phone's width.
 NICE_STEPS = [1, 2, 2.5, 5, 10]
@@ -357,7 +381,10 @@ def build_figure(
     accuracy.xaxis.set_major_formatter(FuncFormatter(lambda value, _: step_label(value)))
     for axes in (loss, accuracy):
         axes.yaxis.set_major_locator(_value_locator())
-    accuracy.yaxis.set_major_formatter(PercentFormatter(xmax=1))
+    _least_span(loss, MIN_LOSS_SPAN, low=0, high=float("inf"))
+    _least_span(accuracy, MIN_ACCURACY_SPAN, low=0, high=1)
+    # At least 20 points wide, the axis ticks at whole percents: no "50.0%".
+    accuracy.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
     loss.set_ylabel(t("chart.loss"), fontproperties=body)
     accuracy.set_ylabel(t("chart.accuracy"), fontproperties=body)
     accuracy.set_xlabel(t("chart.step"), fontproperties=body)

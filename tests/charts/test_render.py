@@ -276,6 +276,57 @@ def test_the_step_axis_has_few_compact_labels_that_do_not_touch(
     assert f"{steps // 3:,}" in [text.get_text() for text in figure.axes[0].texts]
 
 
+def _early(steps: int, *, loss: float, accuracy: float) -> TrainingCurves:
+    """A run's first steps: figures that only wobble about `loss` and `accuracy`."""
+    wobble = [0.02 * math.sin(s * 12.9898) for s in range(1, steps + 1)]
+    return curves_of(
+        {
+            Metric.TRAIN_LOSS: Series.of(Point(s, loss + w) for s, w in enumerate(wobble, 1)),
+            Metric.TRAIN_ACCURACY: Series.of(
+                Point(s, accuracy + w / 4) for s, w in enumerate(wobble, 1)
+            ),
+            Metric.EVAL_LOSS: Series.of([Point(steps, loss + 0.03)]),
+        },
+        planned_steps=1200,
+    )
+
+
+@pytest.mark.parametrize(
+    ("loss", "accuracy", "loss_limits", "accuracy_limits"),
+    [
+        (1.2, 0.5, None, None),  # centred on the data
+        (0.1, 0.97, (0, 0.5), (0.8, 1.0)),  # moved up or down to stay where values can be
+    ],
+)
+def test_an_early_run_s_noise_is_not_blown_up_to_fill_the_panels(
+    loss: float,
+    accuracy: float,
+    loss_limits: tuple[float, float] | None,
+    accuracy_limits: tuple[float, float] | None,
+) -> None:
+    curves = _early(30, loss=loss, accuracy=accuracy)
+    figure = build_figure(curves, title="early", language="en")
+    FigureCanvasAgg(figure).draw()
+    for index, series, span, limits in (
+        (0, (Metric.TRAIN_LOSS, Metric.EVAL_LOSS), 0.5, loss_limits),
+        (1, (Metric.TRAIN_ACCURACY,), 0.2, accuracy_limits),
+    ):
+        low, high = figure.axes[index].get_ylim()
+        assert high - low == pytest.approx(span)
+        values = [p.value for metric in series for p in curves.get(metric).points]
+        if limits is None:
+            assert (low + high) / 2 == pytest.approx((min(values) + max(values)) / 2)
+        else:
+            assert (low, high) == pytest.approx(limits)
+        assert low <= min(values)
+        assert max(values) <= high
+    labels = [label.get_text() for label in _tick_labels(figure, "y", 1)]
+    assert all(label.endswith("%") and "." not in label for label in labels), labels
+    # A run with its full range keeps matplotlib's own limits around the data.
+    whole = build_figure(run(800), title="whole", language="en")
+    assert whole.axes[0].get_ylim()[1] - whole.axes[0].get_ylim()[0] > 1.5
+
+
 def test_labels_are_in_the_reader_language() -> None:
     figure = build_figure(run(), title="x", language="ja")
     loss, accuracy = figure.axes[:2]
