@@ -56,6 +56,7 @@ HEADER_INCHES = 0.15  # from the figure's top and left edges to the title
 TITLE_LINE_INCHES = 0.38
 TITLE_WRAP_INCHES = 0.3  # a long title's second line: 18 pt at a line spacing of 1.2
 TITLE_LINES = 2  # a long title wraps once before it is cut: its end often tells runs apart
+SUBTITLE_LINES = 2  # each of the subtitle's notes, likewise
 SUBTITLE_LINE_INCHES = 0.27
 # The one legend, a row between the header and the top panel: inside a panel it would cover
 # the last points, where a rising validation loss shows.
@@ -156,7 +157,7 @@ def _fitted(text: str, font: FontProperties, inches: float) -> str:
 
 
 # A line may end after these and the next begin before those (a space is a break of its own).
-_BREAK_AFTER = frozenset("-_/・、，,）)」』】")
+_BREAK_AFTER = frozenset("-_/・、。，：;,）)」』】")
 _BREAK_BEFORE = frozenset("（(「『【")
 # Japanese line-breaking rules (kinsoku): none of these may begin a line.
 _NO_LINE_START = frozenset("、。，．・：；？！）」』】ー…ぁぃぅぇぉっゃゅょァィゥェォッャュョ")
@@ -278,7 +279,9 @@ def _sampled_points(curves: TrainingCurves) -> int | None:
     return max(sampled) if sampled else None
 
 
-def _subtitle(curves: TrainingCurves, t: Callable[..., str], running: bool | None) -> str:
+def _subtitle(
+    curves: TrainingCurves, t: Callable[..., str], running: bool | None, font: FontProperties
+) -> str:
     """What the figures are: a running job's as of its latest step, a job that stopped
     short's as far as it got; a finished job's need no line."""
     lines = []
@@ -296,7 +299,8 @@ def _subtitle(curves: TrainingCurves, t: Callable[..., str], running: bool | Non
     points = _sampled_points(curves)
     if points is not None:
         lines.append(t("chart.sampled", points=f"{points:,}"))
-    return "\n".join(lines)
+    width = FIGURE_INCHES[0] - 2 * HEADER_INCHES
+    return "\n".join(_wrapped(line, font, width, SUBTITLE_LINES) for line in lines)
 
 
 def build_figure(
@@ -313,7 +317,7 @@ def build_figure(
     body = FontProperties(family=families, size=BODY_PT)
     figure = Figure(figsize=FIGURE_INCHES, dpi=DPI)
     loss, accuracy = figure.subplots(2, 1, sharex=True)
-    subtitle = _subtitle(curves, t, running)
+    subtitle = _subtitle(curves, t, running, body)
     title_font = FontProperties(family=families, size=TITLE_PT)
     shown_title = _wrapped(
         drawable(title), title_font, FIGURE_INCHES[0] - 2 * HEADER_INCHES, TITLE_LINES

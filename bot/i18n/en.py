@@ -619,7 +619,7 @@ MESSAGES: dict[str, str] = {
     "chart.progress": "Step {step} of {planned}",
     "chart.running_of": "Running · step {step} of {planned}",
     "chart.running": "Running · step {step}",
-    "chart.sampled": "Sampled by Google: {points} points shown",
+    "chart.sampled": "Google sent a sample: {points} of the recorded points shown; short spikes may be missing",
     "chart.alt_title": "Training curves of {title}.",
     "chart.alt_train_loss": "Training loss went from {first} to {last} over {steps} steps.",
     "chart.alt_eval_loss": "Validation loss {value} at step {step}.",

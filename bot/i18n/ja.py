@@ -612,7 +612,7 @@ MESSAGES: dict[str, str] = {
     "chart.progress": "ステップ {step} / {planned}",
     "chart.running_of": "実行中・ステップ {step} / {planned}",
     "chart.running": "実行中・ステップ {step}",
-    "chart.sampled": "Google 側で間引かれた記録です（{points} 点を表示）",
+    "chart.sampled": "Google から届いたのは記録の一部です：記録された点のうち {points} 点を表示。短い急上昇は抜けていることがあります",
     "chart.alt_title": "{title} の学習曲線。",
     "chart.alt_train_loss": "トレーニング損失は {steps} ステップで {first} から {last} になりました。",
     "chart.alt_eval_loss": "ステップ {step} 時点の検証損失は {value}です。",

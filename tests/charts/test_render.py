@@ -185,6 +185,42 @@ def test_the_sampled_note_appears_only_when_google_sampled() -> None:
     assert note not in _all_text(whole)
 
 
+@pytest.mark.parametrize(
+    ("language", "lines"),
+    [
+        (
+            "en",
+            [
+                "Running · step 800 of 1,600",
+                "Google sent a sample: 800 of the recorded points shown;",
+                "short spikes may be missing",
+            ],
+        ),
+        (
+            "ja",
+            [
+                "実行中・ステップ 800 / 1,600",
+                "Google から届いたのは記録の一部です：記録された点のうち",
+                "800 点を表示。短い急上昇は抜けていることがあります",
+            ],
+        ),
+    ],
+)
+def test_the_sampled_note_says_what_a_sample_may_miss_within_the_width(
+    language: str, lines: list[str]
+) -> None:
+    figure = build_figure(run(800, planned=1600, sampled=True), title="sampled", language=language)
+    assert _subtitle(figure).split("\n") == lines
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    figure.draw(renderer)
+    (subtitle,) = [text for text in figure.texts if text.get_gid() == "subtitle"]
+    box = subtitle.get_window_extent(renderer)
+    assert box.x1 <= figure.bbox.width
+    legend = figure.axes[0].get_legend()
+    assert legend is not None
+    assert not box.overlaps(legend.get_window_extent(renderer))
+
+
 def test_thinning_for_drawing_keeps_spikes_and_does_not_claim_sampling() -> None:
     # 10,000 points are drawn as at most 2,000 that keep each bucket's lowest and highest.
     curves = run(10_000, spike_at=6_543)
