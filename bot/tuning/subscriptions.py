@@ -217,3 +217,22 @@ def _with_word(spec: JobFilter, word: str) -> JobFilter:
             raise DomainError(Problem.of("subs.bad_model", value=value[:80]))
         return dataclasses.replace(spec, model=model)
     raise DomainError(Problem.of("subs.bad_word", value=word[:80]))
+
+
+@dataclass(frozen=True)
+class LocationRead:
+    """Discovery's last read of a project and region: when, at what cost, and Google's reason
+    when it failed."""
+
+    read_at: dt.datetime | None
+    calls: int
+    error: str | None
+
+
+@dataclass(frozen=True)
+class DeliveryError:
+    """A message Slack refused in a channel."""
+
+    at: dt.datetime
+    error: str
+    job_name: str | None

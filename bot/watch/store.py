@@ -182,7 +182,14 @@ def _watch(row: RowMapping, same: Callable[[Any], Any] = _as_is) -> Watch:
         cancelled_by=row["cancelled_by"],
         card_progress=row["card_progress"],
         progress_read_at=same(row["progress_read_at"]),
+        subscription_id=row["subscription_id"],
+        events=row["events"],
     )
+
+
+def watch_from_row(row: RowMapping) -> Watch:
+    """A watch from its row of the `watches` table."""
+    return _watch(row)
 
 
 class SqlWatchStore:
@@ -250,6 +257,8 @@ class SqlWatchStore:
             "error_count": 0,
             "paused_noted": False,
             "created_at": now,
+            "subscription_id": new.subscription_id,
+            "events": new.events,
         }
         stmt: postgresql.Insert | sqlite.Insert
         if self._dialect == "postgresql":
