@@ -136,6 +136,7 @@ class Subscription:
     seen_until: dt.datetime
     access_error: str | None = None  # Google's reason, while the location cannot be read
     access_noted: bool = False  # the channel was told about `access_error`
+    language: str = "en"  # of the bot's notes to the channel about this subscription
 
     @property
     def location(self) -> Location:
@@ -159,6 +160,38 @@ class ChannelSettings:
 
 
 DEFAULT_SETTINGS = ChannelSettings()
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How one watch's messages go out: its subscription's events and its channel's settings
+    taken together."""
+
+    cards: bool = True  # a status card, kept current
+    failures_only: bool = False  # only a failure's ending is announced
+    in_thread: bool = True  # endings as replies under the card (when there is one)
+    broadcast_success: bool = True
+    mention_on_failure: bool = True
+
+    def announces(self, succeeded: bool) -> bool:
+        """The channel hears of this ending."""
+        return not (self.failures_only and succeeded)
+
+
+ALL_MESSAGES = Delivery()
+
+
+def delivery_for(events: str | None, settings: ChannelSettings) -> Delivery:
+    """A watch's delivery: `events` as its subscription stored it (None: a job created here or
+    watched with `/tune watch`, which hears of everything), within its channel's settings."""
+    chosen = Events(events) if events in set(Events) else Events.ALL
+    return Delivery(
+        cards=chosen.has_card and settings.cards,
+        failures_only=chosen is Events.FAILED,
+        in_thread=settings.thread_endings,
+        broadcast_success=settings.broadcast_success,
+        mention_on_failure=settings.mention_on_failure,
+    )
 
 
 def parse_subscription(words: Sequence[str], default: Location) -> SubscriptionSpec:

@@ -68,6 +68,7 @@ def _subscription(row: RowMapping) -> Subscription:
         seen_until=row["seen_until"],
         access_error=row["access_error"],
         access_noted=bool(row["access_noted"]),
+        language=row["language"] or "en",
     )
 
 
@@ -89,21 +90,32 @@ class SqlSubscriptionStore:
 
     # -- subscriptions ---------------------------------------------------------------------
     async def subscribe(
-        self, channel_id: str, spec: SubscriptionSpec, user_id: str, *, now: dt.datetime
+        self,
+        channel_id: str,
+        spec: SubscriptionSpec,
+        user_id: str,
+        *,
+        now: dt.datetime,
+        language: str = "en",
     ) -> Subscribed:
         """Store the channel's subscription of `spec.location`, replacing the filters of one
         it already has (which keeps its place in time: nothing is found twice)."""
-        return await asyncio.to_thread(self._subscribe, channel_id, spec, user_id, now)
+        return await asyncio.to_thread(self._subscribe, channel_id, spec, user_id, now, language)
 
     def _subscribe(
-        self, channel_id: str, spec: SubscriptionSpec, user_id: str, now: dt.datetime
+        self,
+        channel_id: str,
+        spec: SubscriptionSpec,
+        user_id: str,
+        now: dt.datetime,
+        language: str,
     ) -> Subscribed:
         where = and_(
             _S.channel_id == channel_id,
             _S.project == spec.location.project,
             _S.region == spec.location.region,
         )
-        values = {"filter": spec.filter.encode(), "events": spec.events.value}
+        values = {"filter": spec.filter.encode(), "events": spec.events.value, "language": language}
         with self.engine.begin() as conn:
             changed = conn.execute(update(subscriptions).where(where).values(**values))
             created = changed.rowcount == 0

@@ -127,6 +127,7 @@ subscriptions = Table(
     Column("seen_until", UtcDateTime(), nullable=False),
     Column("access_error", Text),
     Column("access_noted", Boolean, nullable=False, default=False),
+    Column("language", String(8), nullable=False, default="en"),  # of notes to the channel
 )
 Index(
     "uq_subscriptions_channel_location",
