@@ -460,6 +460,32 @@ class SqlWatchStore:
         with self.engine.begin() as conn:
             return [_watch(r, same) for r in conn.execute(stmt).mappings()]
 
+    async def claim_ids(
+        self, watch_ids: Sequence[int], owner: str, *, now: dt.datetime, lease_until: dt.datetime
+    ) -> list[Watch]:
+        """Lease the named unfinished watches whose lease is free (a subscription's new
+        watches, handled in the cycle that made them)."""
+        if not watch_ids:
+            return []
+        return await asyncio.to_thread(self._claim_ids, list(watch_ids), owner, now, lease_until)
+
+    def _claim_ids(
+        self, ids: list[int], owner: str, now: dt.datetime, lease_until: dt.datetime
+    ) -> list[Watch]:
+        free = and_(
+            _W.id.in_(ids),
+            _W.finished_at.is_(None),
+            or_(_W.lease_owner.is_(None), _W.lease_until < now),
+        )
+        stmt = (
+            update(watches)
+            .where(free)
+            .values(lease_owner=owner, lease_until=lease_until)
+            .returning(*watches.c)
+        )
+        with self.engine.begin() as conn:
+            return [_watch(r) for r in conn.execute(stmt).mappings()]
+
     async def update_fenced(
         self, watch_id: int, owner: str, change: WatchUpdate, *, release: bool = False
     ) -> bool:
