@@ -236,3 +236,17 @@ class DeliveryError:
     at: dt.datetime
     error: str
     job_name: str | None
+
+
+@dataclass(frozen=True)
+class ChannelDebug:
+    """What `/tune debug` shows about a channel: its subscriptions and settings, how each
+    location was last read, the jobs followed there and the messages Slack refused."""
+
+    channel_id: str
+    subscriptions: tuple[Subscription, ...] = ()
+    settings: ChannelSettings = DEFAULT_SETTINGS
+    reads: Mapping[Location, LocationRead] = field(default_factory=lambda: MappingProxyType({}))
+    followed: int = 0  # jobs with a card or watch in the channel
+    followed_sample: tuple[str, ...] = ()  # some of them, by display name or job id
+    delivery_errors: tuple[DeliveryError, ...] = ()  # newest first
