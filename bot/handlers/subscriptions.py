@@ -118,6 +118,23 @@ class SubscribeOutcome:
     backfilled: int
 
 
+@dataclass(frozen=True)
+class Unsubscribed:
+    """`/tune unsubscribe`: the location named, and the subscription removed (None: the
+    channel had none there)."""
+
+    location: Location
+    removed: Subscription | None
+
+
+class NotYours(Refused):
+    """Someone other than its creator (and no admin) asked to remove a subscription."""
+
+    def __init__(self, subscription: Subscription) -> None:
+        super().__init__(Problem.of("subs.not_yours", user=subscription.created_by))
+        self.subscription = subscription
+
+
 class SubscriptionHandlers:
     """What a channel hears about, on behalf of the Slack users in it."""
 
@@ -234,9 +251,9 @@ class SubscriptionHandlers:
         return SubscribeOutcome(sub, stored.created, len(made))
 
     # -- unsubscribe -----------------------------------------------------------------------
-    async def unsubscribe(self, actor: Actor, words: Sequence[str]) -> Subscription | None:
+    async def unsubscribe(self, actor: Actor, words: Sequence[str]) -> Unsubscribed:
         """Remove the channel's subscription of `[PROJECT[/REGION]]` (the default location
-        when left out): its creator or an admin only. None when there was none."""
+        when left out): its creator or an admin only (else `NotYours`)."""
         channel = await self._channel("unsubscribe", actor)
         if len(words) > 1 or any(":" in w for w in words):
             raise BadInput(Problem.of("subs.unsubscribe_usage"))
@@ -244,13 +261,13 @@ class SubscriptionHandlers:
         existing = await self.store.subscription(channel, location)
         if existing is None:
             await self.jobs.audit(actor, "unsubscribe", None, "not_subscribed", _where(location))
-            return None
+            return Unsubscribed(location, None)
         if existing.created_by != actor.user_id and not self.jobs.policy.is_admin(actor.user_id):
             await self.jobs.audit(actor, "unsubscribe", None, "refused", "subs.not_yours")
-            raise Refused(Problem.of("subs.not_yours", user=existing.created_by))
+            raise NotYours(existing)
         removed = await self.store.unsubscribe(channel, location)
         await self.jobs.audit(actor, "unsubscribe", None, "ok", _where(location))
-        return removed
+        return Unsubscribed(location, removed)
 
     # -- settings --------------------------------------------------------------------------
     async def settings(self, actor: Actor) -> ChannelSettings:
