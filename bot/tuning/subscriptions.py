@@ -221,21 +221,20 @@ def _with_word(spec: JobFilter, word: str) -> JobFilter:
 
 @dataclass(frozen=True)
 class LocationRead:
-    """Discovery's last read of a project and region: when, at what cost, and Google's reason
-    when it failed."""
+    """How discovery last read a subscribed location: when, at what cost, and what failed."""
 
-    read_at: dt.datetime | None
-    calls: int
-    error: str | None
+    read_at: dt.datetime | None  # None: not read yet
+    calls: int = 0  # requests to Google the last read took
+    error: str | None = None  # Google's reason when the last read failed
 
 
 @dataclass(frozen=True)
 class DeliveryError:
-    """A message Slack refused in a channel."""
+    """A message Slack refused to take for the channel."""
 
     at: dt.datetime
-    error: str
-    job_name: str | None
+    error: str  # Slack's error code, e.g. `not_in_channel`
+    job_name: str | None = None  # the job the message was about, when there was one
 
 
 @dataclass(frozen=True)
