@@ -131,7 +131,8 @@ class NotYours(Refused):
     """Someone other than its creator (and no admin) asked to remove a subscription."""
 
     def __init__(self, subscription: Subscription) -> None:
-        super().__init__(Problem.of("subs.not_yours", user=subscription.created_by))
+        where = _where(subscription.location)
+        super().__init__(Problem.of("subs.not_yours", user=subscription.created_by, location=where))
         self.subscription = subscription
 
 

@@ -694,4 +694,8 @@ MESSAGES: dict[str, str] = {
     "help.settings.text": "how this channel gets job messages: status cards, endings in threads, mentions",
     "help.debug.usage": "/tune debug",
     "help.debug.text": "what the bot knows about this channel, to find why a message did not come",
+    "subs.not_in_channel": "I cannot post in this channel, so it is not subscribed. Private channels need the bot invited: type `/invite @tuning-bot` here, then subscribe again.",
+    "subs.notice_failed": "Slack refused the channel's notice ({error}), so the channel is not subscribed. Try again in a moment.",
+    "subs.channel_only": "Subscriptions belong to a channel: use this command in the channel that should hear about the jobs.",
+    "subs.unsubscribe_usage": "Name at most one project, optionally with its region, e.g. `/tune unsubscribe my-project/us-central1` (without one: the default project and region).",
 }

@@ -687,4 +687,8 @@ MESSAGES: dict[str, str] = {
     "help.settings.text": "このチャンネルでのジョブのメッセージの受け取り方（ステータス カード、スレッドでの終了、メンション）を設定します",
     "help.debug.usage": "/tune debug",
     "help.debug.text": "メッセージが届かない理由を探すため、このチャンネルについてボットが把握している情報を表示します",
+    "subs.not_in_channel": "このチャンネルには投稿できないため、購読しませんでした。プライベート チャンネルではボットの招待が必要です。ここで `/invite @tuning-bot` と入力してから、もう一度購読してください。",
+    "subs.notice_failed": "Slack がチャンネルへのお知らせを受け付けなかったため（{error}）、購読しませんでした。しばらくしてからもう一度お試しください。",
+    "subs.channel_only": "購読はチャンネルごとです。ジョブの通知を受け取りたいチャンネルでこのコマンドを使ってください。",
+    "subs.unsubscribe_usage": "指定できるプロジェクトは 1 つまでです（必要ならリージョンも）。例: `/tune unsubscribe my-project/us-central1` （省略するとデフォルトのプロジェクトとリージョン）。",
 }
