@@ -254,18 +254,31 @@ def _with_word(spec: JobFilter, word: str) -> JobFilter:
 
 @dataclass(frozen=True)
 class LocationRead:
-    """Discovery's last read of a project and region: when, at what cost, and Google's reason
-    when it failed."""
+    """How discovery last read a subscribed location: when, at what cost, and what failed."""
 
-    read_at: dt.datetime | None
-    calls: int
-    error: str | None
+    read_at: dt.datetime | None  # None: not read yet
+    calls: int = 0  # requests to Google the last read took
+    error: str | None = None  # Google's reason when the last read failed
 
 
 @dataclass(frozen=True)
 class DeliveryError:
-    """A message Slack refused in a channel."""
+    """A message Slack refused to take for the channel."""
 
     at: dt.datetime
-    error: str
-    job_name: str | None
+    error: str  # Slack's error code, e.g. `not_in_channel`
+    job_name: str | None = None  # the job the message was about, when there was one
+
+
+@dataclass(frozen=True)
+class ChannelDebug:
+    """What `/tune debug` shows about a channel: its subscriptions and settings, how each
+    location was last read, the jobs followed there and the messages Slack refused."""
+
+    channel_id: str
+    subscriptions: tuple[Subscription, ...] = ()
+    settings: ChannelSettings = DEFAULT_SETTINGS
+    reads: Mapping[Location, LocationRead] = field(default_factory=lambda: MappingProxyType({}))
+    followed: int = 0  # jobs with a card or watch in the channel
+    followed_sample: tuple[str, ...] = ()  # some of them, by display name or job id
+    delivery_errors: tuple[DeliveryError, ...] = ()  # newest first
