@@ -82,6 +82,7 @@ def _access_error(sub: Subscription, language: str) -> str:
     return translate(
         language,
         "subs.access_error",
+        location=location_text(sub.location),
         error=escape(truncate(sub.access_error or "", MAX_ERROR)),
         project=code(sub.location.project),
     )
