@@ -644,7 +644,7 @@ MESSAGES: dict[str, str] = {
     "subs.no_filters": "every job",
     "subs.filters_label": "Jobs",
     "subs.events_label": "Announced",
-    "subs.access_error": ":warning: The bot cannot list the tuning jobs here: {error}\nGrant the bot's service account the Vertex AI User role (`roles/aiplatform.user`) in project {project}. The bot keeps trying and announces the jobs once it can read them.",
+    "subs.access_error": ":warning: The bot cannot list the tuning jobs of {location}: {error}\nGrant the bot's service account the Vertex AI User role (`roles/aiplatform.user`) in project {project}. The bot keeps trying and announces the jobs once it can read them.",
     "subs.subscribed": ":white_check_mark: This channel is now subscribed to the tuning jobs of {location}, however they are started.",
     "subs.replaced": ":white_check_mark: This channel was already subscribed to the tuning jobs of {location}: its filters are replaced by these.",
     "subs.backfilled": "Jobs created before now are not announced, except the {count} running ones that just got a card here.",

@@ -637,7 +637,7 @@ MESSAGES: dict[str, str] = {
     "subs.no_filters": "すべてのジョブ",
     "subs.filters_label": "対象のジョブ",
     "subs.events_label": "通知",
-    "subs.access_error": ":warning: ボットがここのチューニング ジョブを一覧できません: {error}\nプロジェクト {project} で、ボットのサービス アカウントに Vertex AI ユーザー ロール（ `roles/aiplatform.user` ）を付与してください。ボットは試行を続け、読み取れるようになったらジョブを通知します。",
+    "subs.access_error": ":warning: ボットが {location} のチューニング ジョブを一覧できません: {error}\nプロジェクト {project} で、ボットのサービス アカウントに Vertex AI ユーザー ロール（ `roles/aiplatform.user` ）を付与してください。ボットは試行を続け、読み取れるようになったらジョブを通知します。",
     "subs.subscribed": ":white_check_mark: このチャンネルで {location} のチューニング ジョブを購読しました。どこから開始されたジョブも通知します。",
     "subs.replaced": ":white_check_mark: このチャンネルはすでに {location} のチューニング ジョブを購読していました。フィルタを次の内容に置き換えました。",
     "subs.backfilled": "今より前に作成されたジョブは通知しません。ただし、実行中の {count} 件には今このチャンネルにカードを投稿しました。",

@@ -50,7 +50,8 @@ MAX_LISTED = 40  # subscriptions in `/tune subscriptions` (a channel rarely has 
 MAX_DEBUG_LINES = 10  # lines per part of `/tune debug`
 MAX_WORD = 80  # characters of one filter word shown (labels and names may be long)
 MAX_ERROR = 300  # characters of Google's or Slack's reason shown
-MAX_SECTION = 2800  # a section's text, with room for the line saying how many were left out
+# A part of `/tune debug`: five of them stay under Slack's limit for a whole message.
+MAX_DEBUG_SECTION = 2000
 MAX_SAMPLE_NAME = 60
 
 
@@ -82,6 +83,7 @@ def _access_error(sub: Subscription, language: str) -> str:
     return translate(
         language,
         "subs.access_error",
+        location=location_text(sub.location),
         error=escape(truncate(sub.access_error or "", MAX_ERROR)),
         project=code(sub.location.project),
     )
@@ -177,7 +179,7 @@ def _capped(title: str, lines: Sequence[str], language: str, *, total: int | Non
     out = [f"*{title}*"]
     length = len(out[0])
     for line in lines[:MAX_DEBUG_LINES]:
-        if length + len(line) + 1 > MAX_SECTION:
+        if length + len(line) + 1 > MAX_DEBUG_SECTION:
             break
         out.append(line)
         length += len(line) + 1
