@@ -15,7 +15,8 @@ def _loss(value: float) -> str:
 
 def chart_alt_text(curves: TrainingCurves, *, title: str, language: str) -> str:
     """What the chart shows as plain text in `language`: the training loss's first and last
-    values, the latest validation loss and accuracy, progress and any sampling."""
+    values, the latest validation loss (and its lowest, when that came earlier), the latest
+    accuracies, progress and any sampling."""
     if curves.is_empty:
         raise ValueError("the training curves hold no points to describe")
     t = functools.partial(translate, language)
@@ -27,19 +28,29 @@ def chart_alt_text(curves: TrainingCurves, *, title: str, language: str) -> str:
                 "chart.alt_train_loss",
                 first=_loss(train[0].value),
                 last=_loss(train[-1].value),
-                steps=f"{train[-1].step:,}",
+                steps=f"{curves.last_step:,}",
             )
         )
-    validation = curves.get(Metric.EVAL_LOSS).latest
-    if validation is not None:
+    validation = curves.get(Metric.EVAL_LOSS).points
+    if validation:
+        latest = validation[-1]
         sentences.append(
-            t("chart.alt_eval_loss", value=_loss(validation.value), step=f"{validation.step:,}")
+            t("chart.alt_eval_loss", value=_loss(latest.value), step=f"{latest.step:,}")
         )
-    accuracy = curves.get(Metric.TRAIN_ACCURACY).latest
-    if accuracy is not None:
-        sentences.append(
-            t("chart.alt_accuracy", value=f"{accuracy.value:.1%}", step=f"{accuracy.step:,}")
-        )
+        # A validation loss that fell and rose again is what overfitting looks like: the
+        # best checkpoint is near the lowest, not the last.
+        lowest = min(validation, key=lambda point: point.value)
+        if _loss(lowest.value) != _loss(latest.value):
+            sentences.append(
+                t("chart.alt_eval_lowest", value=_loss(lowest.value), step=f"{lowest.step:,}")
+            )
+    for metric, key in (
+        (Metric.TRAIN_ACCURACY, "chart.alt_accuracy"),
+        (Metric.EVAL_ACCURACY, "chart.alt_eval_accuracy"),
+    ):
+        accuracy = curves.get(metric).latest
+        if accuracy is not None:
+            sentences.append(t(key, value=f"{accuracy.value:.1%}", step=f"{accuracy.step:,}"))
     last, planned = curves.last_step, curves.planned_steps
     if last is not None and planned and last < planned:
         sentences.append(t("chart.alt_progress", step=f"{last:,}", planned=f"{planned:,}"))

@@ -17,11 +17,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy
 from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.ft2font import FT2Font
 from matplotlib.textpath import TextToPath
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
@@ -52,7 +54,13 @@ VALIDATION_LINE_PT = 2.0  # drawn over the training curve, which should show ben
 MAX_MARKERS = 40
 HEADER_INCHES = 0.15  # from the figure's top and left edges to the title
 TITLE_LINE_INCHES = 0.38
+TITLE_WRAP_INCHES = 0.3  # a long title's second line: 18 pt at a line spacing of 1.2
+TITLE_LINES = 2  # a long title wraps once before it is cut: its end often tells runs apart
+SUBTITLE_LINES = 2  # each of the subtitle's notes, likewise
 SUBTITLE_LINE_INCHES = 0.27
+# The one legend, a row between the header and the top panel: inside a panel it would cover
+# the last points, where a rising validation loss shows.
+LEGEND_ROW_INCHES = 0.32
 
 # Okabe-Ito: told apart with every common colour-vision deficiency, and in greyscale by the
 # validation curves' markers.
@@ -78,6 +86,11 @@ _RENDERER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chart-render")
 
 _font_lock = threading.Lock()
 _font_families: tuple[str, ...] | None = None
+_drawable: frozenset[int] = frozenset()  # the code points one of those fonts has a glyph for
+
+# Emoji joiners and presentation selectors: left alone once the emoji they join is dropped,
+# they would stand for nothing.
+_EMOJI_GLUE = frozenset({0x200D, 0xFE0E, 0xFE0F, 0x20E3})
 
 
 def _bundled_font() -> Path:
@@ -97,14 +110,30 @@ def font_families() -> tuple[str, ...]:
     IPAexGothic covers Latin and Japanese alike (a display name may mix both in either
     language); DejaVu Sans, matplotlib's own, fills in symbols it lacks.
     """
-    global _font_families
+    global _font_families, _drawable
     with _font_lock:
         if _font_families is None:
             path = _bundled_font()
             font_manager.fontManager.addfont(str(path))
             name = font_manager.FontProperties(fname=path).get_name()
+            dejavu = font_manager.findfont(
+                FontProperties(family="DejaVu Sans"), fallback_to_default=False
+            )
+            _drawable = frozenset().union(
+                *(FT2Font(str(file)).get_charmap() for file in (path, dejavu))
+            )
             _font_families = (name, "DejaVu Sans")
         return _font_families
+
+
+def drawable(text: str) -> str:
+    """`text` without the characters none of the chart's fonts can draw (emoji, mostly),
+    which would show as empty boxes; the spaces they leave are closed up."""
+    font_families()
+    kept = "".join(c for c in text if ord(c) in _drawable and ord(c) not in _EMOJI_GLUE)
+    if kept == text:
+        return text
+    return " ".join(kept.split())
 
 
 def _fitted(text: str, font: FontProperties, inches: float) -> str:
@@ -127,8 +156,95 @@ def _fitted(text: str, font: FontProperties, inches: float) -> str:
     return text[:low].rstrip() + "…"
 
 
-def _steps(value: float, _position: float) -> str:
-    return f"{int(value):,}"
+# A line may end after these and the next begin before those (a space is a break of its own).
+_BREAK_AFTER = frozenset("-_/・、。，：;,）)」』】")
+_BREAK_BEFORE = frozenset("（(「『【")
+# Japanese line-breaking rules (kinsoku): none of these may begin a line.
+_NO_LINE_START = frozenset("、。，．・：；？！）」』】ー…ぁぃぅぇぉっゃゅょァィゥェォッャュョ")
+
+
+def _wrapped(text: str, font: FontProperties, inches: float, lines: int) -> str:
+    """`text` on at most `lines` lines of `inches` at `font`, each broken where `_break`
+    says, and only the last line cut short with an ellipsis if it must be."""
+    measure = TextToPath()
+
+    def width(candidate: str) -> float:
+        return measure.get_text_width_height_descent(candidate, font, ismath=False)[0] / 72
+
+    shown: list[str] = []
+    rest = text
+    while len(shown) < lines - 1 and width(rest) > inches:
+        low, high = 1, len(rest)  # the longest prefix that fits
+        while low < high:
+            middle = (low + high + 1) // 2
+            if width(rest[:middle].rstrip()) <= inches:
+                low = middle
+            else:
+                high = middle - 1
+        cut = _break(rest, low)
+        shown.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    shown.append(_fitted(rest, font, inches))
+    return "\n".join(shown)
+
+
+def _break(text: str, fits: int) -> int:
+    """Where to end a line of `text` of which the first `fits` characters fit: at the last
+    space in the latter half of them, else after the last punctuation there, else at `fits`
+    moved back past characters that may not begin a line."""
+    latter = range(fits, fits // 2, -1)
+    for at in latter:
+        if text[at].isspace():
+            return at
+    for at in latter:
+        if text[at - 1] in _BREAK_AFTER or text[at] in _BREAK_BEFORE:
+            return at
+    cut = fits
+    while cut > 1 and text[cut] in _NO_LINE_START:
+        cut -= 1
+    return cut
+
+
+# Few early points would fill a panel with their noise: each value axis spans at least this
+# much (loss 0.5, accuracy 20 percentage points), centred on the data.
+MIN_LOSS_SPAN = 0.5
+MIN_ACCURACY_SPAN = 0.2
+
+
+def _least_span(axes: Axes, span: float, *, low: float, high: float) -> None:
+    """Widens `axes`' value range to `span` about the middle of its data when the data, with
+    matplotlib's margins, would take less; kept within `low`…`high` (where no value can be)."""
+    curves = [line for line in axes.get_lines() if line.get_gid() != "checkpoint"]
+    if not curves:
+        return
+    values = [numpy.asarray(line.get_ydata(), dtype=float) for line in curves]
+    bottom = min(float(v.min()) for v in values)
+    top = max(float(v.max()) for v in values)
+    margin = axes.get_ymargin()
+    if (top - bottom) * (1 + 2 * margin) >= span:
+        return
+    middle = (bottom + top) / 2
+    start = min(max(middle - span / 2, low), high - span)
+    axes.set_ylim(start, start + span)
+
+
+# Nice steps for every axis: 4 to 6 ticks on a value axis, at most 5 on the step axis, whose
+# labels are wider and must not touch at a phone's width.
+NICE_STEPS = [1, 2, 2.5, 5, 10]
+STEP_TICKS = 4  # intervals, so at most 5 ticks
+STEP_NICE_STEPS = [1, 2, 2.5, 3, 5, 10]  # 3 too: 1,200 steps tick every 300, not every 500
+COMPACT_FROM = 10_000  # an axis reaching this many steps labels them 5k, 10k, 15k
+
+
+def _value_locator() -> MaxNLocator:
+    return MaxNLocator(nbins=5, steps=NICE_STEPS, min_n_ticks=4)
+
+
+def _step_label(right: float) -> Callable[[float], str]:
+    """How a step reads on an axis reaching `right`: 1,200, or 15k on a long run's."""
+    if right < COMPACT_FROM:
+        return lambda value: f"{int(value):,}"
+    return lambda value: f"{value / 1000:,.4g}k" if value else "0"
 
 
 def _draw(
@@ -163,19 +279,37 @@ def _sampled_points(curves: TrainingCurves) -> int | None:
     return max(sampled) if sampled else None
 
 
-def _subtitle(curves: TrainingCurves, t: Callable[..., str]) -> str:
+def _subtitle(
+    curves: TrainingCurves, t: Callable[..., str], running: bool | None, font: FontProperties
+) -> str:
+    """What the figures are: a running job's as of its latest step, a job that stopped
+    short's as far as it got; a finished job's need no line."""
     lines = []
     last, planned = curves.last_step, curves.planned_steps
-    if last is not None and planned and last < planned:
+    short = last is not None and bool(planned) and last < (planned or 0)
+    if running is None:
+        running = short
+    if last is not None and running:
+        if planned:
+            lines.append(t("chart.running_of", step=f"{last:,}", planned=f"{planned:,}"))
+        else:
+            lines.append(t("chart.running", step=f"{last:,}"))
+    elif short:
         lines.append(t("chart.progress", step=f"{last:,}", planned=f"{planned:,}"))
     points = _sampled_points(curves)
     if points is not None:
         lines.append(t("chart.sampled", points=f"{points:,}"))
-    return "\n".join(lines)
+    width = FIGURE_INCHES[0] - 2 * HEADER_INCHES
+    return "\n".join(_wrapped(line, font, width, SUBTITLE_LINES) for line in lines)
 
 
-def build_figure(curves: TrainingCurves, *, title: str, language: str) -> Figure:
-    """The chart as a matplotlib Figure (not yet drawn); ValueError when nothing is recorded."""
+def build_figure(
+    curves: TrainingCurves, *, title: str, language: str, running: bool | None = None
+) -> Figure:
+    """The chart as a matplotlib Figure (not yet drawn); ValueError when nothing is recorded.
+
+    `running` says whether the job is still training; None infers it from the curves (fewer
+    steps recorded than planned)."""
     if curves.is_empty:
         raise ValueError("the training curves hold no points to draw")
     t = functools.partial(translate, language)
@@ -183,8 +317,18 @@ def build_figure(curves: TrainingCurves, *, title: str, language: str) -> Figure
     body = FontProperties(family=families, size=BODY_PT)
     figure = Figure(figsize=FIGURE_INCHES, dpi=DPI)
     loss, accuracy = figure.subplots(2, 1, sharex=True)
-    subtitle = _subtitle(curves, t)
-    _lay_out(figure, subtitle_lines=len(subtitle.splitlines()), marks=bool(curves.checkpoint_steps))
+    subtitle = _subtitle(curves, t, running, body)
+    title_font = FontProperties(family=families, size=TITLE_PT)
+    shown_title = _wrapped(
+        drawable(title), title_font, FIGURE_INCHES[0] - 2 * HEADER_INCHES, TITLE_LINES
+    )
+    title_inches = TITLE_LINE_INCHES + TITLE_WRAP_INCHES * shown_title.count("\n")
+    legend_top = _lay_out(
+        figure,
+        title_inches=title_inches,
+        subtitle_lines=len(subtitle.splitlines()),
+        marks=bool(curves.checkpoint_steps),
+    )
 
     _draw(
         loss,
@@ -233,15 +377,18 @@ def build_figure(curves: TrainingCurves, *, title: str, language: str) -> Figure
         axes.spines[["top", "right"]].set_visible(False)
         axes.tick_params(labelsize=BODY_PT, labelfontfamily=families)
         axes.ticklabel_format(axis="y", style="plain", useOffset=False)
-        if axes.get_legend_handles_labels()[0]:
-            axes.legend(
-                loc="upper right" if axes is loss else "lower right",
-                prop=FontProperties(family=families, size=LEGEND_PT),
-                framealpha=0.9,
-            )
-    accuracy.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
-    accuracy.xaxis.set_major_formatter(FuncFormatter(_steps))
-    accuracy.yaxis.set_major_formatter(PercentFormatter(xmax=1))
+    _legend(figure, loss, accuracy, t, top_inches=legend_top)
+    step_label = _step_label(right)
+    accuracy.xaxis.set_major_locator(
+        MaxNLocator(nbins=STEP_TICKS, steps=STEP_NICE_STEPS, integer=True)
+    )
+    accuracy.xaxis.set_major_formatter(FuncFormatter(lambda value, _: step_label(value)))
+    for axes in (loss, accuracy):
+        axes.yaxis.set_major_locator(_value_locator())
+    _least_span(loss, MIN_LOSS_SPAN, low=0, high=float("inf"))
+    _least_span(accuracy, MIN_ACCURACY_SPAN, low=0, high=1)
+    # At least 20 points wide, the axis ticks at whole percents: no "50.0%".
+    accuracy.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
     loss.set_ylabel(t("chart.loss"), fontproperties=body)
     accuracy.set_ylabel(t("chart.accuracy"), fontproperties=body)
     accuracy.set_xlabel(t("chart.step"), fontproperties=body)
@@ -249,20 +396,20 @@ def build_figure(curves: TrainingCurves, *, title: str, language: str) -> Figure
     # The header is left-aligned at the figure's edge, where it has the whole width.
     # A display name is the user's text: `$…$` in it is not mathtext.
     edge = HEADER_INCHES / FIGURE_INCHES[0]
-    title_font = FontProperties(family=families, size=TITLE_PT)
     figure.suptitle(
-        _fitted(title, title_font, FIGURE_INCHES[0] - 2 * HEADER_INCHES),
+        shown_title,
         x=edge,
         y=1 - HEADER_INCHES / FIGURE_INCHES[1],
         ha="left",
         va="top",
         fontproperties=title_font,
+        linespacing=1.2,
         parse_math=False,
     )
     if subtitle:
         figure.text(
             edge,
-            1 - (HEADER_INCHES + TITLE_LINE_INCHES) / FIGURE_INCHES[1],
+            1 - (HEADER_INCHES + title_inches) / FIGURE_INCHES[1],
             subtitle,
             ha="left",
             va="top",
@@ -276,20 +423,51 @@ def build_figure(curves: TrainingCurves, *, title: str, language: str) -> Figure
     return figure
 
 
-def _lay_out(figure: Figure, *, subtitle_lines: int, marks: bool) -> None:
-    """Fixed margins, in inches, for what is drawn around the panels.
+def _legend(
+    figure: Figure, loss: Axes, accuracy: Axes, t: Callable[..., str], *, top_inches: float
+) -> None:
+    """One legend for both panels, in a row of its own above the top one, left-aligned with
+    the header: a colour means the same on both panels (blue training, vermillion
+    validation), and the panels' axis labels say which is loss and which accuracy."""
+    lines = {line.get_gid(): line for axes in (loss, accuracy) for line in axes.get_lines()}
+    entries = [
+        (lines.get(Metric.TRAIN_LOSS) or lines.get(Metric.TRAIN_ACCURACY), "chart.training"),
+        (lines.get(Metric.EVAL_LOSS) or lines.get(Metric.EVAL_ACCURACY), "chart.validation"),
+        (lines.get("checkpoint"), "chart.checkpoint"),
+    ]
+    shown = [(line, t(key)) for line, key in entries if line is not None]
+    if not shown:
+        return
+    header = HEADER_INCHES / FIGURE_INCHES[0]
+    # Attached to the top panel (so it is that Axes' legend) but placed in figure coordinates,
+    # just under the header, outside every panel.
+    loss.legend(
+        [line for line, _ in shown],
+        [label for _, label in shown],
+        loc="upper left",
+        bbox_to_anchor=(header, 1 - (top_inches + 0.05) / FIGURE_INCHES[1]),
+        bbox_transform=figure.transFigure,
+        ncols=len(shown),
+        prop=FontProperties(family=list(font_families()), size=LEGEND_PT),
+        frameon=False,
+        borderaxespad=0,
+        borderpad=0,
+        handlelength=1.8,
+        columnspacing=1.2,
+    )
+
+
+def _lay_out(figure: Figure, *, title_inches: float, subtitle_lines: int, marks: bool) -> float:
+    """Fixed margins, in inches, for what is drawn around the panels; returns where the
+    header ends and the legend row starts, in inches below the figure's top edge.
 
     Measured once by hand rather than by constrained layout, which measured every text twice
     per render and took about half of it; the size and fonts never change, only how many lines
-    the subtitle has and whether checkpoint steps sit along the top.
+    the title and subtitle have and whether checkpoint steps sit along the top.
     """
     width, height = FIGURE_INCHES
-    top = (
-        HEADER_INCHES
-        + TITLE_LINE_INCHES
-        + SUBTITLE_LINE_INCHES * subtitle_lines
-        + (0.3 if marks else 0.1)
-    )
+    header = HEADER_INCHES + title_inches + SUBTITLE_LINE_INCHES * subtitle_lines
+    top = header + LEGEND_ROW_INCHES + (0.3 if marks else 0.1)
     figure.subplots_adjust(
         left=1.05 / width,
         right=1 - 0.45 / width,
@@ -297,6 +475,7 @@ def _lay_out(figure: Figure, *, subtitle_lines: int, marks: bool) -> None:
         top=1 - top / height,
         hspace=0.12,
     )
+    return header
 
 
 def _mark_checkpoints(
@@ -327,7 +506,7 @@ def _mark_checkpoints(
         loss.text(
             step,
             1.02,
-            f"{step:,}",
+            f"{step:,}",  # exact, unlike the axis: it names the checkpoint
             transform=loss.get_xaxis_transform(),
             ha="center",
             va="bottom",
@@ -337,9 +516,12 @@ def _mark_checkpoints(
         )
 
 
-def render_chart(curves: TrainingCurves, *, title: str, language: str) -> bytes:
-    """The chart as PNG bytes, 1200 × 1000 px; ValueError when nothing is recorded yet."""
-    figure = build_figure(curves, title=title, language=language)
+def render_chart(
+    curves: TrainingCurves, *, title: str, language: str, running: bool | None = None
+) -> bytes:
+    """The chart as PNG bytes, 1200 × 1000 px; ValueError when nothing is recorded yet.
+    `running` as for `build_figure`."""
+    figure = build_figure(curves, title=title, language=language, running=running)
     buffer = io.BytesIO()
     # No "Software" entry: the bytes depend on the curves, not on the matplotlib version.
     FigureCanvasAgg(figure)  # the figure draws with this canvas from now on
@@ -347,7 +529,9 @@ def render_chart(curves: TrainingCurves, *, title: str, language: str) -> bytes:
     return buffer.getvalue()
 
 
-async def render_chart_async(curves: TrainingCurves, *, title: str, language: str) -> bytes:
+async def render_chart_async(
+    curves: TrainingCurves, *, title: str, language: str, running: bool | None = None
+) -> bytes:
     """`render_chart` in the chart thread, one render at a time, off the event loop.
 
     A thread, not a process: no second interpreter holding matplotlib and the font, no
@@ -358,5 +542,7 @@ async def render_chart_async(curves: TrainingCurves, *, title: str, language: st
     the loop renders itself.
     """
     loop = asyncio.get_running_loop()
-    render = functools.partial(render_chart, curves, title=title, language=language)
+    render = functools.partial(
+        render_chart, curves, title=title, language=language, running=running
+    )
     return await loop.run_in_executor(_RENDERER, render)

@@ -25,6 +25,13 @@ _GAP_KEYS = {
 }
 
 
+def _nothing_to_draw(job: TuningJob, shown: str, key: str) -> Problem:
+    # "Try again in a few minutes" is wrong for a job that will never train.
+    if job.state.has_ended:
+        return Problem.of("chart.ended_empty", job=shown)
+    return Problem.of(key, job=shown)
+
+
 @dataclass(frozen=True)
 class JobCurves:
     """A job and its curves as recorded so far."""
@@ -48,9 +55,8 @@ class ChartHandlers:
             with google_failures(job.ref.project, job.name):
                 curves = await self.reader.read_curves(job)
         except CurvesMissing as missing:
-            key = _GAP_KEYS[missing.gap]
-            raise BadInput(Problem.of(key, job=shown, state=job.state.value)) from missing
+            raise BadInput(_nothing_to_draw(job, shown, _GAP_KEYS[missing.gap])) from missing
         if curves.is_empty:
-            raise BadInput(Problem.of("chart.not_yet", job=shown, state=job.state.value))
+            raise BadInput(_nothing_to_draw(job, shown, "chart.not_yet"))
         await self.jobs.audit(actor, "chart", job.name, "ok", None)
         return JobCurves(job, curves)

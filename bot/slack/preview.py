@@ -312,7 +312,7 @@ def messages(language: str) -> dict[str, Payload]:
     # A running job's card once its first training figures are in, and before Google
     # gave a step count.
     for slug, progress in (
-        ("card-running-progress", Progress(576, 800, 0.4213, 0.5121)),
+        ("card-running-progress", Progress(576, 800, 0.4213, 0.5121, eval_step=480)),
         ("card-running-progress-no-plan", Progress(1204, None, 1.503, None)),
     ):
         gallery[slug] = _pair(

@@ -117,6 +117,7 @@ class TrainingCurves:
             planned_steps=self.planned_steps,
             train_loss=train.value if train else None,
             eval_loss=evaluation.value if evaluation else None,
+            eval_step=evaluation.step if evaluation else None,
         )
 
 
@@ -138,6 +139,8 @@ class Progress:
     planned_steps: int | None = None
     train_loss: float | None = None
     eval_loss: float | None = None
+    # Validation runs less often than training steps: the step its latest figure is from.
+    eval_step: int | None = None
 
     @property
     def fraction(self) -> float | None:
@@ -161,14 +164,24 @@ class Progress:
         """The progress as a card shows it (losses to four figures): two progresses whose
         `shown()` are equal draw the same card, so the card is not edited."""
         return Progress(
-            self.step, self.planned_steps, _rounded(self.train_loss), _rounded(self.eval_loss)
+            self.step,
+            self.planned_steps,
+            _rounded(self.train_loss),
+            _rounded(self.eval_loss),
+            self.eval_step,
         )
 
     def encode(self) -> str:
         """A compact text form for the store; `decode` reads it back."""
         return "|".join(
             "" if v is None else repr(v)
-            for v in (self.step, self.planned_steps, self.train_loss, self.eval_loss)
+            for v in (
+                self.step,
+                self.planned_steps,
+                self.train_loss,
+                self.eval_loss,
+                self.eval_step,
+            )
         )
 
     @classmethod
@@ -177,19 +190,20 @@ class Progress:
         if not text:
             return None
         parts = text.split("|")
-        if len(parts) != 4:
+        if len(parts) != 5:
             return None
         try:
-            step, planned = (int(p) if p else None for p in parts[:2])
-            train, evaluation = (float(p) if p else None for p in parts[2:])
+            step, planned, eval_step = (int(p) if p else None for p in (*parts[:2], parts[4]))
+            train, evaluation = (float(p) if p else None for p in parts[2:4])
         except ValueError:
             return None
-        return cls(step, planned, train, evaluation)
+        return cls(step, planned, train, evaluation, eval_step)
 
 
 def progress_bar(fraction: float, width: int = 10) -> str:
     """A bar of `width` cells, filled in proportion to `fraction` (0…1)."""
-    filled = round(max(0.0, min(1.0, fraction)) * width)
+    # Rounded down, as the percentage beside it is: a bar is full only when the job is done.
+    filled = math.floor(max(0.0, min(1.0, fraction)) * width)
     return "█" * filled + "░" * (width - filled)
 
 

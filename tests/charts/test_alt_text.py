@@ -35,9 +35,60 @@ def test_japanese_alt_text_says_how_the_losses_went() -> None:
     assert chart_alt_text(_curves(), title="サポートボット", language="ja") == (
         "サポートボット の学習曲線。"
         "トレーニング損失は 800 ステップで 2.31 から 0.42 になりました。"
-        "ステップ 800 の検証損失は 0.51です。"
-        "ステップ 800 のトレーニングでの次トークンの正解率は 87.3%です。"
+        "ステップ 800 時点の検証損失は 0.51です。"
+        "ステップ 800 時点のトレーニングの次トークン正解率は 87.3%です。"
     )
+
+
+def _overfitting() -> TrainingCurves:
+    """A run whose validation loss bottoms out at step 480 and rises to the end; training
+    loss is last sampled at step 1,190, the other series reach 1,200."""
+    series = {
+        Metric.TRAIN_LOSS: Series.of([Point(1, 2.4), Point(600, 0.5), Point(1190, 0.21)]),
+        Metric.TRAIN_ACCURACY: Series.of([Point(1, 0.4), Point(1200, 0.889)]),
+        Metric.EVAL_LOSS: Series.of(
+            [Point(240, 0.9), Point(480, 0.6812), Point(720, 0.74), Point(1200, 0.83)]
+        ),
+        Metric.EVAL_ACCURACY: Series.of([Point(480, 0.81), Point(1200, 0.7964)]),
+    }
+    return curves_of(series, planned_steps=1200)
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "en",
+            "Training curves of support-bot-v3. "
+            "Training loss went from 2.4 to 0.21 over 1,200 steps. "
+            "Validation loss 0.83 at step 1,200. "
+            "Lowest validation loss 0.681 at step 480. "
+            "Training next-token accuracy 88.9% at step 1,200. "
+            "Validation next-token accuracy 79.6% at step 1,200.",
+        ),
+        (
+            "ja",
+            "support-bot-v3 の学習曲線。"
+            "トレーニング損失は 1,200 ステップで 2.4 から 0.21 になりました。"
+            "ステップ 1,200 時点の検証損失は 0.83です。"
+            "検証損失が最も低かったのはステップ 480 の 0.681です。"
+            "ステップ 1,200 時点のトレーニングの次トークン正解率は 88.9%です。"
+            "ステップ 1,200 時点の検証の次トークン正解率は 79.6%です。",
+        ),
+    ],
+)
+def test_alt_text_says_where_validation_loss_was_lowest_when_it_rose_since(
+    language: str, expected: str
+) -> None:
+    # Overfitting shows as a validation loss that rises at the end: the lowest is told apart.
+    assert chart_alt_text(_overfitting(), title="support-bot-v3", language=language) == expected
+
+
+def test_alt_text_leaves_out_a_lowest_validation_loss_that_is_the_latest() -> None:
+    for language in ("en", "ja"):
+        text = chart_alt_text(_curves(), title="x", language=language)
+        assert "Lowest" not in text
+        assert "最も低" not in text
 
 
 def test_alt_text_without_validation_data_says_nothing_of_it() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
+import math
 import threading
 import warnings
 from collections.abc import Callable
@@ -69,10 +71,7 @@ def test_a_job_without_validation_data_shows_no_validation_curve() -> None:
     assert _lines(figure, Metric.TRAIN_ACCURACY)
     for metric in VALIDATION:
         assert _lines(figure, metric) == []
-    legend = _legend_texts(figure)
-    assert translate("en", "chart.train_loss") in legend
-    assert translate("en", "chart.eval_loss") not in legend
-    assert translate("en", "chart.eval_accuracy") not in legend
+    assert _legend_texts(figure) == [translate("en", "chart.training")]
 
 
 def test_a_job_with_validation_data_shows_both_curves_with_markers() -> None:
@@ -83,10 +82,11 @@ def test_a_job_with_validation_data_shows_both_curves_with_markers() -> None:
     (eval_loss,) = _lines(figure, Metric.EVAL_LOSS)
     assert eval_loss.get_marker() == "o"
     assert list(eval_loss.get_xdata()) == list(range(50, 801, 50))
-    legend = _legend_texts(figure)
-    for key in ("chart.train_loss", "chart.eval_loss", "chart.train_accuracy"):
-        assert translate("en", key) in legend
-    assert translate("en", "chart.eval_accuracy") in legend
+    # One legend for both panels: a colour means the same on each.
+    assert _legend_texts(figure) == [
+        translate("en", "chart.training"),
+        translate("en", "chart.validation"),
+    ]
 
 
 def test_checkpoints_are_dashed_lines_at_their_steps_on_both_panels() -> None:
@@ -98,6 +98,28 @@ def test_checkpoints_are_dashed_lines_at_their_steps_on_both_panels() -> None:
     labels = _all_text(figure)
     for step in ("200", "400", "800"):
         assert step in labels.split("\n")
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+@pytest.mark.parametrize("planned", [None, 1600])
+def test_the_legend_covers_no_data(language: str, planned: int | None) -> None:
+    # A rising validation loss at the end of a run is what the chart is read for: no legend
+    # sits over either panel, in either corner.
+    curves = run(800, planned=planned, checkpoints=(400, 800), sampled=True)
+    figure = build_figure(curves, title="overfitting", language=language)
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    figure.draw(renderer)
+    legends = [legend for axes in figure.axes if (legend := axes.get_legend()) is not None]
+    legends += figure.legends
+    assert len(legends) == 1
+    box = legends[0].get_window_extent(renderer)
+    for axes in figure.axes:
+        assert not box.overlaps(axes.get_window_extent(renderer)), axes
+    # Nor over the header or the checkpoint steps along the top edge.
+    for text in figure.findobj(Text):
+        if text.get_text() and text.get_gid() in ("subtitle", "checkpoint"):
+            assert not box.overlaps(text.get_window_extent(renderer)), text.get_text()
+    assert not box.overlaps(figure._suptitle.get_window_extent(renderer))  # type: ignore[union-attr]
 
 
 def test_a_job_without_checkpoints_has_no_checkpoint_lines() -> None:
@@ -125,9 +147,24 @@ def test_japanese_text_has_glyphs(language: str, title: str) -> None:
     assert _glyph_warnings(make) == []
     (figure,) = figures
     if language == "ja":
-        assert translate("ja", "chart.eval_loss") in _legend_texts(figure)
+        assert translate("ja", "chart.validation") in _legend_texts(figure)
         assert "ステップ" in _all_text(figure)
     assert figure.get_suptitle() == title
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_emoji_in_a_display_name_are_left_out_rather_than_drawn_as_boxes(language: str) -> None:
+    figures: list[Figure] = []
+
+    def make() -> Figure:
+        figures.append(build_figure(run(), title="support 🚀 bot ✨ v3", language=language))
+        return figures[-1]
+
+    assert _glyph_warnings(make) == []
+    assert figures[0].get_suptitle() == "support bot v3"
+    # A joined emoji goes whole; a symbol a font has (DejaVu's ❤) stays, as text.
+    joined = build_figure(run(), title="👩‍💻 チーム ❤️ bot", language=language)
+    assert joined.get_suptitle() == "チーム ❤ bot"
 
 
 def test_the_glyph_check_sees_a_font_without_japanese() -> None:
@@ -148,6 +185,42 @@ def test_the_sampled_note_appears_only_when_google_sampled() -> None:
     assert note not in _all_text(whole)
 
 
+@pytest.mark.parametrize(
+    ("language", "lines"),
+    [
+        (
+            "en",
+            [
+                "Running · step 800 of 1,600",
+                "Google sent a sample: 800 of the recorded points shown;",
+                "short spikes may be missing",
+            ],
+        ),
+        (
+            "ja",
+            [
+                "実行中・ステップ 800 / 1,600",
+                "Google から届いたのは記録の一部です：記録された点のうち",
+                "800 点を表示。短い急上昇は抜けていることがあります",
+            ],
+        ),
+    ],
+)
+def test_the_sampled_note_says_what_a_sample_may_miss_within_the_width(
+    language: str, lines: list[str]
+) -> None:
+    figure = build_figure(run(800, planned=1600, sampled=True), title="sampled", language=language)
+    assert _subtitle(figure).split("\n") == lines
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    figure.draw(renderer)
+    (subtitle,) = [text for text in figure.texts if text.get_gid() == "subtitle"]
+    box = subtitle.get_window_extent(renderer)
+    assert box.x1 <= figure.bbox.width
+    legend = figure.axes[0].get_legend()
+    assert legend is not None
+    assert not box.overlaps(legend.get_window_extent(renderer))
+
+
 def test_thinning_for_drawing_keeps_spikes_and_does_not_claim_sampling() -> None:
     # 10,000 points are drawn as at most 2,000 that keep each bucket's lowest and highest.
     curves = run(10_000, spike_at=6_543)
@@ -160,18 +233,134 @@ def test_thinning_for_drawing_keeps_spikes_and_does_not_claim_sampling() -> None
     assert translate("en", "chart.sampled", points="").split(":")[0] not in _all_text(figure)
 
 
-def test_a_running_job_shows_its_planned_steps() -> None:
-    figure = build_figure(run(600, planned=1000), title="running", language="en")
-    assert figure.axes[0].get_xlim() == (0, 1000)
-    assert translate("en", "chart.progress", step="600", planned="1,000") in _subtitle(figure)
-    japanese = build_figure(run(600, planned=1000), title="running", language="ja")
-    assert "1,000 ステップ中 600 ステップ" in _subtitle(japanese)
+def test_a_running_job_says_it_is_running_and_as_of_which_step() -> None:
+    figure = build_figure(run(480, planned=1200), title="running", language="en")
+    assert figure.axes[0].get_xlim() == (0, 1200)
+    assert _subtitle(figure) == "Running · step 480 of 1,200"
+    japanese = build_figure(run(480, planned=1200), title="running", language="ja")
+    # The status card's form: 「ステップ 576 / 800」.
+    assert _subtitle(japanese) == "実行中・ステップ 480 / 1,200"
+    unplanned = build_figure(run(480), title="running", language="en", running=True)
+    assert _subtitle(unplanned) == "Running · step 480"
+    # At its last planned step, a job may still be running (its final evaluation, say).
+    ending = build_figure(run(800, planned=800), title="ending", language="ja", running=True)
+    assert _subtitle(ending) == "実行中・ステップ 800 / 800"
+
+
+def test_a_job_that_stopped_short_shows_how_far_it_got_without_running() -> None:
+    for language, expected in (("en", "Step 480 of 1,200"), ("ja", "ステップ 480 / 1,200")):
+        figure = build_figure(
+            run(480, planned=1200), title="stopped", language=language, running=False
+        )
+        assert _subtitle(figure) == expected
+        assert "Running" not in _all_text(figure)
+        assert "実行中" not in _all_text(figure)
 
 
 def test_a_finished_job_shows_no_progress_line() -> None:
     figure = build_figure(run(800, planned=800), title="done", language="en")
     assert figure.axes[0].get_xlim() == (0, 800)
     assert _subtitle(figure) == ""
+
+
+def _tick_labels(figure: Figure, axis: str, index: int) -> list[Text]:
+    """The tick labels shown on one panel's axis (those inside its limits), once drawn."""
+    axes = figure.axes[index]
+    low, high = axes.get_xlim() if axis == "x" else axes.get_ylim()
+    labels = axes.get_xticklabels() if axis == "x" else axes.get_yticklabels()
+    coordinate = 0 if axis == "x" else 1
+    return [label for label in labels if low <= label.get_position()[coordinate] <= high]
+
+
+@pytest.mark.parametrize("steps", [200, 800, 1200, 10_000])
+def test_the_value_axes_have_four_to_six_ticks_at_nice_steps(steps: int) -> None:
+    # The loss falls to about 0.4: ticks only at 1 and 2 would leave the end unreadable.
+    figure = build_figure(run(steps), title="ticks", language="en")
+    FigureCanvasAgg(figure).draw()
+    for index in (0, 1):
+        ticks = [label.get_position()[1] for label in _tick_labels(figure, "y", index)]
+        assert 4 <= len(ticks) <= 6, ticks
+        gaps = {round(b - a, 6) for a, b in itertools.pairwise(ticks)}
+        assert len(gaps) == 1, ticks
+        (gap,) = gaps
+        mantissa = gap / 10 ** math.floor(math.log10(gap))
+        assert round(mantissa, 6) in (1, 2, 2.5, 5), gap
+    loss = [label.get_text() for label in _tick_labels(figure, "y", 0)]
+    assert "0.5" in loss
+
+
+@pytest.mark.parametrize(
+    ("steps", "labels"),
+    [
+        (1200, ["0", "300", "600", "900", "1,200"]),
+        (10_000, ["0", "2.5k", "5k", "7.5k", "10k"]),
+        (15_000, ["0", "5k", "10k", "15k"]),
+    ],
+)
+def test_the_step_axis_has_few_compact_labels_that_do_not_touch(
+    steps: int, labels: list[str]
+) -> None:
+    figure = build_figure(run(steps, checkpoints=(steps // 3,)), title="ticks", language="en")
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    figure.draw(renderer)
+    shown = _tick_labels(figure, "x", 1)
+    assert [label.get_text() for label in shown] == labels
+    boxes = [label.get_window_extent(renderer) for label in shown]
+    for left, right in itertools.pairwise(boxes):
+        assert right.x0 - left.x1 > 20  # px of the 1,200 px picture: about 7 px on a phone
+    # A checkpoint's own label stays exact: it names the checkpoint.
+    assert f"{steps // 3:,}" in [text.get_text() for text in figure.axes[0].texts]
+
+
+def _early(steps: int, *, loss: float, accuracy: float) -> TrainingCurves:
+    """A run's first steps: figures that only wobble about `loss` and `accuracy`."""
+    wobble = [0.02 * math.sin(s * 12.9898) for s in range(1, steps + 1)]
+    return curves_of(
+        {
+            Metric.TRAIN_LOSS: Series.of(Point(s, loss + w) for s, w in enumerate(wobble, 1)),
+            Metric.TRAIN_ACCURACY: Series.of(
+                Point(s, accuracy + w / 4) for s, w in enumerate(wobble, 1)
+            ),
+            Metric.EVAL_LOSS: Series.of([Point(steps, loss + 0.03)]),
+        },
+        planned_steps=1200,
+    )
+
+
+@pytest.mark.parametrize(
+    ("loss", "accuracy", "loss_limits", "accuracy_limits"),
+    [
+        (1.2, 0.5, None, None),  # centred on the data
+        (0.1, 0.97, (0, 0.5), (0.8, 1.0)),  # moved up or down to stay where values can be
+    ],
+)
+def test_an_early_run_s_noise_is_not_blown_up_to_fill_the_panels(
+    loss: float,
+    accuracy: float,
+    loss_limits: tuple[float, float] | None,
+    accuracy_limits: tuple[float, float] | None,
+) -> None:
+    curves = _early(30, loss=loss, accuracy=accuracy)
+    figure = build_figure(curves, title="early", language="en")
+    FigureCanvasAgg(figure).draw()
+    for index, series, span, limits in (
+        (0, (Metric.TRAIN_LOSS, Metric.EVAL_LOSS), 0.5, loss_limits),
+        (1, (Metric.TRAIN_ACCURACY,), 0.2, accuracy_limits),
+    ):
+        low, high = figure.axes[index].get_ylim()
+        assert high - low == pytest.approx(span)
+        values = [p.value for metric in series for p in curves.get(metric).points]
+        if limits is None:
+            assert (low + high) / 2 == pytest.approx((min(values) + max(values)) / 2)
+        else:
+            assert (low, high) == pytest.approx(limits)
+        assert low <= min(values)
+        assert max(values) <= high
+    labels = [label.get_text() for label in _tick_labels(figure, "y", 1)]
+    assert all(label.endswith("%") and "." not in label for label in labels), labels
+    # A run with its full range keeps matplotlib's own limits around the data.
+    whole = build_figure(run(800), title="whole", language="en")
+    assert whole.axes[0].get_ylim()[1] - whole.axes[0].get_ylim()[0] > 1.5
 
 
 def test_labels_are_in_the_reader_language() -> None:
@@ -190,8 +379,41 @@ def test_a_display_name_is_shown_as_typed_and_cut_when_too_long() -> None:
     assert title.get_text() == "cost $5 to $10 run"
     assert title.get_parse_math() is False
     long = build_figure(run(), title="長い名前" * 40, language="ja")
-    assert long.get_suptitle().endswith("…")
-    assert len(long.get_suptitle()) < 40
+    first, second = long.get_suptitle().split("\n")
+    assert first.startswith("長い名前")
+    assert second.endswith("…")
+    assert len(first + second) < 60
+
+
+@pytest.mark.parametrize(
+    ("title", "lines"),
+    [
+        (
+            "カスタマーサポート応答モデル 第3版（社内FAQ・2026年12月データ）",
+            ["カスタマーサポート応答モデル", "第3版（社内FAQ・2026年12月データ）"],
+        ),
+        (
+            "customer-support answer model, third edition (internal FAQ, December 2026)",
+            ["customer-support answer model, third edition", "(internal FAQ, December 2026)"],
+        ),
+    ],
+)
+def test_a_long_title_wraps_onto_a_second_line_before_it_is_cut(
+    title: str, lines: list[str]
+) -> None:
+    # The end of a name is often what tells two runs apart: it is kept on a second line.
+    figure = build_figure(run(planned=1600, checkpoints=(400,)), title=title, language="ja")
+    assert figure.get_suptitle().split("\n") == lines
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    figure.draw(renderer)
+    header = figure._suptitle.get_window_extent(renderer)  # type: ignore[union-attr]
+    assert header.x1 <= figure.bbox.width
+    assert header.y1 <= figure.bbox.height
+    (subtitle,) = [text for text in figure.texts if text.get_gid() == "subtitle"]
+    legend = figure.axes[0].get_legend()
+    assert legend is not None
+    for other in (subtitle, legend, *figure.axes):
+        assert not header.overlaps(other.get_window_extent(renderer)), other
 
 
 def test_a_lone_first_point_is_visible() -> None:
@@ -214,33 +436,42 @@ async def test_the_async_render_gives_the_same_bytes_off_the_loop_thread(
     threads: list[int] = []
     original = render.render_chart
 
-    def recording(curves: TrainingCurves, *, title: str, language: str) -> bytes:
+    def recording(
+        curves: TrainingCurves, *, title: str, language: str, running: bool | None = None
+    ) -> bytes:
         threads.append(threading.get_ident())
-        return original(curves, title=title, language=language)
+        return original(curves, title=title, language=language, running=running)
 
     monkeypatch.setattr(render, "render_chart", recording)
     curves = run(checkpoints=(400,))
     png = await render_chart_async(curves, title="async", language="ja")
     assert png == original(curves, title="async", language="ja")
     assert len(threads) == 1
+    # Whether the job is running is passed through (it changes the subtitle, so the bytes).
+    ending = run(800, planned=800)
+    running = await render_chart_async(ending, title="async", language="ja", running=True)
+    assert running == original(ending, title="async", language="ja", running=True)
+    assert running != original(ending, title="async", language="ja")
     assert threads[0] != threading.get_ident()
 
 
 async def test_async_renders_run_one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    running, most = 0, 0
+    busy, most = 0, 0
     lock = threading.Lock()
     original = render.render_chart
 
-    def counting(curves: TrainingCurves, *, title: str, language: str) -> bytes:
-        nonlocal running, most
+    def counting(
+        curves: TrainingCurves, *, title: str, language: str, running: bool | None = None
+    ) -> bytes:
+        nonlocal busy, most
         with lock:
-            running += 1
-            most = max(most, running)
+            busy += 1
+            most = max(most, busy)
         try:
-            return original(curves, title=title, language=language)
+            return original(curves, title=title, language=language, running=running)
         finally:
             with lock:
-                running -= 1
+                busy -= 1
 
     monkeypatch.setattr(render, "render_chart", counting)
     pngs = await asyncio.gather(

@@ -276,6 +276,25 @@ def test_a_running_card_shows_steps_done_of_those_planned_and_the_latest_losses(
     )
 
 
+def test_a_validation_loss_from_an_earlier_step_says_which() -> None:
+    from bot.tuning.curves import Progress
+
+    progress = Progress(576, 800, 0.4213, 0.5121, eval_step=480)
+    assert _progress_line(_card(_job(), progress=progress)).endswith(  # type: ignore[union-attr]
+        "validation loss 0.5121 (step 480)"
+    )
+    assert _progress_line(_card(_job(), "ja", progress=progress)).endswith(  # type: ignore[union-attr]
+        "検証損失 0.5121（ステップ 480）"
+    )
+
+
+def test_a_diverging_loss_is_shown_in_plain_digits() -> None:
+    from bot.tuning.curves import Progress
+
+    line = _progress_line(_card(_job(), progress=Progress(step=10, train_loss=12345.6)))
+    assert line == "*Progress*  step 10\ntraining loss 12,346"
+
+
 def test_progress_without_a_planned_count_or_validation_shows_what_there_is() -> None:
     from bot.tuning.curves import Progress
 

@@ -63,7 +63,7 @@ def test_the_chart_of_a_job_with_a_card_here_goes_to_its_thread(bot: BotUnderTes
     _watch_here(bot, name)
     bot.command(f"chart {name.rsplit('/', 1)[-1]}")
     reply = _reply(bot)
-    assert "are in its thread" in reply
+    assert "are in the thread of its status card in this channel" in reply
     assert "support-bot" in reply
     done = _completed(bot)
     assert done["channel_id"] == CHANNEL
@@ -82,7 +82,7 @@ def test_without_a_card_here_the_chart_goes_to_the_users_direct_messages(
     _serve_direct_messages(bot)
     name = _job(bot)
     bot.command(f"chart {name}")
-    assert "in your messages with the bot" in _reply(bot)
+    assert "in your DM with the bot" in _reply(bot)
     (opened,) = bot.slack.calls_to("conversations.open")
     assert opened.args["users"] == USER
     done = _completed(bot)
@@ -97,7 +97,7 @@ def test_a_running_job_has_a_chart_of_its_steps_so_far(bot: BotUnderTest) -> Non
     halfway = time.time() + 1800  # half of RUNNING, at 3600 s a state
     bot.emulator.clock = lambda: halfway
     bot.command(f"chart {name}")
-    assert "in your messages with the bot" in _reply(bot)
+    assert "in your DM with the bot" in _reply(bot)
     assert _uploaded_png(bot).startswith(PNG)
 
 
@@ -105,8 +105,8 @@ def test_a_queued_job_has_no_chart_yet_and_says_why(bot: BotUnderTest) -> None:
     name = _job(bot, state="JOB_STATE_PENDING")
     bot.command(f"chart {name}")
     reply = _reply(bot)
-    assert "no training curves" in reply
-    assert "has not started training" in reply
+    assert "has not started training yet" in reply
+    assert "Try again a few minutes after it starts running" in reply
     assert bot.slack.calls_to("files.getUploadURLExternal") == []
 
 
@@ -115,7 +115,9 @@ def test_the_answer_is_in_the_users_language(bot: BotUnderTest) -> None:
     name = _job(bot)
     _watch_here(bot, name)
     bot.command(f"chart {name}")
-    assert _reply(bot) == "support-bot の学習曲線をジョブのスレッドに投稿しました。"
+    assert _reply(bot) == (
+        "support-bot の学習曲線を、このチャンネルにあるステータスカードのスレッドに投稿しました。"
+    )
     assert "学習曲線" in _completed(bot)["files"][0]["title"]
 
 
@@ -136,6 +138,38 @@ def test_an_unknown_job_is_said_plainly(bot: BotUnderTest) -> None:
     bot.command("chart 999999999999")
     assert "999999999999" in _reply(bot)
     assert bot.slack.calls_to("files.getUploadURLExternal") == []
+
+
+def test_a_job_that_ended_before_training_has_nothing_to_draw(bot: BotUnderTest) -> None:
+    name = _job(bot, state="JOB_STATE_PENDING")
+    bot.emulator.set_state(name, "JOB_STATE_FAILED", error_message="dataset unreadable")
+    bot.command(f"chart {name}")
+    reply = _reply(bot)
+    assert "ended before it recorded any training figures" in reply
+    assert "try again" not in reply.lower()
+
+
+def test_a_name_with_markup_characters_is_escaped_once(bot: BotUnderTest) -> None:
+    name = bot.emulator.add_job(
+        PROJECT, REGION, display_name="Q&A <bot>", state="JOB_STATE_SUCCEEDED"
+    )
+    _watch_here(bot, name)
+    bot.command(f"chart {name}")
+    reply = _reply(bot)
+    assert "Q&amp;A &lt;bot&gt;" in reply
+    assert "&amp;amp;" not in reply
+
+
+def test_a_rate_limited_upload_asks_to_try_again_without_blaming_scopes(
+    bot: BotUnderTest,
+) -> None:
+    name = _job(bot)
+    _watch_here(bot, name)
+    bot.slack.fail("files.completeUploadExternal", "internal_error")
+    bot.command(f"chart {name}")
+    reply = _reply(bot)
+    assert "`internal_error`" in reply
+    assert "files:write" not in reply
 
 
 def test_a_failed_upload_says_what_to_check(bot: BotUnderTest) -> None:

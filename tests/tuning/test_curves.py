@@ -48,7 +48,9 @@ def test_progress_is_the_highest_step_and_the_latest_losses() -> None:
         planned_steps=10,
     )
     progress = curves.progress()
-    assert progress == Progress(step=5, planned_steps=10, train_loss=1.0, eval_loss=1.7)
+    assert progress == Progress(
+        step=5, planned_steps=10, train_loss=1.0, eval_loss=1.7, eval_step=2
+    )
     assert progress.percent == 50
     assert curves.has_validation
 
@@ -82,11 +84,16 @@ def test_changes_below_four_significant_figures_draw_the_same_card() -> None:
     planned=st.none() | st.integers(1, 10**9),
     train=st.none() | st.floats(allow_nan=False, allow_infinity=False),
     evaluation=st.none() | st.floats(allow_nan=False, allow_infinity=False),
+    eval_step=st.none() | st.integers(0, 10**9),
 )
 def test_progress_survives_the_store(
-    step: int | None, planned: int | None, train: float | None, evaluation: float | None
+    step: int | None,
+    planned: int | None,
+    train: float | None,
+    evaluation: float | None,
+    eval_step: int | None,
 ) -> None:
-    progress = Progress(step, planned, train, evaluation)
+    progress = Progress(step, planned, train, evaluation, eval_step)
     encoded = progress.encode()
     assert len(encoded) <= 96  # the column's width
     assert Progress.decode(encoded) == progress
@@ -97,9 +104,10 @@ def test_unreadable_stored_progress_is_none(text: str | None) -> None:
     assert Progress.decode(text) is None
 
 
-def test_progress_bar_fills_in_proportion() -> None:
+def test_progress_bar_fills_in_proportion_and_is_full_only_when_done() -> None:
     assert progress_bar(0.0) == "░" * 10
     assert progress_bar(0.5) == "█" * 5 + "░" * 5
+    assert progress_bar(0.999) == "█" * 9 + "░"  # 99 %: not a full bar
     assert progress_bar(1.7) == "█" * 10
 
 

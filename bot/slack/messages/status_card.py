@@ -64,26 +64,38 @@ def _field(label: str, value: str) -> MarkdownTextObject:
     return MarkdownTextObject(text=truncate(f"*{label}*\n{value}", MAX_FIELD))
 
 
+def _loss(value: float) -> str:
+    # Four significant figures, but a diverging loss in plain digits rather than 1.235e+04.
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
 def progress_text(progress: Progress, language: str) -> str:
-    """The card's progress line: a bar and the step count, then the latest losses."""
+    """The card's progress line: a bar and the step count, then the latest losses (the
+    validation one with its step when it is older than the latest training step)."""
     t = lambda key, **p: translate(language, key, **p)  # noqa: E731
     head = [f"*{t('card.progress')}*"]
     if progress.fraction is not None and progress.step is not None:
-        head.append(f"`{progress_bar(progress.fraction)}`  {progress.percent}%")
-        head.append(
-            t("card.progress_of", step=f"{progress.step:,}", planned=f"{progress.planned_steps:,}")
+        steps = t(
+            "card.progress_of", step=f"{progress.step:,}", planned=f"{progress.planned_steps:,}"
         )
+        head.append(f"`{progress_bar(progress.fraction)}`  {progress.percent}%  ·  {steps}")
     elif progress.step is not None:
         head.append(t("card.progress_step", step=f"{progress.step:,}"))
-    losses = [
-        t(key, value=f"{value:.4g}")
-        for key, value in (
-            ("card.train_loss", progress.train_loss),
-            ("card.eval_loss", progress.eval_loss),
-        )
-        if value is not None
-    ]
-    lines = ["  ".join(head[:2]) + (f"  ·  {head[2]}" if len(head) > 2 else "")]
+    losses = []
+    if progress.train_loss is not None:
+        losses.append(t("card.train_loss", value=_loss(progress.train_loss)))
+    if progress.eval_loss is not None:
+        if progress.eval_step is not None and progress.eval_step != progress.step:
+            losses.append(
+                t(
+                    "card.eval_loss_at",
+                    value=_loss(progress.eval_loss),
+                    step=f"{progress.eval_step:,}",
+                )
+            )
+        else:
+            losses.append(t("card.eval_loss", value=_loss(progress.eval_loss)))
+    lines = ["  ".join(head)]
     if losses:
         lines.append("  ·  ".join(losses))
     return "\n".join(lines)

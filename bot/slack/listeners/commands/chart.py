@@ -18,6 +18,9 @@ from bot.metrics import CHARTS
 from bot.slack.mrkdwn import escape, literal
 from bot.slack.surface import Surface
 
+# Errors that mean the token cannot upload files at all, whatever the moment.
+_SCOPE_ERRORS = frozenset({"missing_scope", "not_allowed_token_type", "no_permission"})
+
 
 @dataclass(frozen=True)
 class ChartPosted:
@@ -43,7 +46,7 @@ class ChartFlow:
         job = found.job
         language = actor.language
         chart = await surface.charts.draw(job, found.curves, language=language)
-        shown = literal(escape(job.display_name)) if job.display_name else f"#{job.ref.job_id}"
+        shown = literal(job.display_name) if job.display_name else f"#{job.ref.job_id}"
         channel = actor.channel_id or ""
         thread = await surface.handlers.thread_for(job, channel) if channel else None
         try:
@@ -57,8 +60,9 @@ class ChartFlow:
                 reply = translate(language, "chart.posted_dm", job=shown)
         except SlackApiError as exc:
             CHARTS.labels(kind="command", outcome="upload_failed").inc()
-            error = escape(str(exc.response.get("error", "")))
-            failed = translate(language, "chart.upload_failed", error=error)
+            code = str(exc.response.get("error", ""))
+            key = "chart.upload_scope" if code in _SCOPE_ERRORS else "chart.upload_failed"
+            failed = translate(language, key, error=escape(code))
             return ChartPosted("slack_error", job.name, failed)
         CHARTS.labels(kind="command", outcome="ok").inc()
         return ChartPosted("ok", job.name, reply)
