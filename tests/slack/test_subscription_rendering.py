@@ -78,7 +78,7 @@ def test_subscribing_again_says_the_filters_were_replaced_and_counts_the_back_fi
     sub = _sub("model:gemini-2.5-flash")
     text = subscribed_reply(sub, created=False, backfilled=2, language="en")
     assert "its filters are replaced" in text
-    assert "except the 2 running ones that just got a card here" in text
+    assert "except the 2 already running, which this channel now follows" in text
     assert "`model:gemini-2.5-flash`" in text
     ja = subscribed_reply(sub, created=False, backfilled=2, language="ja")
     assert "フィルタを次の内容に置き換えました" in ja
@@ -126,7 +126,7 @@ def test_unsubscribing_and_a_subscription_that_is_not_yours() -> None:
     sub = _sub("my-project")
     assert "no longer subscribed" in unsubscribed_reply(sub, sub.location, "en")
     assert "has no subscription to `my-project`" in unsubscribed_reply(None, sub.location, "en")
-    assert "購読を停止しました" in unsubscribed_reply(sub, sub.location, "ja")
+    assert "購読を解除しました" in unsubscribed_reply(sub, sub.location, "ja")
     assert "購読していません" in unsubscribed_reply(None, sub.location, "ja")
     mine = not_yours_reply(sub, "en")
     assert mine.startswith("Only <@U0ALICE01>")
@@ -164,7 +164,7 @@ def test_the_list_shows_access_trouble(language: str) -> None:
     _, blocks = subscriptions_message([sub], language=language, channel_id=CHANNEL)
     text = blocks[1]["text"]["text"]
     assert "403 Permission denied &lt;on&gt; 'tuningJobs.list'" in text
-    assert "`roles/aiplatform.user`" in text
+    assert "`roles/aiplatform.viewer`" in text
     assert "`secret-project`" in text
     warning = {"en": "cannot list the tuning jobs", "ja": "チューニング ジョブを一覧できません"}
     assert warning[language] in text
@@ -215,10 +215,10 @@ def test_debug_shows_subscriptions_settings_reads_jobs_and_what_to_do_about_erro
     assert "*Subscriptions: 2*" in text
     assert "`vision-team` / `us-east4`" in text
     assert "Endings as messages of their own in the channel" in text
-    assert ":heavy_minus_sign: Mention whoever started a job when it fails" in text
+    assert ":heavy_minus_sign: Mention whoever started a job from Slack when it fails" in text
     assert "requests to Google: 3" in text
     assert "the last read failed: 403 denied" in text
-    assert "*Jobs followed here: 2*" in text
+    assert "*Jobs this channel follows (watched or subscribed): 2*" in text
     assert "support-answers-v3" in text
     assert "invite it with `/invite @tuning-bot`" in text
     assert text.count("The channel is gone or archived") == 2
@@ -233,7 +233,7 @@ def test_debug_in_japanese() -> None:
     text = _text(blocks)
     assert "購読: 2 件" in text
     assert "（リクエスト 3 回）" in text
-    assert "このチャンネルでウォッチ中のジョブ: 2 件" in text
+    assert "このチャンネルでウォッチ中のジョブ（/tune watch と購読）: 2 件" in text
     assert "`/invite @tuning-bot` で招待してください" in text
     assert "Slack がボットの投稿を一時的に制限しました" in text
 
@@ -242,7 +242,7 @@ def test_debug_of_a_quiet_channel() -> None:
     _, blocks = debug_message(ChannelDebug(CHANNEL), language="en")
     text = _text(blocks)
     assert "*Subscriptions: 0*\\nNone." in text
-    assert "*Jobs followed here: 0*" in text
+    assert "*Jobs this channel follows (watched or subscribed): 0*" in text
     assert "None lately." in text
 
 
@@ -398,14 +398,15 @@ def test_the_settings_modal_shows_the_choices_a_user_reads() -> None:
     assert view["title"]["text"] == "Channel settings"
     assert f"<#{CHANNEL}>" in text
     assert "Also show successful endings in the channel" in text
-    assert "Mention whoever started a job when it fails" in text
+    assert "Mention whoever started a job from Slack when it fails" in text
     endings = next(b for b in view["blocks"] if b.get("block_id") == ids.SETTINGS_ENDINGS)
     assert endings["element"]["initial_option"]["text"]["text"] == (
         "Endings as messages of their own in the channel"
     )
     ja = settings_modal(DEFAULT_SETTINGS, channel_id=CHANNEL, language="ja")
     assert ja["title"]["text"] == "チャンネル設定"
-    assert "ジョブが失敗したら実行者にメンションする" in json.dumps(ja, ensure_ascii=False)
+    shown = json.dumps(ja, ensure_ascii=False)
+    assert "Slack から開始したジョブが失敗したら実行者にメンションする" in shown
 
 
 def test_reading_settings_tolerates_missing_values() -> None:
@@ -432,7 +433,7 @@ def test_settings_saved_reply_lists_the_settings() -> None:
     assert text.startswith(":white_check_mark: Saved this channel's settings:")
     assert "• No status cards: endings only" in text
     assert ":heavy_minus_sign: Also show successful endings in the channel" in text
-    assert ":white_check_mark: Mention whoever started a job when it fails" in text
+    assert ":white_check_mark: Mention whoever started a job from Slack when it fails" in text
     ja = settings_saved_reply(DEFAULT_SETTINGS, "ja")
     assert "このチャンネルの設定を保存しました" in ja
     assert "終了をジョブのカードのスレッドに返信" in ja

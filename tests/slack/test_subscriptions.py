@@ -108,7 +108,7 @@ def test_running_jobs_that_match_are_followed_at_once_and_ended_ones_are_not(
         PROJECT, REGION, state="JOB_STATE_SUCCEEDED", labels={"team": "nlp"}
     )
     bot.command("subscribe label:team=nlp")
-    assert "except the 1 running ones that just got a card here" in _text(bot)
+    assert "except the 1 already running, which this channel now follows" in _text(bot)
     (sub,) = _subs(bot)
     (watch,) = _run(bot.store.watches_for_job(JobRef.from_name(matching)))
     assert watch.kind is WatchKind.SUBSCRIBED
@@ -124,7 +124,7 @@ def test_running_jobs_that_match_are_followed_at_once_and_ended_ones_are_not(
 def test_subscribing_twice_does_not_follow_a_running_job_twice(bot: BotUnderTest) -> None:
     job = _running(bot)
     bot.command("subscribe")
-    assert "the 1 running ones" in _text(bot)
+    assert "the 1 already running" in _text(bot)
     bot.command("subscribe events:all", reply="r2")
     assert "was already subscribed" in _text(bot, "r2")
     assert len(_run(bot.store.watches_for_job(JobRef.from_name(job)))) == 1
