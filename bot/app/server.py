@@ -42,6 +42,7 @@ from bot.datasets.sources import DatasetOpener
 from bot.handlers.charts import ChartHandlers
 from bot.handlers.datasets import PreflightCheck
 from bot.handlers.jobs import CreateLookups, JobHandlers
+from bot.handlers.subscriptions import SubscriptionHandlers
 from bot.handlers.trying import TryHandlers
 from bot.logs import configure_logging
 from bot.metrics import REGISTRY
@@ -59,6 +60,7 @@ from bot.vertex.client import TuningClient
 from bot.vertex.submit import SubmitResult, find_submitted, submit_job
 from bot.watch.service import Watcher
 from bot.watch.store import SqlWatchStore
+from bot.watch.subscription_store import SqlSubscriptionStore
 
 if TYPE_CHECKING:
     from bot.emulator import Emulator
@@ -147,6 +149,7 @@ async def build_runtime(settings: Settings, *, http: httpx.AsyncClient | None = 
         trying=trying,
         charts=charts,
         chart_reads=ChartHandlers(handlers, tuning),
+        subscriptions=SubscriptionHandlers(handlers, SqlSubscriptionStore(store)),
     )
     bolt = build_bolt_app(slack, surface)
     watcher = build_watcher(settings, store, tuning, publisher, homes=homes, charts=charts)

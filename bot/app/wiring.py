@@ -27,6 +27,7 @@ from bot.watch.notify import NO_CHARTS, NO_HOMES, ChartPoster, HomeRefresher
 from bot.watch.policy import PollConfig
 from bot.watch.service import Watcher
 from bot.watch.store import SqlWatchStore
+from bot.watch.subscription_store import SqlSubscriptionStore
 
 if TYPE_CHECKING:
     from bot.emulator import Emulator
@@ -151,4 +152,5 @@ def build_watcher(
         homes=homes,
         curves=tuning,
         charts=charts,
+        subscriptions=SqlSubscriptionStore(store),
     )

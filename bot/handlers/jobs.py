@@ -59,6 +59,12 @@ PERMISSIONS: Mapping[str, Action] = {
     "preview": Action.READ,
     "try_model": Action.READ,  # bot.handlers.trying: anyone who may use the bot in the channel
     "chart": Action.READ,  # bot.handlers.charts: the training curves of a job
+    # bot.handlers.subscriptions: what a channel hears about and how
+    "subscribe": Action.WATCH,
+    "unsubscribe": Action.WATCH,
+    "subscriptions": Action.READ,
+    "settings": Action.WATCH,
+    "debug": Action.READ,
 }
 # Link previews read jobs concurrently, but only a few at a time: a message can hold several
 # links, and Google's read quota is shared with the watcher.

@@ -22,18 +22,25 @@ class Verb(Enum):
     CONTINUE = "continue"  # `rerun <job> continue`: continue tuning the job's tuned model
     TRY = "try"
     CHART = "chart"
+    SUBSCRIBE = "subscribe"  # `subscribe [PROJECT[/REGION]] [filters…]`
+    UNSUBSCRIBE = "unsubscribe"  # `unsubscribe [PROJECT[/REGION]]`
+    SUBSCRIPTIONS = "subscriptions"
+    SETTINGS = "settings"  # the channel's settings, in a modal
+    DEBUG = "debug"  # what the channel is subscribed to and how delivery went
     HELP = "help"
     USAGE = "usage"  # unknown or malformed text: answered with the usage
 
 
 @dataclass(frozen=True)
 class TuneCommand:
-    """A parsed `/tune` text: the verb and its single argument (job ref, filter or URI), and
-    for `try` the prompt typed after the job, as typed (line breaks kept)."""
+    """A parsed `/tune` text: the verb and its single argument (job ref, filter or URI), for
+    `try` the prompt typed after the job, as typed (line breaks kept), and for `subscribe` and
+    `unsubscribe` every word after the verb (checked by the use case, which knows the forms)."""
 
     verb: Verb
     argument: str = ""
     prompt: str = ""
+    words: tuple[str, ...] = ()
 
 
 _SYNONYMS = {"": Verb.CREATE, "create": Verb.CREATE, "new": Verb.CREATE}
@@ -46,6 +53,8 @@ _WITH_ARGUMENT = {
     "rerun": Verb.RERUN,
     "chart": Verb.CHART,
 }
+_WITH_WORDS = {"subscribe": Verb.SUBSCRIBE, "unsubscribe": Verb.UNSUBSCRIBE}
+_ALONE = {"subscriptions": Verb.SUBSCRIPTIONS, "settings": Verb.SETTINGS, "debug": Verb.DEBUG}
 
 
 def parse_command(text: str) -> TuneCommand:
@@ -57,6 +66,10 @@ def parse_command(text: str) -> TuneCommand:
         return TuneCommand(_SYNONYMS[head])
     if head == "help" and not rest:
         return TuneCommand(Verb.HELP)
+    if head in _WITH_WORDS:
+        return TuneCommand(_WITH_WORDS[head], words=tuple(rest))
+    if head in _ALONE and not rest:
+        return TuneCommand(_ALONE[head])
     if head == "list" and len(rest) <= 1:
         word = rest[0].lower() if rest else "all"
         if word in LIST_FILTERS:

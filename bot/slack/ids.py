@@ -8,6 +8,8 @@ CREATE_FORM = "tuning_job_create"
 # The create form's advanced settings, a view pushed over the form.
 ADVANCED_FORM = "tuning_job_advanced"
 TRY_FORM = "tuning_job_try"  # Try it: ask the tuned model (and its base model) one prompt
+# `/tune settings`: how a channel gets job messages (the channel id is its private_metadata).
+CHANNEL_SETTINGS = "tuning_channel_settings"
 
 # Shortcuts (callback_id): the global one opens the create form, the message one watches the
 # job the message refers to in its channel.
@@ -29,6 +31,16 @@ TRY_CHECKPOINT = "try_checkpoint"
 TRY_WHERE = "try_where"
 TRY_IN_THREAD = "thread"  # option values of TRY_WHERE
 TRY_ONLY_ME = "only_me"
+
+# Channel settings inputs (block_id and action_id alike) and their option values.
+SETTINGS_ENDINGS = "settings_endings"  # radio: endings in the card's thread or top-level
+SETTINGS_BROADCAST = "settings_broadcast"  # checkbox: successful endings also in the channel
+SETTINGS_CARDS = "settings_cards"  # radio: status cards, or endings only
+SETTINGS_MENTION = "settings_mention"  # checkbox: a failure mentions whoever started the job
+SETTINGS_THREAD = "thread"
+SETTINGS_TOP_LEVEL = "top_level"
+SETTINGS_ON = "on"
+SETTINGS_OFF = "off"
 
 # Buttons (action_id).
 CARD_CANCEL = "job_cancel"

@@ -37,10 +37,12 @@ from bot.slack.messages.ending import (
     read_recovered_message,
 )
 from bot.slack.messages.status_card import render_status_card
+from bot.slack.messages.subscription_notes import location_unreadable_message
 from bot.tuning.curves import Progress
 from bot.tuning.job import TuningJob
 from bot.tuning.problems import DomainError
 from bot.tuning.refs import JobRef
+from bot.tuning.subscriptions import ALL_MESSAGES, Delivery, Subscription
 from bot.watch.model import Watch, WatchKind
 from bot.watch.notify import ChannelGone, LeaseLapsed, NotifyError, RateLimited, always_ours
 
@@ -238,9 +240,12 @@ class SlackNotifier:
         watch: Watch,
         text: str,
         still_ours: Callable[[], bool] = always_ours,
+        *,
+        in_thread: bool = True,
         **extra: Any,
     ) -> None:
-        thread: dict[str, Any] = {"thread_ts": watch.message_ts} if watch.message_ts else {}
+        threaded = in_thread and watch.message_ts is not None
+        thread: dict[str, Any] = {"thread_ts": watch.message_ts} if threaded else {}
         await self._call(
             "chat.postMessage",
             watch.channel_id,
@@ -252,24 +257,44 @@ class SlackNotifier:
         )
 
     async def announce_ending(
-        self, watch: Watch, job: TuningJob, *, still_ours: Callable[[], bool] = always_ours
+        self,
+        watch: Watch,
+        job: TuningJob,
+        *,
+        still_ours: Callable[[], bool] = always_ours,
+        delivery: Delivery = ALL_MESSAGES,
     ) -> None:
-        """Thread reply (also shown in the channel on success) naming the model and endpoint."""
+        """Thread reply (also shown in the channel on success, unless the channel's settings
+        say otherwise) naming the model and endpoint; a message of its own when the watch has
+        no card or the channel wants endings at the top level."""
+        mention: str | None = watch.started_by
+        if watch.kind is WatchKind.SUBSCRIBED:
+            mention = None  # the subscriber did not start the job: nobody to call on
+        elif not job.state.succeeded and not delivery.mention_on_failure:
+            mention = None
         text, blocks = ending_message(
             job,
-            started_by=watch.started_by,
+            started_by=mention,
             language=watch.language,
             display_name=watch.display_name,
             cancelled_by=watch.cancelled_by,
         )
+        threaded = delivery.in_thread and watch.message_ts is not None
         await self._reply(
             watch,
             text,
             still_ours,
+            in_thread=delivery.in_thread,
             blocks=blocks,
-            reply_broadcast=job.state.succeeded and watch.message_ts is not None,
+            reply_broadcast=job.state.succeeded and threaded and delivery.broadcast_success,
             metadata=ending_metadata(watch.job_name, watch.id),
         )
+
+    async def note_location_unreadable(self, subscription: Subscription, reason: str) -> None:
+        """Tell a subscribed channel, once, that Google refuses the bot's reads of the
+        subscribed project and region."""
+        text = location_unreadable_message(subscription, reason)
+        await self._call("chat.postMessage", subscription.channel_id, text=text)
 
     async def announce_gone(
         self, watch: Watch, *, still_ours: Callable[[], bool] = always_ours

@@ -44,6 +44,16 @@ from bot.slack.messages.replies import cancel_reply, notice
 from bot.slack.messages.rerun import rerun_banner, rerun_values
 from bot.slack.messages.shared import Message
 from bot.slack.messages.status_card import render_status_card
+from bot.slack.messages.subscriptions import (
+    debug_message,
+    not_yours_reply,
+    settings_modal,
+    settings_saved_reply,
+    subscribed_notice,
+    subscribed_reply,
+    subscriptions_message,
+    unsubscribed_reply,
+)
 from bot.slack.messages.try_form import TryMetadata, try_modal
 from bot.slack.messages.try_result import try_result_message
 from bot.slack.messages.unfurl import unfurl_blocks
@@ -54,6 +64,16 @@ from bot.tuning.job import Checkpoint, DataStats, JobError, TunedModel, TuningJo
 from bot.tuning.problems import Problem
 from bot.tuning.refs import JobRef, Location
 from bot.tuning.states import JobState
+from bot.tuning.subscriptions import (
+    ChannelDebug,
+    ChannelSettings,
+    DeliveryError,
+    Events,
+    JobFilter,
+    LocationRead,
+    Subscription,
+    SubscriptionSpec,
+)
 from bot.tuning.trying import ModelAnswer, Prompt, SideResult, Tried, base_model_path
 
 Payload = dict[str, Any]
@@ -178,6 +198,97 @@ def _pair(built: Message) -> Payload:
 
 def _text(text: str) -> Payload:
     return _pair(notice(text))
+
+
+def sample_subscriptions() -> tuple[Subscription, ...]:
+    """A channel's subscriptions: one to every job, one filtered, one Google refuses to list."""
+    created = NOW - dt.timedelta(days=6)
+    filtered = JobFilter(
+        labels=MappingProxyType({"team": "support"}),
+        name_prefix="support-",
+        model="gemini-2.5-flash",
+    )
+    return (
+        Subscription(
+            1, "C0TUNING01", SubscriptionSpec(Location(_PROJECT, _REGION)), _STARTER, created, NOW
+        ),
+        Subscription(
+            2,
+            "C0TUNING01",
+            SubscriptionSpec(Location("nlp-research", "europe-west4"), filtered, Events.FAILED),
+            _CANCELLER,
+            created + dt.timedelta(days=2),
+            NOW,
+        ),
+        Subscription(
+            3,
+            "C0TUNING01",
+            SubscriptionSpec(Location("vision-team", "us-east4"), events=Events.ENDED),
+            _STARTER,
+            created + dt.timedelta(days=3),
+            NOW,
+            access_error="403 Permission 'aiplatform.tuningJobs.list' denied on resource "
+            "'//aiplatform.googleapis.com/projects/vision-team/locations/us-east4'",
+        ),
+    )
+
+
+def sample_debug() -> ChannelDebug:
+    """A channel whose messages did not all arrive."""
+    subs = sample_subscriptions()
+    return ChannelDebug(
+        "C0TUNING01",
+        subs,
+        ChannelSettings(thread_endings=False, mention_on_failure=False),
+        MappingProxyType(
+            {
+                subs[0].location: LocationRead(NOW - dt.timedelta(seconds=40), 1),
+                subs[1].location: LocationRead(NOW - dt.timedelta(minutes=2), 3),
+                subs[2].location: LocationRead(
+                    NOW - dt.timedelta(minutes=1), 1, subs[2].access_error
+                ),
+            }
+        ),
+        14,
+        ("support-answers-v3", "support-answers-v4", "4311802278104121345"),
+        (
+            DeliveryError(NOW - dt.timedelta(minutes=5), "ratelimited", "support-answers-v3"),
+            DeliveryError(NOW - dt.timedelta(hours=2), "not_in_channel", None),
+            DeliveryError(NOW - dt.timedelta(days=1), "invalid_blocks", "support-answers-v2"),
+        ),
+    )
+
+
+def _subscription_messages(language: str) -> dict[str, Payload]:
+    subs = sample_subscriptions()
+    filtered = subs[1]
+    settings = ChannelSettings(thread_endings=False, cards=True, mention_on_failure=False)
+    return {
+        "subscribed": _text(
+            subscribed_reply(subs[0], created=True, backfilled=0, language=language)
+        ),
+        "subscribed-backfilled": _text(
+            subscribed_reply(filtered, created=True, backfilled=2, language=language)
+        ),
+        "subscribed-replaced": _text(
+            subscribed_reply(filtered, created=False, backfilled=0, language=language)
+        ),
+        "subscribed-notice": _text(subscribed_notice(filtered, language=language)),
+        "unsubscribed": _text(unsubscribed_reply(filtered, filtered.location, language)),
+        "unsubscribed-none": _text(unsubscribed_reply(None, filtered.location, language)),
+        "unsubscribe-not-yours": _text(not_yours_reply(filtered, language)),
+        "subscriptions": _pair(
+            subscriptions_message(subs, language=language, channel_id="C0TUNING01")
+        ),
+        "subscriptions-empty": _pair(
+            subscriptions_message((), language=language, channel_id="C0TUNING01")
+        ),
+        "debug": _pair(debug_message(sample_debug(), language=language)),
+        "modal-channel-settings": settings_modal(
+            settings, channel_id="C0TUNING01", language=language
+        ),
+        "settings-saved": _text(settings_saved_reply(settings, language)),
+    }
 
 
 def messages(language: str) -> dict[str, Payload]:
@@ -345,6 +456,7 @@ def messages(language: str) -> dict[str, Payload]:
     )
     gallery["modal-creating"] = message_modal(language, translate(language, "modal.creating"))
     gallery["modal-checking"] = message_modal(language, translate(language, "modal.checking"))
+    gallery.update(_subscription_messages(language))
     return dict(sorted(gallery.items()))
 
 

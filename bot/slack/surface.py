@@ -17,6 +17,7 @@ from prometheus_client import Counter
 
 from bot.handlers.charts import ChartHandlers
 from bot.handlers.jobs import Actor, JobHandlers
+from bot.handlers.subscriptions import SubscriptionHandlers
 from bot.handlers.trying import TryHandlers
 from bot.i18n import DEFAULT_LANGUAGE, render, translate
 from bot.metrics import COMMANDS
@@ -110,6 +111,8 @@ class Surface:
     trying: TryHandlers | None = None  # Try it (None: the bot offers no model calls)
     charts: SlackCharts | None = None  # training-curve charts (None: `/tune chart` is off)
     chart_reads: ChartHandlers | None = None
+    # Channel subscriptions and settings (None: `/tune subscribe` and the rest are off).
+    subscriptions: SubscriptionHandlers | None = None
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     triggers: RecentKeys = field(default_factory=RecentKeys)
     submissions: RecentKeys = field(default_factory=RecentKeys)

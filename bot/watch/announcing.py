@@ -39,8 +39,17 @@ log = logging.getLogger(__name__)
 async def announce(cycle: Cycle, watch: Watch, job: TuningJob | None) -> None:
     """The announce-once protocol for an ended (`job`) or vanished (`None`) job."""
     as_read = seen(job) if job is not None else WatchUpdate()
+    delivery = cycle.delivery(watch)
+    if not delivery.announces(succeeded=job is not None and job.state.succeeded) or (
+        job is None and delivery.failures_only
+    ):
+        # The channel asked for failures only: this ending is not one of its moments.
+        await cycle.write(
+            watch, as_read | WatchUpdate(finished_at=cycle.now, end_reason="not_announced")
+        )
+        return
     try:
-        if job is not None:
+        if job is not None and delivery.cards:
             watch = await _ensure_card(cycle, watch, job)
     except NotifyError as error:
         await cycle.on_slack_error(watch, error, as_read)
@@ -95,7 +104,9 @@ async def announce(cycle: Cycle, watch: Watch, job: TuningJob | None) -> None:
         if job is None:
             await cycle.notifier.announce_gone(watch, still_ours=still_ours)
         else:
-            await cycle.notifier.announce_ending(watch, job, still_ours=still_ours)
+            await cycle.notifier.announce_ending(
+                watch, job, still_ours=still_ours, delivery=delivery
+            )
     except LeaseLapsed:
         # Nothing was sent; the row stays "announcing" for whoever holds the lease now.
         cycle.report.lost_leases += 1
@@ -112,7 +123,7 @@ async def announce(cycle: Cycle, watch: Watch, job: TuningJob | None) -> None:
         await cycle.refresh_home(watch, job)
     if job is not None and job.state.succeeded:
         await cycle.post_chart(watch, job)
-    if job is not None and watch.card_state is not job.state:
+    if job is not None and delivery.cards and watch.card_state is not job.state:
         # The card is cosmetic once the ending is out: a failure here changes nothing.
         try:
             await cycle.notifier.show_status(watch, job)

@@ -17,12 +17,18 @@ import datetime as dt
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.tuning.job import TuningJob
 from bot.tuning.refs import Location
 from bot.tuning.states import JobState
+from bot.tuning.subscriptions import (
+    DEFAULT_SETTINGS,
+    ChannelSettings,
+    Delivery,
+    delivery_for,
+)
 from bot.watch.model import AuditEntry, Watch, WatchUpdate
 from bot.watch.notify import (
     NO_CHARTS,
@@ -35,7 +41,7 @@ from bot.watch.notify import (
     RateLimited,
 )
 from bot.watch.policy import PollConfig
-from bot.watch.ports import PollStore
+from bot.watch.ports import PollStore, SubscriptionPort
 from bot.watch.progress import ProgressReads
 from bot.watch.reading import QuietJob
 
@@ -70,6 +76,7 @@ class CycleReport:
     notes: int = 0  # "cannot read" / "can read again" replies
     slow_reads: int = 0  # locations whose reads went on in the background
     slow_steps: int = 0  # watches whose Slack calls went on in the background
+    discovered: int = 0  # new watches the subscriptions' discovery made
 
     @property
     def total_vertex_calls(self) -> int:
@@ -92,6 +99,8 @@ class PollerMemory:
     """
 
     filter_rejected: set[Location] = field(default_factory=set)
+    # Project ids subscriptions name -> the project numbers Google names their jobs by.
+    project_numbers: dict[str, str] = field(default_factory=dict)
     # The curve-read failure last logged per job (see `bot.watch.progress`).
     curve_trouble: dict[str, str] = field(default_factory=dict)
     late: CycleReport = field(default_factory=CycleReport)
@@ -152,6 +161,10 @@ class Cycle:
     homes: HomeRefresher = NO_HOMES
     progress: ProgressReads | None = None  # this cycle's curve reads, when the cycle has any
     charts: ChartPoster = NO_CHARTS
+    # Each claimed watch's channel settings (missing: the defaults), and where delivery
+    # errors are kept for `/tune debug` (None: nowhere).
+    settings: Mapping[str, ChannelSettings] = field(default_factory=dict)
+    subscriptions: SubscriptionPort | None = None
     # (id, state, update time, next poll) of watches whose job did not change: a tuple, not
     # a `WatchUpdate`, since 10,000 of them wait here for the batch write.
     quiet: list[tuple[int, JobState, dt.datetime | None, dt.datetime]] = field(
@@ -182,6 +195,10 @@ class Cycle:
             await self.homes.job_changed(watch, job)
         except Exception:  # a Home tab is a convenience: announcing goes on regardless
             log.warning("home refresh failed", exc_info=True, extra={"job": watch.job_name})
+
+    def delivery(self, watch: Watch) -> Delivery:
+        """How the watch's messages go out: its subscription's events, its channel's settings."""
+        return delivery_for(watch.events, self.settings.get(watch.channel_id, DEFAULT_SETTINGS))
 
     async def post_chart(self, watch: Watch, job: TuningJob) -> None:
         """Have the training-curve chart posted under the ending; its failures stay here."""
@@ -221,12 +238,23 @@ class Cycle:
     async def on_slack_error(self, watch: Watch, error: NotifyError, update: WatchUpdate) -> None:
         """Write what was done before Slack failed: end the watch when its channel is gone,
         else poll again later (after Slack's Retry-After when it gave one)."""
+        await self._keep_error(watch, error)
         if isinstance(error, ChannelGone):
             await self.end_watch(watch, "channel_gone", error.error)
         elif isinstance(error, RateLimited):
             await self.retry_later(watch, error.retry_after, update)
         else:
             await self.retry_later(watch, self.config.interval, update)
+
+    async def _keep_error(self, watch: Watch, error: NotifyError) -> None:
+        if self.subscriptions is None:
+            return
+        try:
+            await self.subscriptions.record_delivery_error(
+                watch.channel_id, error.error, job_name=watch.job_name, at=self.now
+            )
+        except Exception:  # bookkeeping for `/tune debug`: never in the way of the watch
+            log.warning("could not record a delivery error", exc_info=True)
 
     def unchanged(self, watch: Watch, job: QuietJob) -> None:
         """A job in the state its card shows: only the schedule moves, in the batch write."""

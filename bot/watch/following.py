@@ -62,6 +62,11 @@ async def follow(cycle: Cycle, watch: Watch, job: TuningJob) -> None:
     """A job still running: edit its card when the state changed or its training progress
     moved, note a pause once, and say once that the job can be read again after a "cannot
     read" note."""
+    if not cycle.delivery(watch).cards:
+        # Endings only: no card to keep, nor a thread for notes to go in.
+        due = cycle.next_poll(cycle.config.slowdown(job, watch, cycle.now))
+        cycle.quiet.append((watch.id, job.state, job.update_time, due))
+        return
     drawn, pace = await _read_progress(cycle, watch, job)
     progress_moved = drawn.card_progress != watch.card_progress
     # What the user sees changed: the card, or a note in the thread.

@@ -18,7 +18,15 @@ from collections.abc import Callable
 from sqlalchemy import Connection, Engine, delete, insert, inspect, select, text, update
 
 from bot.tuning.refs import JobRef
-from bot.watch.tables import audit_log, schema_version, watches
+from bot.watch.tables import (
+    audit_log,
+    channel_settings,
+    delivery_errors,
+    location_reads,
+    schema_version,
+    subscriptions,
+    watches,
+)
 
 # Any constant works: it only has to be the same in every replica.
 _PG_LOCK_KEY = 7_412_093_355
@@ -116,6 +124,19 @@ def _v6_progress(conn: Connection) -> None:
             conn.execute(text(f"ALTER TABLE watches ADD COLUMN {name} {ddl}"))
 
 
+def _v7_subscriptions(conn: Connection) -> None:
+    """Channel subscriptions and settings, discovery's reads, delivery errors; and on each
+    watch the subscription that found it and the moments its channel hears of."""
+    for table in (subscriptions, channel_settings, location_reads, delivery_errors):
+        table.create(conn, checkfirst=True)
+        for index in table.indexes:
+            index.create(conn, checkfirst=True)
+    present = {c["name"] for c in inspect(conn).get_columns("watches")}
+    for name, ddl in {"subscription_id": "INTEGER", "events": "VARCHAR(8)"}.items():
+        if name not in present:  # v1 already creates them on a fresh database
+            conn.execute(text(f"ALTER TABLE watches ADD COLUMN {name} {ddl}"))
+
+
 STEPS: list[Callable[[Connection], None]] = [
     _v1_initial,
     _v2_job_key,
@@ -123,6 +144,7 @@ STEPS: list[Callable[[Connection], None]] = [
     _v4_card_stats,
     _v5_cancelled_by,
     _v6_progress,
+    _v7_subscriptions,
 ]
 LATEST = len(STEPS)
 

@@ -17,6 +17,7 @@ class WatchKind(Enum):
 
     CREATED = "created"  # the bot created the job from this channel
     WATCHED = "watched"  # `/tune watch` on a job started elsewhere
+    SUBSCRIBED = "subscribed"  # found by a subscription of the channel
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class NewWatch:
     display_name: str | None = None
     card_note: str | None = None  # e.g. the dataset pre-flight summary, kept on the card
     card_stats: bool = False  # the posted card already shows Google's data statistics
+    subscription_id: int | None = None  # the subscription that found the job
+    events: str | None = None  # which moments the channel hears of (`Events`; None: all)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +78,8 @@ class Watch:
     cancelled_by: str | None = None  # the Slack user who cancelled the job through the bot
     card_progress: str | None = None  # `Progress.encode()` of the figures the card shows
     progress_read_at: dt.datetime | None = None  # the job's curves were last read then
+    subscription_id: int | None = None  # the subscription that found the job
+    events: str | None = None  # which moments the channel hears of (`Events`; None: all)
 
     @property
     def location(self) -> Location:

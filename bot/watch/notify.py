@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from bot.tuning.job import TuningJob
+from bot.tuning.subscriptions import ALL_MESSAGES, Delivery, Subscription
 from bot.watch.model import Watch
 
 
@@ -52,12 +53,22 @@ class Notifier(Protocol):
         ...
 
     async def announce_ending(
-        self, watch: Watch, job: TuningJob, *, still_ours: Callable[[], bool] = always_ours
+        self,
+        watch: Watch,
+        job: TuningJob,
+        *,
+        still_ours: Callable[[], bool] = always_ours,
+        delivery: Delivery = ALL_MESSAGES,
     ) -> None:
-        """Reply in the status message's thread that the job ended (once per watch).
+        """Reply in the status message's thread that the job ended (once per watch); top-level
+        when the watch has no card or its channel wants endings so.
 
         `still_ours` is asked right before the request leaves; False raises `LeaseLapsed`.
         """
+        ...
+
+    async def note_location_unreadable(self, subscription: Subscription, reason: str) -> None:
+        """Tell a subscribed channel that its project and region cannot be read, and why."""
         ...
 
     async def announce_gone(

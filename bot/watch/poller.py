@@ -18,19 +18,22 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from bot.tuning.job import TuningJob
 from bot.tuning.refs import JobRef, Location
 from bot.tuning.states import JobState
+from bot.tuning.subscriptions import ChannelSettings
 from bot.vertex.errors import VertexError
 from bot.watch.announcing import announce
 from bot.watch.bookkeeping import Cycle, CycleReport, PollerMemory
 from bot.watch.budget import RequestBudget
+from bot.watch.discovery import discover
 from bot.watch.following import follow, missing, read_failed
 from bot.watch.model import Watch
 from bot.watch.notify import NO_CHARTS, NO_HOMES, ChartPoster, HomeRefresher, Notifier
 from bot.watch.policy import PollConfig, gone_ripe
-from bot.watch.ports import CurvesReader, JobReader, PollStore
+from bot.watch.ports import CurvesReader, JobReader, PollStore, SubscriptionPort
 from bot.watch.progress import ProgressReads
 from bot.watch.reading import JobResult, Missing, QuietJob, ReadContext, read_location
 from bot.watch.tasks import Step, bounded, logged
@@ -53,6 +56,7 @@ class Poller:
     homes: HomeRefresher = NO_HOMES
     curves: CurvesReader | None = None
     charts: ChartPoster = NO_CHARTS
+    subscriptions: SubscriptionPort | None = None  # channel subscriptions and settings
 
 
 def _utcnow() -> dt.datetime:
@@ -97,6 +101,9 @@ class _CycleRun:
     curves_due: frozenset[str]  # running jobs whose card's progress is due for a read
     slots: asyncio.Semaphore  # Slack steps in flight, across locations
     stopping: asyncio.Event | None
+    settings: dict[str, ChannelSettings] = field(default_factory=dict)
+    # The first page of each location's active listing this cycle, for discovery.
+    first_pages: dict[Location, Sequence[TuningJob]] = field(default_factory=dict)
 
     def release(self, watch_ids: Sequence[int]) -> Awaitable[int]:
         return self.poller.store.release(watch_ids, self.poller.owner)
@@ -124,6 +131,8 @@ class _CycleRun:
             homes=poller.homes,
             progress=progress,
             charts=poller.charts,
+            settings=self.settings,
+            subscriptions=poller.subscriptions,
         )
 
     def reading(self) -> ReadContext:
@@ -138,6 +147,7 @@ class _CycleRun:
             shown=self.shown,
             awaiting_stats=self.awaiting_stats,
             wanted=self.curves_due,
+            first_pages=self.first_pages,
         )
 
     async def poll_location(self, location: Location, group: Sequence[Watch]) -> None:
@@ -244,6 +254,46 @@ class _CycleRun:
         await bounded(config.concurrency, (functools.partial(run, w, s) for w, s in steps))
 
 
+async def _discover(
+    run: _CycleRun, subscriptions: SubscriptionPort, lease_until: dt.datetime
+) -> None:
+    """Find the subscriptions' new jobs and give each new watch its first step now, with the
+    job as listed: a card goes out in the cycle that found the job."""
+    poller = run.poller
+    try:
+        found = await discover(
+            subscriptions,
+            poller.reader,
+            poller.budget,
+            now=run.now,
+            page_size=poller.config.page_size,
+            listed=run.first_pages,
+            filter_rejected=run.memory.filter_rejected,
+            notes=poller.notifier,
+            numbers=run.memory.project_numbers,
+        )
+    except Exception:  # discovery is extra work of the cycle: the watches already went on
+        log.exception("discovery failed")
+        return
+    run.report.vertex_calls["list"] += found.calls
+    run.report.discovered += len(found.watches)
+    if not found.watches:
+        return
+    jobs = {watch.id: job for watch, job in found.watches}
+    claimed = await poller.store.claim_ids(
+        sorted(jobs), poller.owner, now=run.now, lease_until=lease_until
+    )
+    if not claimed:
+        return
+    run.settings.update(await subscriptions.settings({w.channel_id for w in claimed}))
+    cycle = run.cycle()
+    steps: list[_WatchStep] = [
+        (watch, functools.partial(follow, cycle, watch, jobs[watch.id])) for watch in claimed
+    ]
+    await run.run_steps(steps, cycle, late=False)
+    await cycle.flush_quiet()
+
+
 async def run_poll_cycle(
     poller: Poller,
     memory: PollerMemory | None = None,
@@ -274,7 +324,7 @@ async def run_poll_cycle(
     busy = memory.busy()
     claimed = [w for w in claimed if w.id not in busy]
     report.claimed = len(claimed)
-    if not claimed:
+    if not claimed and poller.subscriptions is None:
         return report
     report.jobs = len({w.job_name for w in claimed})
     groups: dict[Location, list[Watch]] = {}
@@ -295,6 +345,8 @@ async def run_poll_cycle(
         slots=asyncio.Semaphore(config.concurrency),
         stopping=stopping,
     )
+    if poller.subscriptions is not None and claimed:
+        run.settings.update(await poller.subscriptions.settings({w.channel_id for w in claimed}))
 
     async def poll(location: Location, group: list[Watch]) -> None:
         try:
@@ -304,6 +356,8 @@ async def run_poll_cycle(
 
     try:
         await asyncio.gather(*(poll(loc, group) for loc, group in sorted(groups.items())))
+        if poller.subscriptions is not None and not (stopping is not None and stopping.is_set()):
+            await _discover(run, poller.subscriptions, lease_until)
     finally:
         # Whatever was not written (shutdown, cancellation) goes back to the pool now rather
         # than when the lease expires. Rows marked "announcing" keep that mark; rows whose

@@ -7,13 +7,14 @@ client or the SQL store; `TuningClient` and `SqlWatchStore` satisfy them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Protocol
 
 from bot.tuning.curves import TrainingCurves
 from bot.tuning.job import TuningJob
 from bot.tuning.refs import JobRef, Location
-from bot.watch.model import AuditEntry, Watch, WatchUpdate
+from bot.tuning.subscriptions import ChannelSettings, Subscription
+from bot.watch.model import AuditEntry, NewWatch, Watch, WatchUpdate
 
 
 class JobPage(Protocol):
@@ -52,6 +53,46 @@ class CurvesReader(Protocol):
         ...
 
 
+class SubscriptionPort(Protocol):
+    """The subscription store as the poller uses it."""
+
+    async def subscriptions(self, channel_id: str | None = None) -> list[Subscription]:
+        """Every channel's subscriptions when `channel_id` is None."""
+        ...
+
+    async def adopt_discovered(
+        self,
+        found: Iterable[tuple[Subscription, NewWatch]],
+        seen_until: Mapping[int, dt.datetime],
+        *,
+        now: dt.datetime,
+    ) -> list[Watch]:
+        """Watches for discovered jobs where their channel has none; moves `seen_until`."""
+        ...
+
+    async def note_access(
+        self, subscription_ids: Sequence[int], *, error: str | None, noted: bool
+    ) -> None:
+        """Record whether the subscriptions' location can be read and if the channel knows."""
+        ...
+
+    async def record_location_read(
+        self, location: Location, *, at: dt.datetime, calls: int, error: str | None
+    ) -> None:
+        """What discovery's read of a location cost (and why it failed)."""
+        ...
+
+    async def settings(self, channel_ids: Iterable[str]) -> dict[str, ChannelSettings]:
+        """Each channel's delivery settings (defaults where none were saved)."""
+        ...
+
+    async def record_delivery_error(
+        self, channel_id: str, error: str, *, job_name: str | None, at: dt.datetime
+    ) -> None:
+        """Remember that Slack refused a message in the channel."""
+        ...
+
+
 class PollStore(Protocol):
     """The watch store as the poller uses it: leased claims, and writes fenced on the lease."""
 
@@ -65,6 +106,12 @@ class PollStore(Protocol):
         due_by: dt.datetime | None = None,
     ) -> list[Watch]:
         """Lease up to `limit` unfinished watches due by `due_by` whose lease is free."""
+        ...
+
+    async def claim_ids(
+        self, watch_ids: Sequence[int], owner: str, *, now: dt.datetime, lease_until: dt.datetime
+    ) -> list[Watch]:
+        """Lease the named unfinished watches whose lease is free (just-made ones)."""
         ...
 
     async def renew_leases(

@@ -34,8 +34,8 @@ import datetime as dt
 import functools
 import logging
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from bot.tuning.job import TuningJob
 from bot.tuning.refs import JobRef, Location
@@ -95,6 +95,9 @@ class ReadContext:
     awaiting_stats: Collection[str] = frozenset()
     # Jobs whose whole answer the cycle needs whatever their state (their curves are due).
     wanted: Collection[str] = frozenset()
+    # The first page of each location's active listing read this cycle, newest first: the
+    # subscriptions' discovery looks there before it lists a location itself.
+    first_pages: dict[Location, Sequence[TuningJob]] = field(default_factory=dict)
 
 
 # The unfiltered scan may cost at most this many requests more than one `get` per job found,
@@ -238,7 +241,12 @@ class _LocationRead:
             if job.state not in ACTIVE_STATES:
                 all_active = False
 
-        await self._list_into(self.unseen, _ACTIVE_FILTER if use_filter else None, more, note)
+        first: list[TuningJob] = []
+        await self._list_into(
+            self.unseen, _ACTIVE_FILTER if use_filter else None, more, note, first_page=first
+        )
+        if use_filter and first:
+            self.context.first_pages[self.location] = first
         return use_filter and all_active
 
     async def _scan_all(self) -> None:
@@ -265,6 +273,8 @@ class _LocationRead:
         filter_text: str | None,
         more: _MorePages,
         note: Callable[[TuningJob], None] | None = None,
+        *,
+        first_page: list[TuningJob] | None = None,
     ) -> bool:
         """Page through `list`, moving the watched jobs it shows from `unseen` into the results.
 
@@ -283,6 +293,8 @@ class _LocationRead:
         pages = context.reader.list_pages(location, filter=filter_text, page_size=context.page_size)
         try:
             async for page in pages:
+                if first_page is not None and pages_read == 0:
+                    first_page.extend(page.jobs)
                 hits = 0
                 for job in page.jobs:
                     if note is not None:

@@ -26,7 +26,7 @@ from bot.watch.budget import RequestBudget
 from bot.watch.notify import NO_CHARTS, NO_HOMES, ChartPoster, HomeRefresher, Notifier
 from bot.watch.policy import PollConfig
 from bot.watch.poller import Poller, run_poll_cycle
-from bot.watch.ports import CurvesReader, JobReader
+from bot.watch.ports import CurvesReader, JobReader, SubscriptionPort
 from bot.watch.scheduler import start_clock
 
 if TYPE_CHECKING:
@@ -57,8 +57,10 @@ class Watcher:
         homes: HomeRefresher = NO_HOMES,
         curves: CurvesReader | None = None,
         charts: ChartPoster = NO_CHARTS,
+        subscriptions: SubscriptionPort | None = None,
     ) -> None:
         self.store = store
+        self.subscriptions = subscriptions
         self.homes = homes
         self.curves = curves
         self.charts = charts
@@ -94,6 +96,7 @@ class Watcher:
                     self.homes,
                     self.curves,
                     self.charts,
+                    self.subscriptions,
                 ),
                 self.memory,
                 stopping=self._stopping,

@@ -182,7 +182,14 @@ def _watch(row: RowMapping, same: Callable[[Any], Any] = _as_is) -> Watch:
         cancelled_by=row["cancelled_by"],
         card_progress=row["card_progress"],
         progress_read_at=same(row["progress_read_at"]),
+        subscription_id=row["subscription_id"],
+        events=row["events"],
     )
+
+
+def watch_from_row(row: RowMapping) -> Watch:
+    """A watch from its row of the `watches` table."""
+    return _watch(row)
 
 
 class SqlWatchStore:
@@ -250,6 +257,8 @@ class SqlWatchStore:
             "error_count": 0,
             "paused_noted": False,
             "created_at": now,
+            "subscription_id": new.subscription_id,
+            "events": new.events,
         }
         stmt: postgresql.Insert | sqlite.Insert
         if self._dialect == "postgresql":
@@ -450,6 +459,32 @@ class SqlWatchStore:
         same = _sharing()
         with self.engine.begin() as conn:
             return [_watch(r, same) for r in conn.execute(stmt).mappings()]
+
+    async def claim_ids(
+        self, watch_ids: Sequence[int], owner: str, *, now: dt.datetime, lease_until: dt.datetime
+    ) -> list[Watch]:
+        """Lease the named unfinished watches whose lease is free (a subscription's new
+        watches, handled in the cycle that made them)."""
+        if not watch_ids:
+            return []
+        return await asyncio.to_thread(self._claim_ids, list(watch_ids), owner, now, lease_until)
+
+    def _claim_ids(
+        self, ids: list[int], owner: str, now: dt.datetime, lease_until: dt.datetime
+    ) -> list[Watch]:
+        free = and_(
+            _W.id.in_(ids),
+            _W.finished_at.is_(None),
+            or_(_W.lease_owner.is_(None), _W.lease_until < now),
+        )
+        stmt = (
+            update(watches)
+            .where(free)
+            .values(lease_owner=owner, lease_until=lease_until)
+            .returning(*watches.c)
+        )
+        with self.engine.begin() as conn:
+            return [_watch(r) for r in conn.execute(stmt).mappings()]
 
     async def update_fenced(
         self, watch_id: int, owner: str, change: WatchUpdate, *, release: bool = False

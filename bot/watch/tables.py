@@ -87,6 +87,10 @@ watches = Table(
     # and when the job's curves were last read, which paces those reads across replicas.
     Column("card_progress", String(96)),
     Column("progress_read_at", UtcDateTime()),
+    # Schema v7. The subscription that found the job (None: created here, or `/tune watch`),
+    # and which of its moments the channel hears of (`Events`; None: all of them).
+    Column("subscription_id", Integer),
+    Column("events", String(8)),
 )
 
 # The claim query scans unfinished rows by due time.
@@ -106,6 +110,65 @@ audit_log = Table(
     Column("outcome", String(32), nullable=False),
     Column("detail", Text),
 )
+
+# Schema v7: channel subscriptions, per-channel delivery settings, what discovery read per
+# location, and recent delivery errors per channel (for `/tune debug`).
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel_id", String(32), nullable=False),
+    Column("project", String(64), nullable=False),
+    Column("region", String(64), nullable=False),
+    Column("filter", Text, nullable=False, default=""),  # `JobFilter.encode()`
+    Column("events", String(8), nullable=False, default="all"),
+    Column("created_by", String(32), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("seen_until", UtcDateTime(), nullable=False),
+    Column("access_error", Text),
+    Column("access_noted", Boolean, nullable=False, default=False),
+    Column("language", String(8), nullable=False, default="en"),  # of notes to the channel
+)
+Index(
+    "uq_subscriptions_channel_location",
+    subscriptions.c.channel_id,
+    subscriptions.c.project,
+    subscriptions.c.region,
+    unique=True,
+)
+
+channel_settings = Table(
+    "channel_settings",
+    metadata,
+    Column("channel_id", String(32), primary_key=True),
+    Column("thread_endings", Boolean, nullable=False, default=True),
+    Column("broadcast_success", Boolean, nullable=False, default=True),
+    Column("cards", Boolean, nullable=False, default=True),
+    Column("mention_on_failure", Boolean, nullable=False, default=True),
+    Column("updated_by", String(32), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+location_reads = Table(
+    "location_reads",
+    metadata,
+    Column("project", String(64), primary_key=True),
+    Column("region", String(64), primary_key=True),
+    Column("read_at", UtcDateTime(), nullable=False),
+    Column("calls", Integer, nullable=False, default=0),
+    Column("error", Text),
+)
+
+delivery_errors = Table(
+    "delivery_errors",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel_id", String(32), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("error", String(64), nullable=False),
+    Column("job_name", String(300)),
+)
+Index("ix_delivery_errors_channel", delivery_errors.c.channel_id, delivery_errors.c.at)
 
 schema_version = Table(
     "schema_version",

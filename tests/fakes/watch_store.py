@@ -35,6 +35,7 @@ COLUMNS_ADDED_BY_STEP: dict[int, tuple[str, ...]] = {
     4: ("card_stats",),
     5: ("cancelled_by",),
     6: ("card_progress", "progress_read_at"),
+    7: ("subscription_id", "events"),
 }
 
 

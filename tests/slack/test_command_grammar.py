@@ -24,6 +24,20 @@ FULL_NAME = "projects/p/locations/r/tuningJobs/1"
         ("unwatch 9", TuneCommand(Verb.UNWATCH, "9")),
         ("check gs://b/train.jsonl", TuneCommand(Verb.CHECK, "gs://b/train.jsonl")),
         ("help", TuneCommand(Verb.HELP)),
+        ("subscribe", TuneCommand(Verb.SUBSCRIBE)),
+        (
+            "Subscribe other-project/europe-west4 label:team=nlp  events:failed",
+            TuneCommand(
+                Verb.SUBSCRIBE,
+                words=("other-project/europe-west4", "label:team=nlp", "events:failed"),
+            ),
+        ),
+        ("subscribe name:Support*", TuneCommand(Verb.SUBSCRIBE, words=("name:Support*",))),
+        ("unsubscribe", TuneCommand(Verb.UNSUBSCRIBE)),
+        ("unsubscribe p-123456/r", TuneCommand(Verb.UNSUBSCRIBE, words=("p-123456/r",))),
+        ("subscriptions", TuneCommand(Verb.SUBSCRIPTIONS)),
+        ("SETTINGS", TuneCommand(Verb.SETTINGS)),
+        ("debug", TuneCommand(Verb.DEBUG)),
     ],
 )
 def test_known_commands(text: str, expected: TuneCommand) -> None:
@@ -31,7 +45,20 @@ def test_known_commands(text: str, expected: TuneCommand) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["frobnicate", "list running", "get", "get 1 2", "create now", "help me", "cancel"]
+    "text",
+    [
+        "frobnicate",
+        "list running",
+        "get",
+        "get 1 2",
+        "create now",
+        "help me",
+        "cancel",
+        "subscriptions all",
+        "settings now",
+        "debug me",
+        "subscribed",
+    ],
 )
 def test_anything_else_is_usage(text: str) -> None:
     assert parse_command(text).verb is Verb.USAGE

@@ -32,6 +32,13 @@ EXPECTED = {
     "check-errors",
     "create-again",
     "cancel-requested",
+    "subscribed",
+    "subscribed-notice",
+    "subscriptions",
+    "subscriptions-empty",
+    "debug",
+    "modal-channel-settings",
+    "settings-saved",
 }
 
 

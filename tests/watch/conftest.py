@@ -24,6 +24,7 @@ from bot.watch.model import NewWatch, Watch, WatchKind
 from bot.watch.notify import NO_CHARTS, ChartPoster
 from bot.watch.policy import PollConfig
 from bot.watch.poller import Poller, run_poll_cycle
+from bot.watch.ports import SubscriptionPort
 from bot.watch.store import SqlWatchStore
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.watch_store import seed_watch
@@ -98,6 +99,7 @@ class Rig:
     # Read running jobs' curves for their cards (through `client`), and post ending charts.
     curves: bool = False
     charts: ChartPoster = NO_CHARTS
+    subscriptions: SubscriptionPort | None = None  # discovery and channel settings
 
     def add_job(self, state: JobState = JobState.RUNNING, **kwargs: Any) -> str:
         """A job in the emulator (as if started elsewhere); returns its resource name."""
@@ -142,6 +144,7 @@ class Rig:
             self.config,
             curves=self.client if self.curves else None,
             charts=self.charts,
+            subscriptions=self.subscriptions,
         )
         report = await run_poll_cycle(poller, self.memory, now=self.now)
         report.vertex_calls.clear()

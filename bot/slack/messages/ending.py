@@ -147,16 +147,18 @@ def _call_sections(endpoint: str, language: str) -> list[SectionBlock]:
 def ending_message(
     job: TuningJob,
     *,
-    started_by: str,
+    started_by: str | None,
     language: str,
     display_name: str | None = None,
     cancelled_by: str | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
-    """Fallback text and blocks for the end of `job` (which must have ended); `cancelled_by`
-    is the Slack user who cancelled it through the bot, when known."""
+    """Fallback text and blocks for the end of `job` (which must have ended); `started_by` is
+    mentioned (None: nobody, as for a job a subscription found); `cancelled_by` is the Slack
+    user who cancelled it through the bot, when known."""
     t = lambda key, **p: translate(language, key, **p)  # noqa: E731
     name = _title(job.name, job.display_name or display_name)
-    headline = t(_HEADLINES.get(job.state, "ending.expired"), name=name, user=started_by)
+    key = _headline_key(job, started_by)
+    headline = t(key, name=name, user=started_by or "")
     lines: list[str] = []
     calls: list[SectionBlock] = []
     if job.state.succeeded:
@@ -202,9 +204,15 @@ def ending_message(
     # Phones notify with the message's text alone, drawn without mrkdwn: the headline again,
     # with no marks around the name.
     plain_name = escape(job.display_name or display_name) or f"#{job.ref.job_id}"
-    key = _HEADLINES.get(job.state, "ending.expired")
-    fallback = translate_plain(language, key, name=plain_name, user=started_by)
+    fallback = translate_plain(language, key, name=plain_name, user=started_by or "")
     return truncate(fallback, 3000), [b.to_dict() for b in blocks]
+
+
+def _headline_key(job: TuningJob, started_by: str | None) -> str:
+    key = _HEADLINES.get(job.state, "ending.expired")
+    if started_by is None and key != "ending.cancelled":
+        return f"{key}_nobody"
+    return key
 
 
 def _rerun_buttons(job: TuningJob, language: str) -> list[ButtonElement]:

@@ -24,6 +24,11 @@ HELP_KEYS: tuple[tuple[str, str], ...] = (
     ("help.continue.usage", "help.continue.text"),
     ("help.try.usage", "help.try.text"),
     ("help.chart.usage", "help.chart.text"),
+    ("help.subscribe.usage", "help.subscribe.text"),
+    ("help.unsubscribe.usage", "help.unsubscribe.text"),
+    ("help.subscriptions.usage", "help.subscriptions.text"),
+    ("help.settings.usage", "help.settings.text"),
+    ("help.debug.usage", "help.debug.text"),
     ("help.help.usage", "help.help.text"),
 )
 

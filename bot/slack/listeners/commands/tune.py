@@ -22,6 +22,7 @@ from bot.i18n import DEFAULT_LANGUAGE, translate
 from bot.slack.commands import TuneCommand, Verb, parse_command
 from bot.slack.listeners.actions.rerun import NOT_OPENED, RerunForm
 from bot.slack.listeners.commands.chart import ChartFlow
+from bot.slack.listeners.commands.subscriptions import SUBSCRIPTION_VERBS, SubscriptionFlow
 from bot.slack.listeners.views.try_model import TryFlow
 from bot.slack.messages.create_form import ModalMetadata, create_modal
 from bot.slack.messages.dataset_report import reports_mrkdwn
@@ -118,7 +119,7 @@ class TuneCommandListener:
         observe(f"tune.{parsed.verb.value}", outcome, user=user, job=job, started=started)
 
     async def _actor(self, parsed: TuneCommand, user: str, channel: str | None) -> Actor:
-        opens_form = parsed.verb in (Verb.CREATE, Verb.RERUN, Verb.CONTINUE) or (
+        opens_form = parsed.verb in (Verb.CREATE, Verb.RERUN, Verb.CONTINUE, Verb.SETTINGS) or (
             parsed.verb is Verb.TRY and not parsed.prompt
         )
         if not opens_form:
@@ -197,6 +198,9 @@ class TuneCommandListener:
             return "ok", job.name
         if verb is Verb.TRY:
             return await self._try(parsed, actor, command, respond, client)
+        if verb in SUBSCRIPTION_VERBS:
+            flow = SubscriptionFlow(self.surface)
+            return await flow.run(parsed, actor, command, respond, client), None
         if verb is Verb.CHART:
             posted = await ChartFlow(self.surface).post(actor, argument, client)
             await _ephemeral(respond, posted.reply)
