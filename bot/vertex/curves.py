@@ -34,7 +34,7 @@ from bot.tuning.curves import (
 )
 from bot.tuning.job import TuningJob
 from bot.vertex.errors import NotFound
-from bot.vertex.wire import parse_time
+from bot.vertex.wire import json_float, parse_time
 
 log = logging.getLogger(__name__)
 
@@ -293,7 +293,7 @@ def _points(raw: Any) -> list[Point]:
             continue  # not a scalar point
         # proto3 JSON leaves zeros out: no `step` is step 0, no `value` is 0.0.
         step = _int(entry.get("step", 0))
-        value = _float(scalar.get("value", 0.0))
+        value = json_float(scalar.get("value", 0.0))
         if step is not None and value is not None:
             points.append(Point(step, value))
     return points
@@ -314,17 +314,4 @@ def _int(value: Any) -> int | None:
         except ValueError:
             return None
     return None
-
-
-def _float(value: Any) -> float | None:
-    # proto3 JSON writes non-finite doubles as "NaN" / "Infinity"; Series.of drops them.
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
     return None

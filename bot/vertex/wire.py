@@ -94,7 +94,9 @@ def _int(value: Any) -> int | None:
     return None
 
 
-def _float(value: Any) -> float | None:
+def json_float(value: Any) -> float | None:
+    """A JSON number (or its string form, as proto3 JSON writes "NaN" and "Infinity") as a
+    float; None for anything else."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -182,7 +184,7 @@ def job_from_json(raw: Mapping[str, Any]) -> TuningJob:
         validation_dataset_uri=_str(supervised.get("validationDatasetUri")),
         epochs=_int(hyper.get("epochCount")),
         adapter_size=_ADAPTER_BY_NAME.get(str(hyper.get("adapterSize"))),
-        learning_rate_multiplier=_float(hyper.get("learningRateMultiplier")),
+        learning_rate_multiplier=json_float(hyper.get("learningRateMultiplier")),
         labels=MappingProxyType(labels),
         create_time=parse_time(raw.get("createTime")),
         start_time=parse_time(raw.get("startTime")),

@@ -187,6 +187,33 @@ def _watch(row: RowMapping, same: Callable[[Any], Any] = _as_is) -> Watch:
     )
 
 
+def new_watch_values(new: NewWatch, now: dt.datetime) -> dict[str, Any]:
+    """The row a new watch starts as, due at `now`."""
+    ref = JobRef.from_name(new.job_name)
+    return {
+        "job_name": ref.name,
+        "job_key": ref.key,
+        "project": ref.project,
+        "region": ref.region,
+        "channel_id": new.channel_id,
+        "message_ts": new.message_ts,
+        "started_by": new.started_by,
+        "kind": new.kind.value,
+        "language": new.language,
+        "display_name": new.display_name,
+        "card_note": new.card_note,
+        "last_state": new.state.value,
+        "card_state": new.state.value if new.message_ts else None,
+        "card_stats": bool(new.message_ts) and new.card_stats,
+        "next_poll_at": now,
+        "error_count": 0,
+        "paused_noted": False,
+        "created_at": now,
+        "subscription_id": new.subscription_id,
+        "events": new.events,
+    }
+
+
 def watch_from_row(row: RowMapping) -> Watch:
     """A watch from its row of the `watches` table."""
     return _watch(row)
@@ -237,29 +264,7 @@ class SqlWatchStore:
         return await asyncio.to_thread(self._add_watch, new, now or _utcnow())
 
     def _add_watch(self, new: NewWatch, now: dt.datetime) -> Watch:
-        ref = JobRef.from_name(new.job_name)
-        values: dict[str, Any] = {
-            "job_name": ref.name,
-            "job_key": ref.key,
-            "project": ref.project,
-            "region": ref.region,
-            "channel_id": new.channel_id,
-            "message_ts": new.message_ts,
-            "started_by": new.started_by,
-            "kind": new.kind.value,
-            "language": new.language,
-            "display_name": new.display_name,
-            "card_note": new.card_note,
-            "last_state": new.state.value,
-            "card_state": new.state.value if new.message_ts else None,
-            "card_stats": bool(new.message_ts) and new.card_stats,
-            "next_poll_at": now,
-            "error_count": 0,
-            "paused_noted": False,
-            "created_at": now,
-            "subscription_id": new.subscription_id,
-            "events": new.events,
-        }
+        values = new_watch_values(new, now)
         stmt: postgresql.Insert | sqlite.Insert
         if self._dialect == "postgresql":
             # Imported here: a watcher on SQLite never loads this dialect (1.7 MB).

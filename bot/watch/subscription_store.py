@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import sqlite
 
-from bot.tuning.refs import JobRef, Location
+from bot.tuning.refs import Location
 from bot.tuning.subscriptions import (
     DEFAULT_SETTINGS,
     ChannelSettings,
@@ -31,7 +31,7 @@ from bot.tuning.subscriptions import (
     SubscriptionSpec,
 )
 from bot.watch.model import NewWatch, Watch
-from bot.watch.store import SqlWatchStore, reading, watch_from_row
+from bot.watch.store import SqlWatchStore, new_watch_values, reading, watch_from_row
 from bot.watch.tables import (
     channel_settings,
     delivery_errors,
@@ -221,28 +221,7 @@ class SqlSubscriptionStore:
         return made
 
     def _insert_watch(self, conn: Connection, new: NewWatch, now: dt.datetime) -> Watch | None:
-        ref = JobRef.from_name(new.job_name)
-        values: dict[str, Any] = {
-            "job_name": ref.name,
-            "job_key": ref.key,
-            "project": ref.project,
-            "region": ref.region,
-            "channel_id": new.channel_id,
-            "message_ts": None,
-            "started_by": new.started_by,
-            "kind": new.kind.value,
-            "language": new.language,
-            "display_name": new.display_name,
-            "last_state": new.state.value,
-            "card_state": None,
-            "card_stats": False,
-            "next_poll_at": now,
-            "error_count": 0,
-            "paused_noted": False,
-            "created_at": now,
-            "subscription_id": new.subscription_id,
-            "events": new.events,
-        }
+        values = new_watch_values(new, now)
         stmt = self._insert_ignore(watches, **values).returning(*watches.c)
         row = conn.execute(stmt).mappings().one_or_none()
         return None if row is None else watch_from_row(row)
