@@ -20,6 +20,7 @@ from bot.app.wiring import google_http, register_secrets, tuning_client
 from bot.config import ConfigError, Settings, load_settings
 from bot.datasets.sources import DatasetOpener
 from bot.doctor.budget import check_budget
+from bot.doctor.curves import check_curves
 from bot.doctor.database import check_database
 from bot.doctor.google import (
     CredentialsFinder,
@@ -30,7 +31,7 @@ from bot.doctor.google import (
 )
 from bot.doctor.manifest import AppManifest, ManifestUnreadable, find_manifest, read_manifest
 from bot.doctor.report import report_lines
-from bot.doctor.results import CheckResult, exit_status
+from bot.doctor.results import CheckResult, Status, exit_status
 from bot.doctor.slack import check_bot_token, check_mode, check_scopes
 from bot.i18n import language_for
 from bot.tuning.problems import Problem
@@ -113,14 +114,17 @@ async def run_checks(
     http, built_in = google_http(settings, timeout=httpx.Timeout(20.0, connect=10.0))
     try:
         client = tuning_client(settings, http, retry=_ONE_TRY)
-        results.append(
-            await check_vertex(
-                client,
-                settings.default_location,
-                settings.vertex_emulator_host,
-                built_in=settings.with_emulator,
-            )
+        vertex, recent = await check_vertex(
+            client,
+            settings.default_location,
+            settings.vertex_emulator_host,
+            built_in=settings.with_emulator,
         )
+        results.append(vertex)
+        if vertex.status is Status.OK:
+            results.append(await check_curves(client, recent, settings.default_location))
+        else:
+            results.append(CheckResult.skip("doctor.curves_skipped"))
         opener = DatasetOpener(http, storage_auth, settings.storage_emulator_host)
         results += await check_buckets(opener, settings.allowed_buckets)
     finally:

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.datasets.sources import DatasetOpener, SourceUnavailable
 from bot.doctor.results import CheckResult
+from bot.tuning.job import TuningJob
 from bot.tuning.problems import Problem
 from bot.tuning.refs import Location
 from bot.vertex.client import TuningClient
@@ -27,6 +28,8 @@ from bot.vertex.errors import (
 
 CredentialsFinder = Callable[[], Any]
 _MAX_REASON = 300
+# Enough of the newest jobs for the TensorBoard check to find one that has started training.
+LISTED_JOBS = 10
 _CREDENTIALS_FIX = Problem.of("doctor.credentials_fix")
 
 
@@ -132,19 +135,22 @@ def vertex_verdict(error: VertexError, location: Location) -> CheckResult:
 
 async def check_vertex(
     client: TuningClient, location: Location, emulator_host: str | None, *, built_in: bool
-) -> CheckResult:
-    """One `tuningJobs.list` (pageSize 1) in the configured project and region."""
+) -> tuple[CheckResult, list[TuningJob]]:
+    """One `tuningJobs.list` of the newest jobs in the configured project and region; the
+    verdict, and the jobs listed for the checks that follow."""
+    jobs: list[TuningJob] = []
     try:
-        async for _page in client.list_pages(location, page_size=1):
+        async for page in client.list_pages(location, page_size=LISTED_JOBS):
+            jobs = page.jobs
             break
     except VertexError as exc:
-        return vertex_verdict(exc, location)
+        return vertex_verdict(exc, location), []
     where = {"project": location.project, "region": location.region}
     if built_in:
-        return CheckResult.ok("doctor.vertex_ok_built_in", **where)
+        return CheckResult.ok("doctor.vertex_ok_built_in", **where), jobs
     if emulator_host:
-        return CheckResult.ok("doctor.vertex_ok_emulator", host=emulator_host, **where)
-    return CheckResult.ok("doctor.vertex_ok", **where)
+        return CheckResult.ok("doctor.vertex_ok_emulator", host=emulator_host, **where), jobs
+    return CheckResult.ok("doctor.vertex_ok", **where), jobs
 
 
 def _split(prefix: str) -> tuple[str, str]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from bot.metrics import VERTEX_CALLS
-from bot.tuning.curves import TrainingCurves
+from bot.tuning.curves import Metric, TrainingCurves
 from bot.tuning.job import TuningJob
 from bot.tuning.problems import DomainError
 from bot.tuning.refs import JobRef, Location
@@ -214,6 +214,12 @@ class TuningClient:
         """The job's training curves from the TensorBoard behind its experiment (see
         `bot.vertex.curves`); CurvesMissing says which link is not there yet."""
         return await curves.read_curves(self._call, self._curve_chains, job, max_points=max_points)
+
+    async def probe_curves(self, job: TuningJob) -> frozenset[Metric]:
+        """The metrics the job's TensorBoard run holds, found as `read_curves` finds them but
+        without reading a point; CurvesMissing says which link is not there yet."""
+        chain = await curves.resolve(self._call, job)
+        return frozenset(chain.series)
 
     # -- transport ---------------------------------------------------------------------
     async def _call(

@@ -1,5 +1,5 @@
-"""The doctor against the stand-ins: the fake Slack, the Vertex emulator on a loopback port, the
-fake Cloud Storage and a real SQLite file at the current schema."""
+"""The doctor against the stand-ins: the fake Slack, the Vertex emulator on a loopback port (with
+one job that has trained), the fake Cloud Storage and a real SQLite file at the current schema."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from bot.app.doctor import main
-from bot.emulator import EmulatorServer
+from bot.emulator import SUCCEEDED, EmulatorServer
 from bot.watch.store import SqlWatchStore
 from tests.fakes.gcs import FakeGcs
 from tests.fakes.slack_api import FakeSlackApi
@@ -22,6 +22,9 @@ BOT_TOKEN = "xoxb-doctor-bot-token-7Q2W"
 APP_TOKEN = "xapp-1-doctor-app-token-9K4M"
 SIGNING_SECRET = "doctor-signing-secret-3e8a1f0c5b7d"
 PROJECT = "test-project"
+REGION = "us-central1"
+# A job that has trained, with validation data: its TensorBoard run holds four curves.
+TRAINED_JOB = "support-bot-v3"
 BUCKET_PREFIX = "gs://team-data/sets"
 
 
@@ -81,12 +84,19 @@ def installation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator
     database_url = f"sqlite:///{tmp_path}/watch.db"
     SqlWatchStore.open(database_url).close()  # the bot's own start-up: schema at LATEST
     with running_emulator() as emulator:
+        emulator.emulator.add_job(
+            PROJECT,
+            REGION,
+            display_name=TRAINED_JOB,
+            validation_uri="gs://team-data/sets/validation.jsonl",
+            state=SUCCEEDED,
+        )
         env = {
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_APP_TOKEN": APP_TOKEN,
             "SLACK_API_URL": slack.base_url,
             "GOOGLE_CLOUD_PROJECT": PROJECT,
-            "TUNING_REGION": "us-central1",
+            "TUNING_REGION": REGION,
             "VERTEX_EMULATOR_HOST": emulator.host_port,
             "STORAGE_EMULATOR_HOST": gcs.base_url,
             "DATABASE_URL": database_url,

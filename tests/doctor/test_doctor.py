@@ -8,12 +8,15 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from bot.emulator import SUCCEEDED
 from bot.watch.migrations import LATEST
 from tests.doctor.conftest import (
     APP_TOKEN,
     BOT_TOKEN,
     BUCKET_PREFIX,
     PROJECT,
+    REGION,
+    TRAINED_JOB,
     Doctored,
     Installation,
     manifest_scopes,
@@ -45,7 +48,7 @@ def test_a_working_installation_passes_every_check(installation: Installation) -
     assert result.status == 0, result.out
     assert result.lines[0] == "tuning-bot doctor: checking this installation"
     findings = _findings(result)
-    assert len(findings) == 8, result.out
+    assert len(findings) == 9, result.out
     assert all(line.startswith("✓ ") for line in findings), result.out
     assert result.lines[-1] == "Nothing stops the bot."
     result.line("✓", "workspace Example, bot user tuning-bot")
@@ -54,6 +57,11 @@ def test_a_working_installation_passes_every_check(installation: Installation) -
     result.line("✓", f"schema v{LATEST}, current")
     result.line("✓", "not needed, VERTEX_EMULATOR_HOST points at an emulator")
     result.line("✓", f"emulator at {installation.emulator.host_port} answers (project {PROJECT}")
+    result.line(
+        "✓",
+        f"Training curves: TensorBoard readable in project {PROJECT}, region {REGION} "
+        f"(job {TRAINED_JOB}, 4 series)",
+    )
     result.line("✓", f"Dataset bucket {BUCKET_PREFIX}: readable")
     result.line("✓", "Request budget: 60 per minute, within Google's 600")
 
@@ -63,8 +71,13 @@ def test_the_doctor_reads_with_the_bots_own_clients(installation: Installation) 
     # One auth.test with the bot token, one apps.connections.open with the app-level token.
     assert [c.token for c in installation.slack.calls_to("auth.test")] == [BOT_TOKEN]
     assert [c.token for c in installation.slack.calls_to("apps.connections.open")] == [APP_TOKEN]
-    # One tuningJobs.list, and nothing else of Vertex.
-    assert dict(installation.emulator.emulator.counts) == {"list": 1}
+    # One tuningJobs.list, then the trained job's chain to its curves without their points.
+    assert dict(installation.emulator.emulator.counts) == {
+        "list": 1,
+        "experiment": 1,
+        "tensorboard_runs": 1,
+        "tensorboard_series": 1,
+    }
     # One objects.list of at most one object under the prefix.
     (listing,) = [r for r in installation.gcs.requests if r.path.endswith("/o")]
     assert listing.path == "/storage/v1/b/team-data/o"
@@ -168,6 +181,7 @@ def test_a_vertex_permission_error_shows_googles_reason(installation: Installati
     line = result.line("✗", "Google answered 403 PERMISSION_DENIED")
     assert reason in line
     assert "roles/aiplatform.user" in result.fix_after(line)
+    result.line("-", "Training curves: not checked, Vertex AI tuning does not answer")
 
 
 def test_a_vertex_quota_answer_is_reported_at_once(installation: Installation) -> None:
@@ -268,3 +282,66 @@ def test_a_sqlite_file_in_a_missing_directory_is_a_failure(
     line = result.line("✗", f"the directory {tmp_path}/gone does not exist")
     assert "DATABASE_URL" in result.fix_after(line)
     assert not (tmp_path / "gone").exists()
+
+
+def test_a_tensorboard_refusal_is_a_warning_that_says_what_is_lost(
+    installation: Installation,
+) -> None:
+    reason = "Permission 'aiplatform.tensorboardRuns.list' denied on resource"
+    installation.emulator.emulator.inject(
+        "tensorboard", 403, message=reason, google_status="PERMISSION_DENIED"
+    )
+    result = installation.doctor()
+    assert result.status == 0, result.out  # jobs still run: nothing stops the bot
+    line = result.line("!", "Training curves in project test-project, region us-central1")
+    assert f"Google answered 403 PERMISSION_DENIED: {reason}" in line
+    assert "cards show no progress and `/tune chart` draws nothing" in line
+    assert "`roles/aiplatform.viewer` (or `roles/aiplatform.user`) in test-project" in (
+        result.fix_after(line)
+    )
+
+
+def test_a_tensorboard_refusal_in_japanese(installation: Installation) -> None:
+    installation.emulator.emulator.inject("tensorboard", 403, google_status="PERMISSION_DENIED")
+    result = installation.doctor("--lang", "ja")
+    assert result.status == 0, result.out
+    line = result.line("!", "学習曲線（プロジェクト test-project、リージョン us-central1）")
+    assert "403 PERMISSION_DENIED" in line
+    assert "`/tune chart` はグラフを描けません" in line
+    assert "`roles/aiplatform.viewer`（または `roles/aiplatform.user`）を付与" in result.fix_after(
+        line
+    )
+
+
+def test_a_newer_job_without_a_run_yet_is_passed_over(installation: Installation) -> None:
+    emulator = installation.emulator.emulator
+    starting = emulator.add_job(PROJECT, REGION, display_name="starting-now", state=SUCCEEDED)
+    emulator.set_curves(starting, runs=False)  # its TensorBoard has no run to read yet
+    result = installation.doctor()
+    assert result.status == 0, result.out
+    result.line("✓", f"(job {TRAINED_JOB}, 4 series)")
+    assert emulator.counts["tensorboard_runs"] == 2
+
+
+def test_no_job_that_has_trained_means_nothing_to_check(installation: Installation) -> None:
+    emulator = installation.emulator.emulator
+    emulator.reset()
+    result = installation.doctor()
+    assert result.status == 0, result.out
+    result.line(
+        "-",
+        f"Training curves: not checked, no recent job in project {PROJECT}, region {REGION} "
+        "has started training",
+    )
+    assert "experiment" not in emulator.counts
+
+
+def test_jobs_that_have_recorded_nothing_are_said_to_be_so(installation: Installation) -> None:
+    emulator = installation.emulator.emulator
+    emulator.reset()
+    for _ in range(5):
+        emulator.set_curves(emulator.add_job(PROJECT, REGION, state=SUCCEEDED), runs=False)
+    result = installation.doctor()
+    assert result.status == 0, result.out
+    result.line("-", "the 3 newest jobs in project test-project, region us-central1 have recorded")
+    assert emulator.counts["tensorboard_runs"] == 3  # a few, not every job listed
