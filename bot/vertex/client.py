@@ -210,10 +210,26 @@ class TuningClient:
             raise
         return answer_from_json(data)
 
-    async def read_curves(self, job: TuningJob, *, max_points: int = 10_000) -> TrainingCurves:
+    async def read_curves(
+        self,
+        job: TuningJob,
+        *,
+        max_points: int = 10_000,
+        before_request: Callable[[], None] | None = None,
+    ) -> TrainingCurves:
         """The job's training curves from the TensorBoard behind its experiment (see
         `bot.vertex.curves`); CurvesMissing says which link is not there yet."""
-        return await curves.read_curves(self._call, self._curve_chains, job, max_points=max_points)
+        return await curves.read_curves(
+            self._call,
+            self._curve_chains,
+            job,
+            max_points=max_points,
+            before_request=before_request,
+        )
+
+    def read_cost(self, job: TuningJob) -> int:
+        """The requests `read_curves(job)` should take, as far as this client knows."""
+        return curves.read_cost(self._curve_chains, job)
 
     async def probe_curves(self, job: TuningJob) -> frozenset[Metric]:
         """The metrics the job's TensorBoard run holds, found as `read_curves` finds them but

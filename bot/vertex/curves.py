@@ -17,7 +17,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -42,6 +42,7 @@ METHOD = "curves"  # the label of every request here, in `TuningClient.calls` an
 # Google's SDK reads at most this many series per batchRead; more may be refused.
 BATCH_READ_SERIES = 20
 CHAIN_CACHE_SIZE = 4096
+CHAIN_REQUESTS = 3  # the experiment's context, the runs, the run's series
 # Listings are one page in practice; the bound only stops a server that pages forever.
 _MAX_PAGES = 20
 _EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
@@ -97,11 +98,38 @@ class ChainCache:
         return len(self._chains)
 
 
+def read_cost(cache: ChainCache, job: TuningJob) -> int:
+    """Requests a read of the job's curves should take: one `batchRead` once its chain is
+    known, four to find it first (a series too long for batchRead adds a `:read`)."""
+    return 1 if cache.get(job.name) is not None else CHAIN_REQUESTS + 1
+
+
+def charged(call: Transport, before_request: Callable[[], None]) -> Transport:
+    """`call`, with `before_request` run before each request: it may raise to stop the read
+    (a budget spent), and then no further request is sent."""
+
+    async def send(
+        method: str, http_method: str, region: str, path: str, *, params: Params | None = None
+    ) -> dict[str, Any]:
+        before_request()
+        return await call(method, http_method, region, path, params=params)
+
+    return send
+
+
 async def read_curves(
-    call: Transport, cache: ChainCache, job: TuningJob, *, max_points: int = 10_000
+    call: Transport,
+    cache: ChainCache,
+    job: TuningJob,
+    *,
+    max_points: int = 10_000,
+    before_request: Callable[[], None] | None = None,
 ) -> TrainingCurves:
     """The job's curves; CurvesMissing names the first missing link. A remembered chain that
-    answers 404 is forgotten and resolved again, once."""
+    answers 404 is forgotten and resolved again, once. `before_request` (see `charged`) sees
+    every request of the read, which may be one or eight."""
+    if before_request is not None:
+        call = charged(call, before_request)
     chain = cache.get(job.name)
     series: dict[Metric, Series] | None = None
     if chain is not None:

@@ -1,4 +1,4 @@
-"""A per-region request budget for the Vertex tuning API (get, list, cancel).
+"""A per-region request budget for the Vertex tuning API (get, list, cancel) and the curve reads.
 
 Google allows 600 such requests per minute per project and region, shared by everyone using the
 project. The watcher keeps to its own share (`VERTEX_REQUESTS_PER_MINUTE`, 60 by default) with a

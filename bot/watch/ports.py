@@ -7,7 +7,7 @@ client or the SQL store; `TuningClient` and `SqlWatchStore` satisfy them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import Protocol
 
 from bot.tuning.curves import TrainingCurves
@@ -47,9 +47,20 @@ class JobReader(Protocol):
 class CurvesReader(Protocol):
     """The part of the Vertex client that reads a job's training curves."""
 
-    async def read_curves(self, job: TuningJob, *, max_points: int = 10_000) -> TrainingCurves:
+    async def read_curves(
+        self,
+        job: TuningJob,
+        *,
+        max_points: int = 10_000,
+        before_request: Callable[[], None] | None = None,
+    ) -> TrainingCurves:
         """The job's curves as recorded so far; raises `CurvesMissing` when a link of Google's
-        chain is not there (yet), `VertexError` when a read fails."""
+        chain is not there (yet), `VertexError` when a read fails. `before_request` runs before
+        each of the read's requests and may raise to stop it."""
+        ...
+
+    def read_cost(self, job: TuningJob) -> int:
+        """The requests a read of the job's curves is expected to take."""
         ...
 
 

@@ -2,8 +2,9 @@
 
 A card shows a running job's progress (steps done of those planned, the latest losses), read
 from the job's curves every `PollConfig.metrics_interval` rather than every poll: each read
-costs a request, spent from the location's budget only when it has room, and a loss moves
-slowly. Within one cycle a job is read once however many channels watch it. A read that fails
+costs one to eight requests, each paid from the location's budget only while it keeps room for
+the state reads, and a loss moves slowly. Within one cycle a job is read once however many
+channels watch it. A read that fails
 (no experiment yet, no TensorBoard, permission denied) or overruns `curves_limit` leaves the
 card as it is; each kind of failure is logged once per job and counted in the metrics, not
 repeated every cycle.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from bot.metrics import CURVE_READS
@@ -27,8 +28,15 @@ from bot.watch.ports import CurvesReader
 
 log = logging.getLogger(__name__)
 
-# A read is started only while the location's budget keeps this much room for state reads.
+# Each request of a curve read is sent only while the location's budget keeps room for the
+# next cycle's state reads: at least this many requests, and at least as many as this cycle's
+# state reads took.
 BUDGET_RESERVE = 5
+STATE_METHODS = ("get", "list", "cancel")
+
+
+class _BudgetSpent(Exception):
+    """The budget's room for curves ran out before the read's next request."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,15 +75,48 @@ class ProgressReads:
             task = self._reads[job.name] = asyncio.create_task(self._read(job))
         return await asyncio.shield(task)
 
+    def _reserve(self) -> int:
+        # The state reads of every location so far this cycle: more than this location's
+        # share when several are watched, which errs on the side of state reads.
+        return max(BUDGET_RESERVE, sum(self.calls[method] for method in STATE_METHODS))
+
     async def _read(self, job: TuningJob) -> ProgressRead:
         location = job.ref.location
-        if self.budget.available(location) <= BUDGET_RESERVE or not self.budget.try_take(location):
+        # A read starts only when it can pay what it is expected to cost, taken up front, so
+        # that reads started together do not each send a first request and all run out
+        # half-way; what it does not spend is given back.
+        cost = self.reader.read_cost(job)
+        if self.budget.available(location) - cost < self._reserve():
             CURVE_READS.labels(outcome="no_budget").inc()
             return NOT_TRIED
-        self.calls["curves"] += 1
+        held = 0
+        while held < cost and self.budget.try_take(location):
+            held += 1
+
+        def pay() -> None:
+            nonlocal held
+            if held > 0:
+                held -= 1
+            elif self.budget.available(location) <= self._reserve() or not self.budget.try_take(
+                location
+            ):
+                raise _BudgetSpent
+            self.calls["curves"] += 1  # requests, as the state reads count theirs
+
+        try:
+            return await self._attempt(job, pay)
+        finally:
+            for _ in range(held):
+                self.budget.refund(location)
+
+    async def _attempt(self, job: TuningJob, pay: Callable[[], None]) -> ProgressRead:
         try:
             async with asyncio.timeout(self.limit):
-                curves = await self.reader.read_curves(job)
+                curves = await self.reader.read_curves(job, before_request=pay)
+        except _BudgetSpent:
+            # Cut short (a long series wanted more than the budget had): tried again later.
+            CURVE_READS.labels(outcome="no_budget").inc()
+            return NOT_TRIED
         except TimeoutError:
             self._note(job, "timeout", "reading the training curves took too long")
             return ProgressRead(tried=True)

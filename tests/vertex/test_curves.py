@@ -24,6 +24,14 @@ PROJECT = "emulator-project"
 REGION = "us-central1"
 STEP = 100.0  # seconds per timetable stage
 VALIDATION = "gs://team-data/validation.jsonl"
+# The emulator's counters of the requests behind a job's curves.
+TENSORBOARD_READS = (
+    "experiment",
+    "tensorboard_runs",
+    "tensorboard_series",
+    "tensorboard_batch_read",
+    "tensorboard_read",
+)
 
 
 @pytest.fixture
@@ -140,6 +148,42 @@ async def test_a_second_read_costs_one_request(
     assert tuning.calls[METHOD] == 5
     assert emu.emulator.received[-1][0] == "tensorboard_batch_read"
     assert curves.last_step is not None
+
+
+async def test_the_expected_cost_and_every_request_are_told_to_the_caller(
+    emu: EmulatorServer, tuning: TuningClient, clock: ManualClock
+) -> None:
+    job = await _running(emu, tuning, clock, 0.5, validation_uri=VALIDATION)
+    paid: list[int] = []
+    assert tuning.read_cost(job) == 4
+    await tuning.read_curves(job, before_request=lambda: paid.append(1))
+    assert len(paid) == sum(emu.emulator.counts[m] for m in TENSORBOARD_READS) == 4
+    assert tuning.read_cost(job) == 1  # the chain is known now
+    await tuning.read_curves(job, before_request=lambda: paid.append(1))
+    assert len(paid) == 5
+
+
+class Spent(Exception):
+    pass
+
+
+async def test_a_caller_that_stops_paying_stops_the_read(
+    emu: EmulatorServer, tuning: TuningClient, clock: ManualClock
+) -> None:
+    job = await _running(emu, tuning, clock, 0.5)
+    paid: list[int] = []
+
+    def two_then_spent() -> None:
+        if len(paid) == 2:
+            raise Spent
+        paid.append(1)
+
+    with pytest.raises(Spent):
+        await tuning.read_curves(job, before_request=two_then_spent)
+    # The context and the runs were read; the series and their points were never asked for.
+    assert sum(emu.emulator.counts[m] for m in TENSORBOARD_READS) == 2
+    assert emu.emulator.counts["tensorboard_series"] == 0
+    assert tuning.read_cost(job) == 4  # a chain read half-way is not remembered
 
 
 async def test_a_remembered_chain_that_is_gone_is_resolved_again_once(

@@ -13,6 +13,7 @@ from bot.emulator import Emulator
 from bot.tuning.states import JobState
 from bot.watch.budget import RequestBudget
 from bot.watch.policy import PollConfig
+from bot.watch.progress import BUDGET_RESERVE
 from tests.watch.conftest import Rig, thread_replies
 
 STEPS = 400  # the emulated run's planned steps
@@ -184,6 +185,39 @@ async def test_a_spent_budget_reads_states_first_and_curves_later(
     assert report.vertex_calls["get"] == 1
     assert report.vertex_calls["tensorboard_batch_read"] == 0
     assert _updates(rig) == []
+
+
+async def test_curve_reads_pay_for_every_request_and_leave_room_for_state_reads(
+    progress_rig: Rig, clock: Clock
+) -> None:
+    # Finding a job's curves the first time takes four requests (experiment, runs, series,
+    # batchRead): ten jobs would want 40 of a budget of 30 per minute.
+    rig = progress_rig
+    budget_clock = Clock(0.0)
+    rig.budget = RequestBudget(30, clock=budget_clock)
+    cards = {}
+    for i in range(10):
+        job = _running_job(rig, clock)
+        cards[f"1700000000.{i:06d}"] = job
+        rig.watch(job, message_ts=f"1700000000.{i:06d}")
+    clock.now += 0.5 * SECONDS
+    shown: set[str] = set()
+    cycles = 0
+    while len(shown) < len(cards):
+        cycles += 1
+        assert cycles <= 3, f"progress on {len(shown)} of 10 cards after 3 cycles"
+        report = await rig.cycle(advance=300)  # each time the curves are due again
+        budget_clock.now += 60  # a minute later: the budget is full again
+        # Every request Google saw was paid for, and the reserve stayed for state reads;
+        # no read was cut short: each chain begun was followed to its points.
+        calls = report.vertex_calls
+        assert report.total_vertex_calls <= 30 - BUDGET_RESERVE
+        assert calls["experiment"] == calls["tensorboard_runs"] == calls["tensorboard_series"]
+        assert calls["tensorboard_batch_read"] >= calls["experiment"]
+        assert report.vertex_calls["list"] == 1  # the state read went first, every time
+        shown |= {u["ts"] for u in _updates(rig) if _progress_text(u["blocks"])}
+    assert cycles >= 2  # not all at once: the budget did not allow it
+    assert shown == set(cards)
 
 
 async def test_a_slow_tensorboard_does_not_hold_the_cycle_past_its_limit(
