@@ -1,6 +1,7 @@
 """Poll-cycle cost against the Vertex emulator: requests per cycle, cycle time, memory, latency.
 
     python benchmarks/poller.py [--sizes 10,100,1000,10000] [--interval 2] [--burst 200]
+                                [--curves [--budget 600]]
 
 For each number of watched, running jobs this starts the emulator and the Slack stand-in in this
 process and the poller in a child process (so its memory is measured alone), lets it run a few
@@ -12,6 +13,11 @@ The burst (a mass cancel, a quota event) watches `--burst` running jobs and canc
 them in the same instant, then reports the time from that instant to the last announcement and
 the Vertex read calls of the cycles it took. Goals: within one poll interval + 2 s, at most five
 read calls.
+
+With `--curves` the poller also reads running jobs' training curves for their cards' progress,
+as the bot does, within a request budget of `--budget` per minute (Google's 600 by default in
+this mode; without `--curves` the budget is lifted so that the cost of state reads shows alone).
+The question it answers: do curve reads delay the announcements of endings?
 
 Memory is the poller process's own peak resident set, `VmHWM` in /proc/self/status, over every
 cycle it ran. Not `ru_maxrss`: Linux carries that across fork and exec, so the child would report
@@ -81,11 +87,20 @@ async def _child(args: argparse.Namespace) -> None:
         client = TuningClient(http, auth=NoAuth(), emulator_host=args.emulator)
         slack = AsyncWebClient(token="xoxb-test-token", base_url=args.slack, retry_handlers=[])
         notifier = SlackNotifier(slack)
-        # The budget is the production guard; here it is lifted so the cost itself shows.
-        budget = RequestBudget(10**6)
+        # The budget is the production guard; without curves it is lifted so the cost itself
+        # shows, with them it is what shares the location's requests between the two.
+        budget = RequestBudget(args.budget if args.curves else 10**6)
         config = PollConfig(interval=args.interval)
         memory = PollerMemory()
-        poller = Poller(store, client, notifier, budget, owner="bench", config=config)
+        poller = Poller(
+            store,
+            client,
+            notifier,
+            budget,
+            owner="bench",
+            config=config,
+            curves=client if args.curves else None,
+        )
         next_start = time.monotonic()
         while True:
             await asyncio.sleep(max(0.0, next_start - time.monotonic()))
@@ -104,7 +119,7 @@ async def _child(args: argparse.Namespace) -> None:
 
 
 def _run(
-    size: int, interval: float, ending: int, end_state: str
+    size: int, interval: float, ending: int, end_state: str, curves: tuple[str, ...] = ()
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[float]]:
     """Watch `size` running jobs, let three cycles pass, end `ending` of them in the same
     instant; returns (steady cycles, cycles after the end until all were announced plus one,
@@ -164,6 +179,7 @@ def _run(
                 slack.base_url,
                 "--interval",
                 str(interval),
+                *curves,
             ],
             stdout=subprocess.PIPE,
             text=True,
@@ -193,13 +209,17 @@ def _run(
     return steady, after, latencies
 
 
-def _bench(size: int, interval: float, ending: int) -> dict[str, Any]:
-    steady, after, latencies = _run(size, interval, ending, "JOB_STATE_SUCCEEDED")
+def _bench(size: int, interval: float, ending: int, curves: tuple[str, ...] = ()) -> dict[str, Any]:
+    steady, after, latencies = _run(size, interval, ending, "JOB_STATE_SUCCEEDED", curves)
     cycles = [*steady, *after]
-    calls = statistics.median(sum(c["calls"].values()) for c in steady[1:3])
+    calls = statistics.median(
+        sum(n for method, n in c["calls"].items() if method != "curves") for c in steady[1:3]
+    )
+    curve_requests = sum(c["calls"].get("curves", 0) for c in cycles)
     return {
         "jobs": size,
         "calls_per_cycle": calls,
+        "curve_requests": curve_requests,
         "baseline_gets": size,
         "reduction": size / calls if calls else float("inf"),
         "cycle_seconds": statistics.median(c["seconds"] for c in steady[1:3]),
@@ -240,6 +260,10 @@ def main() -> int:
     parser.add_argument(
         "--burst", type=int, default=200, help="watched jobs all cancelled at once (0: skip)"
     )
+    parser.add_argument(
+        "--curves", action="store_true", help="also read running jobs' curves, within --budget"
+    )
+    parser.add_argument("--budget", type=int, default=600, help="requests per minute with --curves")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--database", help=argparse.SUPPRESS)
     parser.add_argument("--emulator", help=argparse.SUPPRESS)
@@ -252,9 +276,11 @@ def main() -> int:
         f"{'jobs':>6} {'calls/cycle':>11} {'baseline':>8} {'fewer':>7} {'cycle s':>8} "
         f"{'w/ends s':>8} {'peak MB':>8} {'end→post max s':>15} {'median s':>8}"
     )
-    print(f"poll interval {args.interval:g} s; {args.ending} jobs end per size\n{header}")
+    curves = ("--curves", "--budget", str(args.budget)) if args.curves else ()
+    mode = f"; curves read within {args.budget} requests per minute" if args.curves else ""
+    print(f"poll interval {args.interval:g} s; {args.ending} jobs end per size{mode}\n{header}")
     for size in (int(s) for s in args.sizes.split(",")):
-        r = _bench(size, args.interval, min(args.ending, size))
+        r = _bench(size, args.interval, min(args.ending, size), curves)
         goal = ""
         if size == MEMORY_GOAL_JOBS:
             met = "ok" if r["peak_rss_mb"] <= MEMORY_GOAL_MB else "MISSED"
@@ -263,7 +289,8 @@ def main() -> int:
             f"{r['jobs']:>6} {r['calls_per_cycle']:>11g} {r['baseline_gets']:>8} "
             f"{r['reduction']:>6.0f}× {r['cycle_seconds']:>8.2f} "
             f"{r['cycle_seconds_with_endings']:>8.2f} {r['peak_rss_mb']:>8.1f} "
-            f"{r['latency_max_s']:>15.2f} {r['latency_median_s']:>8.2f}{goal}",
+            f"{r['latency_max_s']:>15.2f} {r['latency_median_s']:>8.2f}{goal}"
+            + (f"  ({r['curve_requests']} curve requests)" if args.curves else ""),
             flush=True,
         )
     if args.burst:
