@@ -4,10 +4,9 @@ A card shows a running job's progress (steps done of those planned, the latest l
 from the job's curves every `PollConfig.metrics_interval` rather than every poll: each read
 costs one to eight requests, each paid from the location's budget only while it keeps room for
 the state reads, and a loss moves slowly. Within one cycle a job is read once however many
-channels watch it. A read that fails
-(no experiment yet, no TensorBoard, permission denied) or overruns `curves_limit` leaves the
-card as it is; each kind of failure is logged once per job and counted in the metrics, not
-repeated every cycle.
+channels watch it. A read that fails (no experiment yet, no TensorBoard, permission denied) or
+overruns `curves_limit` leaves the card as it is; each kind of failure is logged once per job
+and counted in the metrics, not repeated every cycle.
 """
 
 from __future__ import annotations
