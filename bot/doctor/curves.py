@@ -10,38 +10,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.doctor.google import is_rate_limited, refusal_reason
 from bot.doctor.results import CheckResult
 from bot.tuning.curves import CurvesMissing
 from bot.tuning.job import TuningJob
 from bot.tuning.problems import Problem
 from bot.tuning.refs import Location
 from bot.vertex.client import TuningClient
-from bot.vertex.errors import (
-    PermissionDenied,
-    QuotaExceeded,
-    Unauthenticated,
-    Unavailable,
-    VertexError,
-)
+from bot.vertex.errors import PermissionDenied, Unauthenticated, Unavailable, VertexError
 
 # A job that has not started training has no run yet: a few of the newest are tried in turn
 # before the check says there is nothing to read.
 PROBED_JOBS = 3
-_MAX_REASON = 300
 
 
 def curves_verdict(error: VertexError, location: Location) -> CheckResult:
     """Google's refusal of a TensorBoard read as a warning and its fix."""
     where: dict[str, str | int] = {"project": location.project, "region": location.region}
-    said = {"status": error.status, "message": error.message[:_MAX_REASON], **where}
+    said = {"status": error.status, "message": refusal_reason(error), **where}
     if isinstance(error, PermissionDenied | Unauthenticated):
         return CheckResult.warn(
             Problem.of("doctor.curves_refused", code=error.http_status or 403, **said),
             Problem.of("doctor.curves_denied_fix", project=location.project),
         )
-    if isinstance(error, QuotaExceeded) or (
-        isinstance(error, Unavailable) and error.http_status == 429
-    ):
+    if is_rate_limited(error):
         return CheckResult.warn(
             Problem.of("doctor.curves_refused", code=429, **said),
             Problem.of("doctor.vertex_quota_fix"),

@@ -88,28 +88,34 @@ async def check_credentials(
     return describe_credentials(credentials)
 
 
-def _reason(error: VertexError) -> str:
+def refusal_reason(error: VertexError) -> str:
+    """Google's message, cut to what fits on a report line."""
     return error.message[:_MAX_REASON]
+
+
+def is_rate_limited(error: VertexError) -> bool:
+    """Google answered 429, whichever class the client gave it."""
+    return isinstance(error, QuotaExceeded) or (
+        isinstance(error, Unavailable) and error.http_status == 429
+    )
 
 
 def vertex_verdict(error: VertexError, location: Location) -> CheckResult:
     """Google's refusal of `tuningJobs.list` as a line and its fix."""
     where: dict[str, str | int] = {"project": location.project, "region": location.region}
-    said = {"status": error.status, "message": _reason(error), **where}
+    said = {"status": error.status, "message": refusal_reason(error), **where}
     if isinstance(error, CredentialsUnavailable):
         return CheckResult.fail(
             Problem.of("doctor.credentials_missing", error=error.message), _CREDENTIALS_FIX
         )
-    if (isinstance(error, Unavailable) and error.http_status == 429) or isinstance(
-        error, QuotaExceeded
-    ):
+    if is_rate_limited(error):
         return CheckResult.fail(
             Problem.of("doctor.vertex_refused", code=429, **said),
             Problem.of("doctor.vertex_quota_fix"),
         )
     if isinstance(error, Unavailable) and error.http_status == 0:
         return CheckResult.fail(
-            Problem.of("doctor.vertex_unreachable", message=_reason(error), **where),
+            Problem.of("doctor.vertex_unreachable", message=refusal_reason(error), **where),
             Problem.of("doctor.vertex_unreachable_fix"),
         )
     if isinstance(error, PermissionDenied):
